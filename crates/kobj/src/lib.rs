@@ -1,0 +1,397 @@
+//! seL4 kernel object types, their sizes per architecture, and the kernel's untyped limits.
+//!
+//! This crate is the single source of truth for "how big is this object" and
+//! "where does the kernel map physical memory in its own address space". The
+//! planner, the kernel model, the spec types and the root task all read these
+//! numbers from here, so they can never disagree with one another. The values
+//! follow the kernel configuration in `kernel-config/` (non-MCS, no hardware
+//! debug API, `KernelXSaveSize` below 832 on x86_64, hypervisor mode and a
+//! 44-bit physical address size on aarch64); a change there must be mirrored here.
+#![no_std]
+#![forbid(unsafe_code)]
+
+use core::fmt;
+use serde::{Deserialize, Serialize};
+
+/// Smallest untyped the kernel hands out or lets us create (`seL4_MinUntypedBits`).
+/// The untyped watermark (`capFreeIndex`) counts in units of this size.
+pub const MIN_UNTYPED_BITS: u8 = 4;
+/// Largest untyped the kernel creates or accepts (`seL4_MaxUntypedBits`, both 64-bit arches).
+pub const MAX_UNTYPED_BITS: u8 = 47;
+/// Most objects one `Untyped_Retype` may create (`CONFIG_RETYPE_FAN_OUT_LIMIT`, default 256).
+pub const RETYPE_FAN_OUT_LIMIT: u32 = 256;
+/// Bits of one capability slot (`seL4_SlotBits`): a CNode of radix r takes 2^(r+5) bytes.
+pub const SLOT_BITS: u8 = 5;
+/// Machine word width; sizes at or beyond it are refused by the kernel.
+pub const WORD_BITS: u8 = 64;
+
+/// The two architectures sysinit targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Arch {
+    /// x86_64 on the pc99 platform.
+    X86_64,
+    /// aarch64 with the kernel at EL2 (hypervisor support on).
+    Aarch64,
+}
+
+impl Arch {
+    /// Every supported architecture, for iteration in tests and help texts.
+    pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
+
+    /// The kernel's physical-to-virtual mapping on this architecture.
+    pub const fn kernel_window(self) -> KernelWindow {
+        match self {
+            // include/plat/pc99/plat/64/plat_mode/machine/hardware.h:
+            // PPTR_BASE 0xffffff8000000000, PADDR_BASE 0.
+            Arch::X86_64 => KernelWindow {
+                pptr_base_offset: 0xffff_ff80_0000_0000,
+                paddr_user_device_top: 1 << 47,
+            },
+            // include/arch/arm/arch/64/mode/hardware.h with CONFIG_ARM_HYPERVISOR_SUPPORT:
+            // PPTR_BASE 0x0000008000000000, PADDR_BASE 0; Cortex-A57: PA size 44 bits.
+            Arch::Aarch64 => KernelWindow {
+                pptr_base_offset: 0x0000_0080_0000_0000,
+                paddr_user_device_top: 1 << 44,
+            },
+        }
+    }
+
+    /// Lower-case name used on command lines, in boards and in traces.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Arch::X86_64 => "x86_64",
+            Arch::Aarch64 => "aarch64",
+        }
+    }
+
+    /// Parses [`Arch::name`].
+    pub fn from_name(name: &str) -> Option<Arch> {
+        Arch::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Page sizes (in bits) a frame may have on this architecture, smallest first.
+    pub const fn frame_size_bits(self) -> [u8; 3] {
+        [12, 21, 30]
+    }
+}
+
+impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the kernel sees physical memory: kernel VA = paddr + `pptr_base_offset`, modulo 2^64.
+///
+/// seL4 places and aligns every object by its kernel-virtual address
+/// (`alignUp(freeRef, size)` in `decodeUntypedInvocation`), and the boot-time
+/// untypeds are size-aligned chunks of the kernel-virtual image of each
+/// physical region. For device memory the addition can wrap around 2^64, which
+/// is why alignment in physical space and in kernel-virtual space differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct KernelWindow {
+    /// `PPTR_BASE - PADDR_BASE`: what the kernel adds to a physical address.
+    pub pptr_base_offset: u64,
+    /// `CONFIG_PADDR_USER_DEVICE_TOP`: device untypeds stop below this physical address.
+    pub paddr_user_device_top: u64,
+}
+
+impl KernelWindow {
+    /// Kernel-virtual address of physical address `paddr` (wrapping, as the kernel computes it).
+    pub const fn kva(&self, paddr: u64) -> u64 {
+        paddr.wrapping_add(self.pptr_base_offset)
+    }
+
+    /// Physical address of kernel-virtual address `kva` (wrapping).
+    pub const fn paddr(&self, kva: u64) -> u64 {
+        kva.wrapping_sub(self.pptr_base_offset)
+    }
+}
+
+/// One entry of the kernel's boot-time untyped list (`seL4_UntypedDesc` in BootInfo).
+///
+/// The kernel reports the *physical* address, but the untyped is size-aligned
+/// in kernel-virtual space ([`KernelWindow::kva`]), not necessarily physically.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BootUntyped {
+    /// Physical address of the first byte.
+    pub paddr: u64,
+    /// log2 of the size in bytes.
+    pub size_bits: u8,
+    /// Device memory: may only be retyped into frames and untypeds, and is never zeroed.
+    pub is_device: bool,
+}
+
+impl BootUntyped {
+    /// Size in bytes.
+    pub const fn size(&self) -> u64 {
+        1u64 << self.size_bits
+    }
+
+    /// Whether physical address `paddr` lies inside this untyped.
+    pub const fn contains(&self, paddr: u64) -> bool {
+        paddr.wrapping_sub(self.paddr) < self.size()
+    }
+}
+
+/// Kernel object types that can be created by retyping untyped memory.
+///
+/// Frames come in the three page sizes both architectures share; paging
+/// structures are named for what they are on each architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ObjectType {
+    /// More untyped memory; its size is the `size_bits` argument.
+    Untyped,
+    /// Thread control block.
+    Tcb,
+    /// IPC endpoint.
+    Endpoint,
+    /// Notification object.
+    Notification,
+    /// Capability table; the argument is its radix (log2 of the slot count).
+    CNode,
+    /// 4 KiB frame.
+    SmallPage,
+    /// 2 MiB frame.
+    LargePage,
+    /// 1 GiB frame.
+    HugePage,
+    /// Root of an address space: PML4 on x86_64, the VSpace root table on aarch64.
+    VSpace,
+    /// Last-level page table (x86_64 PT, aarch64 intermediate/leaf page table).
+    PageTable,
+    /// x86_64 page directory.
+    X86PageDirectory,
+    /// x86_64 page directory pointer table.
+    X86Pdpt,
+    /// ASID pool.
+    AsidPool,
+    /// Virtual CPU (aarch64 hypervisor mode).
+    Vcpu,
+}
+
+/// Why an object size cannot be computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeError {
+    /// The type does not exist on this architecture.
+    NotOnArch { ty: ObjectType, arch: Arch },
+    /// The size argument is outside what the kernel accepts for this type.
+    BadSizeArgument { ty: ObjectType, given: u8, min: u8, max: u8 },
+}
+
+impl fmt::Display for SizeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SizeError::NotOnArch { ty, arch } => {
+                write!(f, "object type {} does not exist on {arch}", ty.name())
+            }
+            SizeError::BadSizeArgument { ty, given, min, max } => write!(
+                f,
+                "{} size argument {given} is out of range (valid: {min}..={max})",
+                ty.name()
+            ),
+        }
+    }
+}
+
+impl ObjectType {
+    /// Every object type, in a fixed order.
+    pub const ALL: [ObjectType; 14] = [
+        ObjectType::Untyped,
+        ObjectType::Tcb,
+        ObjectType::Endpoint,
+        ObjectType::Notification,
+        ObjectType::CNode,
+        ObjectType::SmallPage,
+        ObjectType::LargePage,
+        ObjectType::HugePage,
+        ObjectType::VSpace,
+        ObjectType::PageTable,
+        ObjectType::X86PageDirectory,
+        ObjectType::X86Pdpt,
+        ObjectType::AsidPool,
+        ObjectType::Vcpu,
+    ];
+
+    /// Stable lower-case name, used in traces and specs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ObjectType::Untyped => "untyped",
+            ObjectType::Tcb => "tcb",
+            ObjectType::Endpoint => "endpoint",
+            ObjectType::Notification => "notification",
+            ObjectType::CNode => "cnode",
+            ObjectType::SmallPage => "frame_4k",
+            ObjectType::LargePage => "frame_2m",
+            ObjectType::HugePage => "frame_1g",
+            ObjectType::VSpace => "vspace",
+            ObjectType::PageTable => "page_table",
+            ObjectType::X86PageDirectory => "page_directory",
+            ObjectType::X86Pdpt => "pdpt",
+            ObjectType::AsidPool => "asid_pool",
+            ObjectType::Vcpu => "vcpu",
+        }
+    }
+
+    /// Parses [`ObjectType::name`].
+    pub fn from_name(name: &str) -> Option<ObjectType> {
+        ObjectType::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Whether the kernel accepts this type from a device untyped (`Arch_isFrameType` or untyped).
+    pub const fn allowed_in_device_memory(self) -> bool {
+        matches!(
+            self,
+            ObjectType::Untyped | ObjectType::SmallPage | ObjectType::LargePage | ObjectType::HugePage
+        )
+    }
+
+    /// Whether this is a frame (page) type.
+    pub const fn is_frame(self) -> bool {
+        matches!(self, ObjectType::SmallPage | ObjectType::LargePage | ObjectType::HugePage)
+    }
+
+    /// The frame type of a page size in bits, if there is one.
+    pub const fn frame_of_size_bits(size_bits: u8) -> Option<ObjectType> {
+        match size_bits {
+            12 => Some(ObjectType::SmallPage),
+            21 => Some(ObjectType::LargePage),
+            30 => Some(ObjectType::HugePage),
+            _ => None,
+        }
+    }
+
+    /// Whether the type takes a size argument (`userObjSize`) that changes its size.
+    pub const fn has_size_argument(self) -> bool {
+        matches!(self, ObjectType::Untyped | ObjectType::CNode)
+    }
+
+    /// Whether the type exists on `arch`.
+    pub const fn exists_on(self, arch: Arch) -> bool {
+        match self {
+            ObjectType::X86PageDirectory | ObjectType::X86Pdpt => matches!(arch, Arch::X86_64),
+            ObjectType::Vcpu => matches!(arch, Arch::Aarch64),
+            _ => true,
+        }
+    }
+
+    /// log2 of the object's size in bytes, as the kernel's `getObjectSize` computes it.
+    ///
+    /// `size_arg` is `userObjSize`: the size for untypeds, the radix for CNodes,
+    /// and ignored for every fixed-size type. The ranges checked here are the
+    /// ones `decodeUntypedInvocation` enforces.
+    pub const fn size_bits(self, arch: Arch, size_arg: u8) -> Result<u8, SizeError> {
+        if !self.exists_on(arch) {
+            return Err(SizeError::NotOnArch { ty: self, arch });
+        }
+        Ok(match self {
+            ObjectType::Untyped => {
+                if size_arg < MIN_UNTYPED_BITS || size_arg > MAX_UNTYPED_BITS {
+                    return Err(SizeError::BadSizeArgument {
+                        ty: self,
+                        given: size_arg,
+                        min: MIN_UNTYPED_BITS,
+                        max: MAX_UNTYPED_BITS,
+                    });
+                }
+                size_arg
+            }
+            ObjectType::CNode => {
+                if size_arg < 1 || size_arg > MAX_UNTYPED_BITS - SLOT_BITS {
+                    return Err(SizeError::BadSizeArgument {
+                        ty: self,
+                        given: size_arg,
+                        min: 1,
+                        max: MAX_UNTYPED_BITS - SLOT_BITS,
+                    });
+                }
+                size_arg + SLOT_BITS
+            }
+            // seL4_TCBBits is 11 for our configs (no XSAVE area >= 832 bytes on
+            // x86_64, no hardware debug API on aarch64).
+            ObjectType::Tcb => 11,
+            ObjectType::Endpoint => 4,
+            ObjectType::Notification => 5,
+            ObjectType::SmallPage => 12,
+            ObjectType::LargePage => 21,
+            ObjectType::HugePage => 30,
+            // aarch64 with a 44-bit PA uses a 4-level stage-2 table: a one-page root.
+            ObjectType::VSpace => 12,
+            ObjectType::PageTable => 12,
+            ObjectType::X86PageDirectory => 12,
+            ObjectType::X86Pdpt => 12,
+            ObjectType::AsidPool => 12,
+            ObjectType::Vcpu => 12,
+        })
+    }
+}
+
+impl fmt::Display for ObjectType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Rounds `value` up to a multiple of 2^`bits`, wrapping modulo 2^64 like the kernel's `alignUp`.
+pub const fn align_up(value: u64, bits: u8) -> u64 {
+    if bits >= 64 {
+        // Every value rounds up to 2^64, which wraps to 0; the kernel never asks.
+        return 0;
+    }
+    let mask = (1u64 << bits) - 1;
+    value.wrapping_add(mask) & !mask
+}
+
+/// Whether `value` is a multiple of 2^`bits`.
+pub const fn is_aligned(value: u64, bits: u8) -> bool {
+    bits >= 64 && value == 0 || bits < 64 && value & ((1u64 << bits) - 1) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for t in ObjectType::ALL {
+            assert_eq!(ObjectType::from_name(t.name()), Some(t));
+        }
+        for a in Arch::ALL {
+            assert_eq!(Arch::from_name(a.name()), Some(a));
+        }
+    }
+
+    #[test]
+    fn cnode_size_includes_slot_bits() {
+        assert_eq!(ObjectType::CNode.size_bits(Arch::X86_64, 10), Ok(15));
+        assert!(ObjectType::CNode.size_bits(Arch::X86_64, 0).is_err());
+    }
+
+    #[test]
+    fn untyped_size_limits() {
+        assert!(ObjectType::Untyped.size_bits(Arch::Aarch64, 3).is_err());
+        assert_eq!(ObjectType::Untyped.size_bits(Arch::Aarch64, 47), Ok(47));
+        assert!(ObjectType::Untyped.size_bits(Arch::Aarch64, 48).is_err());
+    }
+
+    #[test]
+    fn arch_specific_types() {
+        assert!(ObjectType::Vcpu.size_bits(Arch::X86_64, 0).is_err());
+        assert!(ObjectType::X86Pdpt.size_bits(Arch::Aarch64, 0).is_err());
+    }
+
+    #[test]
+    fn x86_device_window_wraps() {
+        let w = Arch::X86_64.kernel_window();
+        assert_eq!(w.kva(0x80_0000_0000), 0);
+        assert_eq!(w.paddr(0), 0x80_0000_0000);
+    }
+
+    #[test]
+    fn align_up_wraps_like_the_kernel() {
+        assert_eq!(align_up(0xffff_ffff_ffff_f001, 12), 0);
+        assert_eq!(align_up(0x1001, 12), 0x2000);
+        assert!(is_aligned(0x2000, 13));
+        assert!(!is_aligned(0x2000, 14));
+    }
+}

@@ -134,6 +134,44 @@ impl BootUntyped {
     }
 }
 
+/// A half-open physical address range `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PhysRange {
+    /// First byte.
+    pub start: u64,
+    /// One past the last byte.
+    pub end: u64,
+}
+
+impl PhysRange {
+    /// Builds `[start, end)`.
+    pub const fn new(start: u64, end: u64) -> Self {
+        PhysRange { start, end }
+    }
+    /// Length in bytes.
+    pub const fn len(&self) -> u64 {
+        self.end - self.start
+    }
+    /// Whether the range holds no bytes.
+    pub const fn is_empty(&self) -> bool {
+        self.end <= self.start
+    }
+    /// Whether `paddr` lies inside.
+    pub const fn contains(&self, paddr: u64) -> bool {
+        self.start <= paddr && paddr < self.end
+    }
+    /// Whether the two ranges share a byte.
+    pub const fn overlaps(&self, other: &PhysRange) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+impl fmt::Display for PhysRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{:#x}..{:#x})", self.start, self.end)
+    }
+}
+
 /// Kernel object types that can be created by retyping untyped memory.
 ///
 /// Frames come in the three page sizes both architectures share; paging

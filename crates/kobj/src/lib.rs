@@ -24,6 +24,13 @@ pub const RETYPE_FAN_OUT_LIMIT: u32 = 256;
 pub const SLOT_BITS: u8 = 5;
 /// Machine word width; sizes at or beyond it are refused by the kernel.
 pub const WORD_BITS: u8 = 64;
+/// Index bits of every paging structure on both arches for our configs: 512 entries of 8 bytes.
+pub const PAGE_TABLE_INDEX_BITS: u8 = 9;
+/// Levels of paging structures, root included: 4 on x86_64 (PML4, PDPT, PD, PT) and on
+/// aarch64 with a 44-bit PA (the stage-2 root starts at level 0).
+pub const PAGING_LEVELS: u8 = 4;
+/// log2 of the IPC buffer's size and required alignment (`seL4_IPCBufferSizeBits`, both arches).
+pub const IPC_BUFFER_SIZE_BITS: u8 = 10;
 
 /// The two architectures sysinit targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,12 +53,16 @@ impl Arch {
             Arch::X86_64 => KernelWindow {
                 pptr_base_offset: 0xffff_ff80_0000_0000,
                 paddr_user_device_top: 1 << 47,
+                // PPTR_TOP 0xffffffff80000000 - PPTR_BASE.
+                paddr_top: 0x7f_8000_0000,
             },
             // include/arch/arm/arch/64/mode/hardware.h with CONFIG_ARM_HYPERVISOR_SUPPORT:
             // PPTR_BASE 0x0000008000000000, PADDR_BASE 0; Cortex-A57: PA size 44 bits.
             Arch::Aarch64 => KernelWindow {
                 pptr_base_offset: 0x0000_0080_0000_0000,
                 paddr_user_device_top: 1 << 44,
+                // PPTR_TOP 0x000000ffc0000000 - PPTR_BASE.
+                paddr_top: 0x7f_c000_0000,
             },
         }
     }
@@ -72,6 +83,29 @@ impl Arch {
     /// Page sizes (in bits) a frame may have on this architecture, smallest first.
     pub const fn frame_size_bits(self) -> [u8; 3] {
         [12, 21, 30]
+    }
+
+    /// Exclusive end of the virtual range user frames may be mapped in.
+    ///
+    /// x86_64: the kernel refuses a mapping whose end passes `USER_TOP`
+    /// (0x7fff_ffff_ffff), so the last page below 2^47 stays unmapped.
+    /// aarch64 (hypervisor, 44-bit PA): `seL4_UserTop` is 2^44 - 1, inclusive.
+    pub const fn user_vaddr_end(self) -> u64 {
+        match self {
+            Arch::X86_64 => 0x7fff_ffff_f000,
+            Arch::Aarch64 => 1 << 44,
+        }
+    }
+
+    /// The paging structure at `level` (0 = the VSpace root, [`PAGING_LEVELS`] - 1 = last level).
+    pub const fn paging_structure(self, level: u8) -> Option<ObjectType> {
+        match (self, level) {
+            (_, 0) => Some(ObjectType::VSpace),
+            (Arch::X86_64, 1) => Some(ObjectType::X86Pdpt),
+            (Arch::X86_64, 2) => Some(ObjectType::X86PageDirectory),
+            (_, 1..=3) => Some(ObjectType::PageTable),
+            _ => None,
+        }
     }
 }
 
@@ -94,6 +128,9 @@ pub struct KernelWindow {
     pub pptr_base_offset: u64,
     /// `CONFIG_PADDR_USER_DEVICE_TOP`: device untypeds stop below this physical address.
     pub paddr_user_device_top: u64,
+    /// `PADDR_TOP`: RAM at or above this physical address is outside the kernel window,
+    /// so the kernel cannot use it as normal memory and hands it out as device untypeds.
+    pub paddr_top: u64,
 }
 
 impl KernelWindow {

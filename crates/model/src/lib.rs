@@ -1,5 +1,41 @@
 //! A host model of the seL4 kernel's untyped memory semantics and boot-time untyped list.
+//!
+//! This crate is the oracle the untyped planner is tested against and the machine
+//! the simulated boot runs on, so it follows the kernel's rules to the letter,
+//! including the ones that surprise:
+//!
+//! - **Boot untyped list** ([`boot_untypeds`]): device gaps between the reserved
+//!   ranges, the device region up to `CONFIG_PADDR_USER_DEVICE_TOP`, the reclaimed
+//!   boot image, then free RAM, each cut into chunks that are size-aligned in
+//!   *kernel-virtual* space. On x86_64 the device region's kernel VAs wrap past
+//!   2^64, so a device untyped may be aligned there but not physically. Untypeds
+//!   beyond the BootInfo capacity are dropped and counted.
+//! - **Untyped_Retype** ([`KernelModel::retype`]): the argument checks in the
+//!   order of `decodeUntypedInvocation` with the kernel's error codes and data;
+//!   the capacity check on free bytes before alignment; placement at the watermark
+//!   rounded up in kernel-virtual space; the watermark (`capFreeIndex`) in 16-byte
+//!   units; the reset of an untyped with no live children back to its base;
+//!   device untypeds that hold only frames and untypeds.
+//! - **Capability tree**: each cap knows its parent untyped and each untyped how
+//!   many live children it has, which is all a reset needs.
+//!
+//! Not modelled: revoke (only leaf caps can be deleted), copies, mints and moves of
+//! caps, the MDB's ordering beyond parent and child counts, multi-level cspaces
+//! (the cspace is one flat CNode), object contents (no zeroing, no mappings, no
+//! TCB state), preemption during reset, and running out of root CNode slots at boot.
 #![forbid(unsafe_code)]
+
+mod boot;
+mod cap;
+mod error;
+mod kernel;
+
+pub use boot::{boot_untypeds, untypeds_for_region, BootUntypedList};
+pub use cap::{Cap, ObjectCap, UntypedCap};
+pub use error::{
+    ArgumentProblem, BootMemoryError, MemoryList, ModelError, RangeChecked, RetypeError,
+};
+pub use kernel::{KernelModel, Retyped};
 
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::PhysRange;

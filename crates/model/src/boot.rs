@@ -131,6 +131,7 @@ fn covered_by_sorted(reserved: &[PhysRange], range: PhysRange) -> bool {
 /// range. Every region is cut in kernel-virtual space (see [`untypeds_for_region`]).
 /// Only the first `max_untypeds` are reported; the rest are counted in
 /// [`BootUntypedList::dropped`], like the kernel's "Too many untyped regions".
+/// A description that fails [`BootMemory::validate`] is refused with that error.
 pub fn boot_untypeds(
     arch: Arch,
     mem: &BootMemory,

@@ -251,7 +251,12 @@ pub enum SizeError {
     /// The type does not exist on this architecture.
     NotOnArch { ty: ObjectType, arch: Arch },
     /// The size argument is outside what the kernel accepts for this type.
-    BadSizeArgument { ty: ObjectType, given: u8, min: u8, max: u8 },
+    BadSizeArgument {
+        ty: ObjectType,
+        given: u8,
+        min: u8,
+        max: u8,
+    },
 }
 
 impl fmt::Display for SizeError {
@@ -260,7 +265,12 @@ impl fmt::Display for SizeError {
             SizeError::NotOnArch { ty, arch } => {
                 write!(f, "object type {} does not exist on {arch}", ty.name())
             }
-            SizeError::BadSizeArgument { ty, given, min, max } => write!(
+            SizeError::BadSizeArgument {
+                ty,
+                given,
+                min,
+                max,
+            } => write!(
                 f,
                 "{} size argument {given} is out of range (valid: {min}..={max})",
                 ty.name()
@@ -317,13 +327,19 @@ impl ObjectType {
     pub const fn allowed_in_device_memory(self) -> bool {
         matches!(
             self,
-            ObjectType::Untyped | ObjectType::SmallPage | ObjectType::LargePage | ObjectType::HugePage
+            ObjectType::Untyped
+                | ObjectType::SmallPage
+                | ObjectType::LargePage
+                | ObjectType::HugePage
         )
     }
 
     /// Whether this is a frame (page) type.
     pub const fn is_frame(self) -> bool {
-        matches!(self, ObjectType::SmallPage | ObjectType::LargePage | ObjectType::HugePage)
+        matches!(
+            self,
+            ObjectType::SmallPage | ObjectType::LargePage | ObjectType::HugePage
+        )
     }
 
     /// The frame type of a page size in bits, if there is one.

@@ -1,0 +1,187 @@
+//! The JSON form of a spec, for people and for the host tool.
+//!
+//! ```json
+//! { "format": "sysinit-spec", "version": 1, "arch": "x86_64", "objects": [...], "blob": "hex" }
+//! ```
+//!
+//! The version is checked before the rest of the document is looked at, and
+//! the document is validated after parsing, exactly like the binary form.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+use sysinit_kobj::Arch;
+
+use crate::{hex_bytes, NamedObject, Spec, SpecError, FORMAT_VERSION};
+
+/// Value of the `format` field, the JSON counterpart of [`crate::MAGIC`].
+const FORMAT_NAME: &str = "sysinit-spec";
+
+#[derive(Serialize)]
+struct DocumentOut<'a> {
+    format: &'static str,
+    version: u32,
+    arch: &'static str,
+    objects: &'a [NamedObject],
+    #[serde(serialize_with = "hex_bytes::serialize")]
+    blob: &'a [u8],
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocumentIn {
+    #[allow(dead_code)] // checked through `Header` first
+    format: String,
+    #[allow(dead_code)]
+    version: u32,
+    arch: String,
+    objects: Vec<NamedObject>,
+    #[serde(default, deserialize_with = "hex_bytes::deserialize")]
+    blob: Vec<u8>,
+}
+
+/// Just enough of the document to check what it is before parsing the rest.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u32>,
+}
+
+/// Why a JSON document could not be read as a spec.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonError {
+    /// Not JSON, or JSON that does not fit the spec's shape.
+    Syntax {
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column of the problem.
+        column: usize,
+        /// What serde_json reported.
+        message: String,
+    },
+    /// The document's `format` is not `"sysinit-spec"` (or is missing).
+    NotASpec {
+        /// The `format` found, if any.
+        found: Option<String>,
+    },
+    /// The document has another format version (or none).
+    VersionMismatch {
+        /// The version found, if any.
+        found: Option<u32>,
+        /// The version this build reads.
+        supported: u32,
+    },
+    /// `arch` names no supported architecture.
+    UnknownArch {
+        /// The name found.
+        found: String,
+    },
+    /// The spec parsed but is inconsistent.
+    Invalid(SpecError),
+}
+
+impl fmt::Display for JsonError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JsonError::Syntax {
+                line,
+                column,
+                message,
+            } => {
+                // serde_json appends its own " at line L column C"; say it once, first.
+                let message = message.split(" at line ").next().unwrap_or(message);
+                write!(f, "line {line}, column {column}: {message}")
+            }
+            JsonError::NotASpec { found: Some(found) } => {
+                write!(
+                    f,
+                    "not a sysinit spec: \"format\" is \"{found}\", expected \"{FORMAT_NAME}\""
+                )
+            }
+            JsonError::NotASpec { found: None } => {
+                write!(
+                    f,
+                    "not a sysinit spec: the document has no \"format\": \"{FORMAT_NAME}\" field"
+                )
+            }
+            JsonError::VersionMismatch {
+                found: Some(found),
+                supported,
+            } => write!(
+                f,
+                "spec format version {found}; this build reads version {supported}; \
+                 rebuild the spec with a matching sysinit"
+            ),
+            JsonError::VersionMismatch {
+                found: None,
+                supported,
+            } => write!(
+                f,
+                "the spec has no \"version\" field; this build reads version {supported}"
+            ),
+            JsonError::UnknownArch { found } => write!(
+                f,
+                "unknown arch \"{found}\" (valid: {})",
+                Arch::ALL.map(|a| a.name()).join(", ")
+            ),
+            JsonError::Invalid(e) => write!(f, "the spec is invalid: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for JsonError {}
+
+impl From<serde_json::Error> for JsonError {
+    fn from(e: serde_json::Error) -> JsonError {
+        JsonError::Syntax {
+            line: e.line(),
+            column: e.column(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Spec {
+    /// The spec as pretty-printed JSON, ending in a newline. Deterministic.
+    pub fn to_json_pretty(&self) -> String {
+        let doc = DocumentOut {
+            format: FORMAT_NAME,
+            version: FORMAT_VERSION,
+            arch: self.arch.name(),
+            objects: &self.objects,
+            blob: &self.blob,
+        };
+        // Serializing these types into a String cannot fail: every map key is a string.
+        let mut text =
+            serde_json::to_string_pretty(&doc).expect("spec types always serialize to JSON");
+        text.push('\n');
+        text
+    }
+
+    /// Parses and validates a spec in JSON form.
+    pub fn from_json(text: &str) -> Result<Spec, JsonError> {
+        let header: Header = serde_json::from_str(text)?;
+        if header.format.as_deref() != Some(FORMAT_NAME) {
+            return Err(JsonError::NotASpec {
+                found: header.format,
+            });
+        }
+        if header.version != Some(FORMAT_VERSION) {
+            return Err(JsonError::VersionMismatch {
+                found: header.version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let doc: DocumentIn = serde_json::from_str(text)?;
+        let arch = Arch::from_name(&doc.arch).ok_or(JsonError::UnknownArch { found: doc.arch })?;
+        let spec = Spec {
+            arch,
+            objects: doc.objects,
+            blob: doc.blob,
+        };
+        spec.validate().map_err(JsonError::Invalid)?;
+        Ok(spec)
+    }
+}

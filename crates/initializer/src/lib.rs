@@ -1,0 +1,251 @@
+//! Executes an allocation plan against a kernel: retypes every object and proves each frame's address.
+//!
+//! The logic is generic over [`Kernel`], which the real seL4 bindings and the
+//! host kernel model both implement, so the simulated boot on the host runs
+//! the very code the root task runs. Every frame created is read back
+//! (`Page_GetAddress`) and compared with the plan before anything maps it: a
+//! frame that is not where the plan says stops the boot with the object, the
+//! untyped and both addresses.
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+use sysinit_kobj::{BootUntyped, ObjectType};
+use sysinit_planner::{Creates, Plan, Step, UntypedRef};
+use sysinit_trace::Record;
+
+/// The kernel operations the initializer needs, by capability slot in the root CNode.
+pub trait Kernel {
+    /// A kernel error, printable.
+    type Error: fmt::Display;
+    /// `seL4_Untyped_Retype(src, ty, size_arg, root, 0, 0, dest_first, count)`.
+    fn untyped_retype(
+        &mut self,
+        src: u64,
+        ty: ObjectType,
+        size_arg: u8,
+        dest_first: u64,
+        count: u32,
+    ) -> Result<(), Self::Error>;
+    /// `Page_GetAddress` of the frame cap in `slot`.
+    fn frame_paddr(&mut self, slot: u64) -> Result<u64, Self::Error>;
+}
+
+/// Where the initializer finds the boot untypeds and puts new caps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotLayout {
+    /// Slot of boot untyped 0 (bootinfo `untyped.start`).
+    pub first_untyped: u64,
+    /// First empty slot (bootinfo `empty.start`).
+    pub first_free: u64,
+    /// One past the last empty slot (bootinfo `empty.end`).
+    pub end_free: u64,
+}
+
+/// Why the initializer stopped. Nothing after the failing step was attempted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum InitError<E> {
+    /// The plan needs more empty slots than the root CNode has.
+    OutOfSlots {
+        /// Slots the plan needs.
+        needed: u64,
+        /// Empty slots available.
+        available: u64,
+    },
+    /// The kernel refused a retype.
+    Retype {
+        /// Step number.
+        step: u32,
+        /// The step.
+        detail: Step,
+        /// Slot of the untyped invoked.
+        src_slot: u64,
+        /// What the kernel said.
+        error: E,
+    },
+    /// A frame is not at its planned physical address.
+    FrameMisplaced {
+        /// Step number.
+        step: u32,
+        /// The object id (request index).
+        object: u32,
+        /// Untyped it came from.
+        source: UntypedRef,
+        /// Where the plan put it.
+        planned: u64,
+        /// Where the kernel put it.
+        actual: u64,
+    },
+    /// Reading back a frame's address failed.
+    ReadBack {
+        /// Step number.
+        step: u32,
+        /// Frame slot.
+        slot: u64,
+        /// What the kernel said.
+        error: E,
+    },
+}
+
+impl<E: fmt::Display> fmt::Display for InitError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::OutOfSlots { needed, available } => write!(
+                f,
+                "the plan needs {needed} capability slots but the root CNode has {available} empty; \
+                 build the kernel with a larger KernelRootCNodeSizeBits"
+            ),
+            InitError::Retype { step, detail, src_slot, error } => write!(
+                f,
+                "retype step {step} failed: {} x {} (size_arg {}) from {} (slot {src_slot}) planned at {:#x}: {error}",
+                detail.count,
+                detail.ty,
+                detail.size_arg,
+                UntypedName(detail.source),
+                detail.paddr
+            ),
+            InitError::FrameMisplaced { step, object, source, planned, actual } => write!(
+                f,
+                "frame object #{object} from {} (step {step}) is at physical address {actual:#x}, \
+                 but the plan put it at {planned:#x}; refusing to map it",
+                UntypedName(*source)
+            ),
+            InitError::ReadBack { step, slot, error } => {
+                write!(f, "reading back the address of the frame in slot {slot} (step {step}) failed: {error}")
+            }
+        }
+    }
+}
+
+impl<E: fmt::Display + fmt::Debug> core::error::Error for InitError<E> {}
+
+struct UntypedName(UntypedRef);
+
+impl fmt::Display for UntypedName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            UntypedRef::Boot(i) => write!(f, "boot untyped {i}"),
+            UntypedRef::Derived(i) => write!(f, "derived untyped {i}"),
+        }
+    }
+}
+
+/// What executing a plan produced: the slot of every object and untyped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Executed {
+    /// Slot of each requested object, by object id.
+    pub object_slots: Vec<u64>,
+    /// Slot of each derived untyped.
+    pub derived_slots: Vec<u64>,
+    /// Kernel invocations made (retypes and read-backs).
+    pub invocations: u64,
+}
+
+/// The trace records that open a trace: the header and the boot untyped list.
+pub fn trace_untypeds(
+    arch: sysinit_kobj::Arch,
+    untypeds: &[BootUntyped],
+    mut out: impl FnMut(&Record),
+) {
+    out(&Record::Header {
+        version: sysinit_trace::FORMAT_VERSION,
+        arch,
+        untypeds: untypeds.len() as u32,
+    });
+    for (index, &untyped) in untypeds.iter().enumerate() {
+        out(&Record::Untyped {
+            index: index as u32,
+            untyped,
+        });
+    }
+}
+
+/// Runs every retype of `plan` in order, reading back each frame's address, and emits one
+/// trace record per step to `out`.
+pub fn execute<K: Kernel>(
+    plan: &Plan,
+    slots: SlotLayout,
+    kernel: &mut K,
+    mut out: impl FnMut(&Record),
+) -> Result<Executed, InitError<K::Error>> {
+    let needed: u64 = plan.steps.iter().map(|s| u64::from(s.count)).sum();
+    let available = slots.end_free.saturating_sub(slots.first_free);
+    if needed > available {
+        return Err(InitError::OutOfSlots { needed, available });
+    }
+    let mut done = Executed {
+        object_slots: vec![u64::MAX; plan.placements.len()],
+        derived_slots: vec![u64::MAX; plan.derived.len()],
+        invocations: 0,
+    };
+    let mut next_slot = slots.first_free;
+    for (n, step) in plan.steps.iter().enumerate() {
+        let n = n as u32;
+        let src_slot = match step.source {
+            UntypedRef::Boot(i) => slots.first_untyped + u64::from(i),
+            UntypedRef::Derived(i) => done.derived_slots[i as usize],
+        };
+        kernel
+            .untyped_retype(src_slot, step.ty, step.size_arg, next_slot, step.count)
+            .map_err(|error| InitError::Retype {
+                step: n,
+                detail: *step,
+                src_slot,
+                error,
+            })?;
+        done.invocations += 1;
+        let mut actual = None;
+        match step.creates {
+            Creates::Untypeds { first } => {
+                for k in 0..step.count {
+                    done.derived_slots[(first + k) as usize] = next_slot + u64::from(k);
+                }
+            }
+            Creates::Objects { first } => {
+                for k in 0..step.count {
+                    let object = plan.object_order[(first + k) as usize];
+                    let slot = next_slot + u64::from(k);
+                    done.object_slots[object as usize] = slot;
+                    if step.ty.is_frame() {
+                        let got =
+                            kernel
+                                .frame_paddr(slot)
+                                .map_err(|error| InitError::ReadBack {
+                                    step: n,
+                                    slot,
+                                    error,
+                                })?;
+                        done.invocations += 1;
+                        let planned = step.paddr + (u64::from(k) << step.size_bits);
+                        if got != planned {
+                            return Err(InitError::FrameMisplaced {
+                                step: n,
+                                object,
+                                source: step.source,
+                                planned,
+                                actual: got,
+                            });
+                        }
+                        actual.get_or_insert(got);
+                    }
+                }
+            }
+        }
+        out(&Record::Retype {
+            step: n,
+            source: step.source,
+            ty: step.ty,
+            size_arg: step.size_arg,
+            size_bits: step.size_bits,
+            count: step.count,
+            planned: step.paddr,
+            actual,
+        });
+        next_slot += u64::from(step.count);
+    }
+    Ok(done)
+}

@@ -1,0 +1,47 @@
+# seL4 kernel settings for sysinit on aarch64 (QEMU virt, Cortex-A57, kernel at EL2).
+#
+# Cache initial settings: pass this file to cmake with `-C` when configuring the
+# kernel source tree (see docs/kernel.md). Every value the sysinit crates depend
+# on is set explicitly, even where it equals the kernel default. Values mirrored
+# in Rust: crates/kobj (object sizes, kernel window) and crates/sel4 (numbers,
+# labels, BootInfo layout).
+
+set(KernelPlatform "qemu-arm-virt" CACHE STRING "")
+set(KernelSel4Arch "aarch64" CACHE STRING "")
+# The platform reads the CPU from ARM_CPU. Cortex-A57 has a 44-bit physical
+# address size, so QEMU's high PCIe window at 512 GiB is reachable and device
+# untypeds reach up to 2^44.
+set(ARM_CPU "cortex-a57" CACHE STRING "")
+set(KernelArmHypervisorSupport ON CACHE BOOL "")
+set(QEMU_GIC_VERSION "2" CACHE STRING "")
+# The kernel build asks the installed qemu-system-aarch64 for the device tree of
+# `-machine virt,secure=off,virtualization=on,gic-version=2 -cpu cortex-a57
+# -smp 1 -m 2048` (highmem is on by default); the memory size here and on the
+# QEMU command line that boots the kernel must be the same. With hypervisor
+# support the kernel keeps 0x40000000..0x60000000 out of its RAM for guests.
+set(QEMU_MEMORY "2048" CACHE STRING "")
+
+set(KernelVerificationBuild OFF CACHE BOOL "")
+set(KernelDebugBuild ON CACHE BOOL "")
+set(KernelPrinting ON CACHE BOOL "")
+set(KernelOptimisation "-O2" CACHE STRING "")
+
+set(KernelIsMCS OFF CACHE BOOL "")
+set(KernelMaxNumNodes "1" CACHE STRING "")
+set(KernelNumDomains "1" CACHE STRING "")
+set(KernelBenchmarks "none" CACHE STRING "")
+set(KernelDangerousCodeInjection OFF CACHE BOOL "")
+# No hardware debug API: it would grow the TCB beyond 2^11 bytes.
+set(HardwareDebugAPI OFF CACHE BOOL "")
+set(KernelArmGicV3 OFF CACHE BOOL "")
+set(KernelAllowSMCCalls OFF CACHE BOOL "")
+# The generic timer counters stay kernel-only (the defaults).
+set(KernelArmExportPCNTUser OFF CACHE BOOL "")
+set(KernelArmExportVCNTUser OFF CACHE BOOL "")
+
+set(KernelFastpath ON CACHE BOOL "")
+set(KernelRetypeFanOutLimit "256" CACHE STRING "")
+# Same reasoning as x86_64.cmake: the device space below 2^44 plus RAM chops
+# into far fewer than 230 size-aligned untypeds; 230 fits the boot info frame.
+set(KernelMaxNumBootinfoUntypedCaps "230" CACHE STRING "")
+set(KernelRootCNodeSizeBits "19" CACHE STRING "")

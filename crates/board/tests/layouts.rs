@@ -1,0 +1,252 @@
+//! The built-in boards' memory maps and boot memory for typical `-m` sizes.
+
+use sysinit_board::{Board, BoardError, ReservedKind};
+use sysinit_kobj::{Arch, PhysRange};
+use sysinit_model::boot_untypeds;
+
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+
+fn board(name: &str, ram: u64) -> Board {
+    Board::by_name(name).unwrap().with_ram_bytes(ram).unwrap()
+}
+
+fn device(board: &Board, name: &str) -> PhysRange {
+    board
+        .device_ranges()
+        .into_iter()
+        .find(|d| d.name == name)
+        .unwrap_or_else(|| panic!("no device {name}"))
+        .range
+}
+
+#[test]
+fn built_in_boards_are_listed_and_load() {
+    assert_eq!(Board::names(), vec!["qemu-x86_64", "qemu-aarch64-virt"]);
+    for name in Board::names() {
+        let b = Board::by_name(name).unwrap();
+        assert_eq!(b.name(), name);
+        assert_eq!(b.kernel_window(), b.arch().kernel_window());
+    }
+    let err = Board::by_name("qemu-riscv").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown board 'qemu-riscv'; valid: qemu-x86_64, qemu-aarch64-virt"
+    );
+}
+
+#[test]
+fn board_facts() {
+    let x86 = Board::by_name("qemu-x86_64").unwrap();
+    assert_eq!(x86.arch(), Arch::X86_64);
+    assert_eq!(x86.phys_addr_bits(), 46);
+    assert_eq!(x86.user_vaddr_end(), 0x7fff_ffff_f000);
+    assert_eq!(x86.page_size_bits(), &[12, 21, 30]);
+    assert_eq!(x86.default_ram_bytes(), 512 * MIB);
+    assert!(!x86.virtualization());
+
+    let arm = Board::by_name("qemu-aarch64-virt").unwrap();
+    assert_eq!(arm.arch(), Arch::Aarch64);
+    assert_eq!(arm.phys_addr_bits(), 44);
+    assert_eq!(arm.phys_addr_end(), 1 << 44);
+    assert_eq!(arm.user_vaddr_end(), 1 << 44);
+    assert_eq!(arm.default_ram_bytes(), 2 * GIB);
+    assert!(arm.virtualization());
+}
+
+#[test]
+fn q35_512m_keeps_all_ram_below_4g() {
+    let b = board("qemu-x86_64", 512 * MIB);
+    assert_eq!(
+        b.ram_ranges(512 * MIB).unwrap(),
+        vec![
+            PhysRange::new(0, 0xa_0000),
+            PhysRange::new(0x10_0000, 0x2000_0000)
+        ]
+    );
+    assert!(b.is_ram(PhysRange::new(0x1000_0000, 0x1000_1000)));
+    assert!(!b.is_ram(PhysRange::new(0xb_0000, 0xb_1000)));
+    assert!(!b.is_ram(PhysRange::new(0x2000_0000, 0x2000_1000)));
+    assert_eq!(
+        device(&b, "pcie-ecam"),
+        PhysRange::new(0xb000_0000, 0xc000_0000)
+    );
+    assert_eq!(device(&b, "pci-hole64"), PhysRange::new(4 * GIB, 36 * GIB));
+
+    let seabios = b
+        .reserved_ranges()
+        .into_iter()
+        .find(|r| r.name == "seabios-high-tables")
+        .unwrap();
+    assert_eq!(seabios.kind, ReservedKind::Firmware);
+    assert_eq!(seabios.range, PhysRange::new(0x1ffc_0000, 0x2000_0000));
+
+    let layout = b.boot_layout(512 * MIB).unwrap();
+    assert_eq!(layout.kernel_image.start, 0x10_0000);
+    let mem = &layout.memory;
+    // RAM below 1 MiB and the SeaBIOS tables are not the kernel's: device untypeds.
+    assert_eq!(mem.reserved[0], PhysRange::new(0x10_0000, 0x1ffc_0000));
+    assert!(mem
+        .reserved
+        .contains(&PhysRange::new(0xfee0_0000, 0xfee0_1000)));
+    assert!(mem
+        .reserved
+        .contains(&PhysRange::new(0xfec0_0000, 0xfec0_1000)));
+    assert_eq!(mem.boot_reuse, Some(PhysRange::new(0x10_0000, 0x11_0000)));
+    assert_eq!(
+        mem.free_ram.first().unwrap().start,
+        layout.root_task_image.end
+    );
+    assert_eq!(mem.free_ram.last().unwrap().end, 0x1ffc_0000);
+    // The root server objects sit at the top, aligned to the 2^24-byte root CNode.
+    assert_eq!(layout.root_server_objects.start, 0x1e00_0000);
+
+    let untypeds = boot_untypeds(b.arch(), mem, 230).unwrap();
+    assert_eq!(untypeds.dropped, 0);
+    let first = untypeds.untypeds[0];
+    assert!(first.is_device && first.paddr == 0);
+}
+
+#[test]
+fn q35_4g_splits_ram_around_the_pci_hole() {
+    let b = board("qemu-x86_64", 4 * GIB);
+    assert_eq!(
+        b.ram_ranges(4 * GIB).unwrap(),
+        vec![
+            PhysRange::new(0, 0xa_0000),
+            PhysRange::new(0x10_0000, 2 * GIB),
+            PhysRange::new(4 * GIB, 6 * GIB),
+        ]
+    );
+    assert!(b.is_ram(PhysRange::new(5 * GIB, 5 * GIB + 0x1000)));
+    assert!(!b.is_ram(PhysRange::new(3 * GIB, 3 * GIB + 0x1000)));
+    assert_eq!(device(&b, "pci-hole64"), PhysRange::new(6 * GIB, 38 * GIB));
+
+    let layout = b.boot_layout(4 * GIB).unwrap();
+    let mem = &layout.memory;
+    // The kernel takes its objects from the top of the highest RAM.
+    assert!(layout.root_server_objects.end <= 6 * GIB);
+    assert!(layout.root_server_objects.start >= 4 * GIB);
+    assert!(mem
+        .free_ram
+        .contains(&PhysRange::new(4 * GIB, layout.root_server_objects.start)));
+    let untypeds = boot_untypeds(b.arch(), mem, 230).unwrap();
+    assert_eq!(untypeds.dropped, 0);
+    assert!(untypeds
+        .untypeds
+        .iter()
+        .any(|u| !u.is_device && u.paddr == 4 * GIB));
+}
+
+#[test]
+fn q35_split_threshold_is_2_75_gib() {
+    let b = Board::by_name("qemu-x86_64").unwrap();
+    let below = b.ram_ranges(0xb000_0000 - 0x1000).unwrap();
+    assert_eq!(below.last().unwrap().end, 0xb000_0000 - 0x1000);
+    let at = b.ram_ranges(0xb000_0000).unwrap();
+    assert_eq!(
+        *at.last().unwrap(),
+        PhysRange::new(4 * GIB, 4 * GIB + 0x3000_0000)
+    );
+}
+
+#[test]
+fn virt_1g_leaves_vm_memory_to_user_level() {
+    let b = board("qemu-aarch64-virt", GIB);
+    assert_eq!(
+        b.ram_ranges(GIB).unwrap(),
+        vec![PhysRange::new(GIB, 2 * GIB)]
+    );
+    assert!(b.is_ram(PhysRange::new(GIB, GIB + 0x1000)));
+    assert_eq!(
+        device(&b, "pl011-uart"),
+        PhysRange::new(0x900_0000, 0x900_1000)
+    );
+    assert_eq!(
+        device(&b, "pcie-ecam-high"),
+        PhysRange::new(0x40_1000_0000, 0x40_2000_0000)
+    );
+    assert_eq!(
+        device(&b, "pcie-mmio-high"),
+        PhysRange::new(0x80_0000_0000, 0x100_0000_0000)
+    );
+    assert_eq!(
+        device(&b, "vm-memory"),
+        PhysRange::new(GIB, GIB + 512 * MIB)
+    );
+
+    let layout = b.boot_layout(GIB).unwrap();
+    assert_eq!(layout.kernel_image.start, 0x6000_0000);
+    let dtb = layout.device_tree.unwrap();
+    assert_eq!(dtb.start, layout.kernel_image.end);
+    assert_eq!(layout.root_task_image.start, dtb.end);
+    let mem = &layout.memory;
+    assert_eq!(
+        *mem.reserved.last().unwrap(),
+        PhysRange::new(0x6000_0000, 2 * GIB)
+    );
+    assert!(mem
+        .reserved
+        .contains(&PhysRange::new(0x800_0000, 0x800_1000)));
+
+    let untypeds = boot_untypeds(b.arch(), mem, 230).unwrap();
+    assert_eq!(untypeds.dropped, 0);
+    // The first 512 MiB of RAM come out as one device untyped for guests.
+    assert!(untypeds
+        .untypeds
+        .iter()
+        .any(|u| u.is_device && u.paddr == GIB && u.size_bits == 29));
+}
+
+#[test]
+fn ram_size_limits_are_reported() {
+    let b = Board::by_name("qemu-aarch64-virt").unwrap();
+    let err = b.clone().with_ram_bytes(256 * MIB).unwrap_err();
+    assert!(matches!(err, BoardError::RamTooSmall { .. }));
+    assert_eq!(
+        err.to_string(),
+        "board 'qemu-aarch64-virt': RAM size 0x10000000 is too small; valid: 0x24000000..=0x3fc0000000"
+    );
+    assert!(matches!(
+        b.ram_ranges(256 * GIB),
+        Err(BoardError::RamTooLarge { .. })
+    ));
+    assert!(matches!(
+        b.ram_ranges(GIB + 1),
+        Err(BoardError::RamNotPageMultiple { .. })
+    ));
+}
+
+#[test]
+fn broken_board_files_are_refused() {
+    let text = include_str!("../../../boards/qemu-x86_64.toml");
+    let err =
+        Board::from_toml_str(&text.replace("arch = \"x86_64\"", "arch = \"mips\"")).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "board 'qemu-x86_64': unknown arch 'mips'; valid: x86_64, aarch64"
+    );
+    let err =
+        Board::from_toml_str(&text.replace("cores = 1", "cores = 1\ncolour = 3")).unwrap_err();
+    assert!(matches!(err, BoardError::Toml { .. }), "{err}");
+    let err = Board::from_toml_str(&text.replace(
+        "root_task_image_bytes = 0x20_0000",
+        "root_task_image_bytes = 0x4000_0000",
+    ))
+    .unwrap_err();
+    assert!(matches!(err, BoardError::KernelDoesNotFit { .. }), "{err}");
+}
+
+#[test]
+fn every_ram_size_step_gives_a_bootable_layout() {
+    for name in Board::names() {
+        let b = Board::by_name(name).unwrap();
+        let (min, max) = b.ram_limits();
+        let mut ram = min;
+        while ram <= max.min(64 * GIB) {
+            let mem = b.boot_memory(ram).unwrap();
+            boot_untypeds(b.arch(), &mem, 230).unwrap();
+            ram += 256 * MIB;
+        }
+    }
+}

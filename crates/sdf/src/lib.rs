@@ -1,0 +1,2 @@
+//! Reads and validates Microkit-compatible system description files (SDF).
+#![forbid(unsafe_code)]

@@ -11,16 +11,13 @@
 //! size, the root task's size and the extra boot info are board estimates
 //! (the `[kernel]` table of the board file); real boots replace them.
 
-use sysinit_kobj::{align_up, ObjectType, PhysRange};
+use sysinit_kobj::{align_up, ObjectType, PhysRange, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
 use sysinit_model::BootMemory;
 
 use crate::ranges::{merge, subtract};
 use crate::{Board, BoardError, ReservedKind, ReservedRange};
 
 const PAGE_BITS: u8 = 12;
-/// Address bits covered by one entry of each non-root paging level, top-down
-/// (x86_64 PDPT/PD/PT and aarch64 4-level stage-2 alike).
-const PAGING_LEVEL_SPAN_BITS: [u8; 3] = [39, 30, 21];
 
 /// Where the boot loader and the kernel put things for one RAM size.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,9 +152,11 @@ impl Board {
         let ipc_buffer = v_start + align_up(k.root_task_image_bytes, PAGE_BITS);
         let extra_vaddr = ipc_buffer + 2 * page;
         let v_end = align_up(extra_vaddr + extra, PAGE_BITS);
-        let paging_tables: u64 = PAGING_LEVEL_SPAN_BITS
-            .iter()
-            .map(|&span| (align_up(v_end, span) - (v_start & !((1u64 << span) - 1))) >> span)
+        // One table per span of virtual addresses an entry of the level above maps:
+        // the kernel's `arch_get_n_paging` for every level below the root.
+        let paging_tables: u64 = (1..PAGING_LEVELS)
+            .map(|level| PAGE_BITS + PAGE_TABLE_INDEX_BITS * (PAGING_LEVELS - level))
+            .map(|span| (align_up(v_end, span) - (v_start & !((1u64 << span) - 1))) >> span)
             .sum();
 
         let size = (1u64 << cnode_bits)

@@ -20,8 +20,6 @@ pub(crate) struct BoardFile {
     description: String,
     arch: String,
     phys_addr_bits: u8,
-    user_vaddr_end: u64,
-    page_size_bits: Vec<u8>,
     cores: u32,
     mcs: bool,
     virtualization: bool,
@@ -152,14 +150,6 @@ impl BoardFile {
                 self.phys_addr_bits
             )));
         }
-        for bits in &self.page_size_bits {
-            if !arch.frame_size_bits().contains(bits) {
-                return Err(invalid(format!(
-                    "page size 2^{bits} is not a frame size of {arch}; valid: {:?}",
-                    arch.frame_size_bits()
-                )));
-            }
-        }
         if self.cores == 0 {
             return Err(invalid("cores must be at least 1".into()));
         }
@@ -252,8 +242,6 @@ impl BoardFile {
             description: self.description,
             arch,
             phys_addr_bits: self.phys_addr_bits,
-            user_vaddr_end: self.user_vaddr_end,
-            page_size_bits: self.page_size_bits,
             cores: self.cores,
             mcs: self.mcs,
             virtualization: self.virtualization,

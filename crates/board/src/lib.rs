@@ -182,8 +182,6 @@ pub struct Board {
     description: String,
     arch: Arch,
     phys_addr_bits: u8,
-    user_vaddr_end: u64,
-    page_size_bits: Vec<u8>,
     cores: u32,
     mcs: bool,
     virtualization: bool,
@@ -261,14 +259,14 @@ impl Board {
             .unwrap_or(u64::MAX)
     }
 
-    /// First user virtual address that cannot be mapped (seL4_UserTop as an exclusive end).
+    /// First user virtual address that cannot be mapped (from the architecture).
     pub fn user_vaddr_end(&self) -> u64 {
-        self.user_vaddr_end
+        self.arch.user_vaddr_end()
     }
 
     /// Page sizes (log2 bytes) user memory may be mapped with, smallest first.
-    pub fn page_size_bits(&self) -> &[u8] {
-        &self.page_size_bits
+    pub fn page_size_bits(&self) -> [u8; 3] {
+        self.arch.frame_size_bits()
     }
 
     /// Number of CPU cores the kernel runs on.

@@ -41,7 +41,7 @@ fn board_facts() {
     assert_eq!(x86.arch(), Arch::X86_64);
     assert_eq!(x86.phys_addr_bits(), 46);
     assert_eq!(x86.user_vaddr_end(), 0x7fff_ffff_f000);
-    assert_eq!(x86.page_size_bits(), &[12, 21, 30]);
+    assert_eq!(x86.page_size_bits(), [12, 21, 30]);
     assert_eq!(x86.default_ram_bytes(), 512 * MIB);
     assert!(!x86.virtualization());
 

@@ -1,5 +1,9 @@
-//! Serde helper for byte strings: lower-case hex in human-readable formats
-//! (JSON), a length-prefixed byte string in binary ones (postcard).
+//! Serde helper for byte strings: hex in human-readable formats (JSON), a
+//! length-prefixed byte string in binary ones (postcard).
+//!
+//! In JSON, up to [`CHUNK`] bytes are one hex string; more become a list of
+//! hex strings of [`CHUNK`] bytes each, so long data stays diffable and lines
+//! stay short. Reading accepts either form, with chunks of any length.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -9,6 +13,9 @@ use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Serializer;
 
 const DIGITS: &[u8; 16] = b"0123456789abcdef";
+
+/// Bytes per hex string in JSON.
+pub(crate) const CHUNK: usize = 32;
 
 /// Lower-case hex of `bytes`.
 pub(crate) fn encode(bytes: &[u8]) -> String {
@@ -47,7 +54,11 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
 
 pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
     if serializer.is_human_readable() {
-        serializer.serialize_str(&encode(bytes))
+        if bytes.len() <= CHUNK {
+            serializer.serialize_str(&encode(bytes))
+        } else {
+            serializer.collect_seq(bytes.chunks(CHUNK).map(encode))
+        }
     } else {
         serializer.serialize_bytes(bytes)
     }
@@ -55,7 +66,7 @@ pub(crate) fn serialize<S: Serializer>(bytes: &[u8], serializer: S) -> Result<S:
 
 pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
     if deserializer.is_human_readable() {
-        deserializer.deserialize_str(HexVisitor)
+        deserializer.deserialize_any(HexVisitor)
     } else {
         // postcard checks the length prefix against the remaining input before
         // handing out the slice, so a forged length cannot cause a huge allocation.
@@ -65,15 +76,23 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<
 
 struct HexVisitor;
 
-impl Visitor<'_> for HexVisitor {
+impl<'de> Visitor<'de> for HexVisitor {
     type Value = Vec<u8>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string of hex digits")
+        f.write_str("a string of hex digits or a list of them")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<u8>, E> {
         decode(v).map_err(E::custom)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<u8>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(chunk) = seq.next_element::<String>()? {
+            out.extend(decode(&chunk).map_err(de::Error::custom)?);
+        }
+        Ok(out)
     }
 }
 

@@ -153,9 +153,10 @@ impl Spec {
             objects: &self.objects,
             blob: &self.blob,
         };
-        // Serializing these types into a String cannot fail: every map key is a string.
-        let mut text =
-            serde_json::to_string_pretty(&doc).expect("spec types always serialize to JSON");
+        // Serializing these types cannot fail: every map key is a string.
+        let compact = serde_json::to_string(&doc).expect("spec types always serialize to JSON");
+        let mut text = String::with_capacity(compact.len() * 2);
+        Layout::new(&compact).value(0, 0, 0, &mut text);
         text.push('\n');
         text
     }
@@ -183,5 +184,139 @@ impl Spec {
         };
         spec.validate().map_err(JsonError::Invalid)?;
         Ok(spec)
+    }
+}
+
+/// Lines of the JSON form are at most this wide where the structure allows.
+const WIDTH: usize = 100;
+/// Indentation per nesting level.
+const INDENT: usize = 2;
+
+/// Lays out compact JSON (as serde_json writes it) for people: a list or
+/// object that fits on the current line stays on it, anything longer gets
+/// one element per line. Deterministic, so committed specs diff cleanly.
+struct Layout<'a> {
+    text: &'a [u8],
+    /// For each `[` or `{` outside strings, the index of its closing bracket.
+    closing: Vec<usize>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(compact: &'a str) -> Layout<'a> {
+        let text = compact.as_bytes();
+        let mut closing = alloc::vec![0; text.len()];
+        let mut open = Vec::new();
+        let mut i = 0;
+        while i < text.len() {
+            match text[i] {
+                b'"' => {
+                    i = Layout::string_end(text, i);
+                    continue;
+                }
+                b'[' | b'{' => open.push(i),
+                b']' | b'}' => {
+                    if let Some(start) = open.pop() {
+                        closing[start] = i;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Layout { text, closing }
+    }
+
+    /// Index just past the string starting with the quote at `start`.
+    fn string_end(text: &[u8], start: usize) -> usize {
+        let mut i = start + 1;
+        while i < text.len() {
+            match text[i] {
+                b'\\' => i += 2,
+                b'"' => return i + 1,
+                _ => i += 1,
+            }
+        }
+        text.len()
+    }
+
+    /// Index just past the value starting at `start`.
+    fn value_end(&self, start: usize) -> usize {
+        match self.text[start] {
+            b'"' => Layout::string_end(self.text, start),
+            b'[' | b'{' => self.closing[start] + 1,
+            _ => {
+                let rest = &self.text[start..];
+                start
+                    + rest
+                        .iter()
+                        .position(|c| matches!(c, b',' | b']' | b'}'))
+                        .unwrap_or(rest.len())
+            }
+        }
+    }
+
+    /// `text[start..end]` with a space after every `,` and `:` outside strings.
+    fn spaced(&self, start: usize, end: usize, out: &mut String) {
+        let mut i = start;
+        while i < end {
+            if self.text[i] == b'"' {
+                let stop = Layout::string_end(self.text, i).min(end);
+                out.push_str(self.str(i, stop));
+                i = stop;
+                continue;
+            }
+            out.push(char::from(self.text[i]));
+            if matches!(self.text[i], b',' | b':') {
+                out.push(' ');
+            }
+            i += 1;
+        }
+    }
+
+    fn str(&self, start: usize, end: usize) -> &'a str {
+        // Boundaries are ASCII punctuation or quotes, so they are char boundaries.
+        core::str::from_utf8(&self.text[start..end]).unwrap_or("")
+    }
+
+    /// Writes the value at `start`, which begins at `column` of a line nested
+    /// `depth` levels deep; returns the index just past it.
+    fn value(&self, start: usize, column: usize, depth: usize, out: &mut String) -> usize {
+        let end = self.value_end(start);
+        let bracket = self.text[start];
+        if !matches!(bracket, b'[' | b'{') {
+            out.push_str(self.str(start, end));
+            return end;
+        }
+        let mut inline = String::new();
+        self.spaced(start, end, &mut inline);
+        // Strictly less: leave a column for a comma that may follow.
+        if column + inline.len() < WIDTH {
+            out.push_str(&inline);
+            return end;
+        }
+        let indent = (depth + 1) * INDENT;
+        out.push(char::from(bracket));
+        let mut i = start + 1;
+        while i < end - 1 {
+            out.push('\n');
+            out.extend(core::iter::repeat_n(' ', indent));
+            let mut column = indent;
+            if bracket == b'{' {
+                let key_end = Layout::string_end(self.text, i);
+                out.push_str(self.str(i, key_end));
+                out.push_str(": ");
+                column += key_end - i + 2;
+                i = key_end + 1; // past the ':'
+            }
+            i = self.value(i, column, depth + 1, out);
+            if self.text.get(i) == Some(&b',') {
+                out.push(',');
+                i += 1;
+            }
+        }
+        out.push('\n');
+        out.extend(core::iter::repeat_n(' ', depth * INDENT));
+        out.push(char::from(self.text[end - 1]));
+        end
     }
 }

@@ -51,6 +51,7 @@ pub enum Object {
     /// Notification object.
     Notification,
     /// Capability table.
+    #[serde(rename = "cnode")]
     CNode(CNode),
     /// Thread.
     Tcb(Tcb),
@@ -58,6 +59,7 @@ pub enum Object {
     Frame(Frame),
     /// Root paging structure of an address space (level 0): PML4 on x86_64,
     /// the stage-2 root table on aarch64.
+    #[serde(rename = "vspace")]
     VSpace(VSpace),
     /// Non-root paging structure at `level` 1..=3.
     PageTable(PageTable),

@@ -227,7 +227,7 @@ impl fmt::Display for SpecErrorKind {
                 "{site} refers to object {target}, but the spec has only {objects} objects"
             ),
             K::WrongCapTarget { site, target, found, expected } => {
-                write!(f, "{site} points at \"{target}\", a {found}, but must point at {expected}")
+                write!(f, "{site} points at \"{target}\" ({found}), but must point at {expected}")
             }
             K::BadCapAttribute { site, target, problem } => {
                 write!(f, "{site} (to \"{target}\") {problem}")

@@ -15,7 +15,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use sysinit_kobj::{BootUntyped, ObjectType};
-use sysinit_planner::{Creates, Plan, Step, UntypedRef};
+use sysinit_planner::{Creates, Plan, Request, Step, UntypedRef};
+use sysinit_spec::{ObjectId, Spec};
 use sysinit_trace::Record;
 
 /// The kernel operations the initializer needs, by capability slot in the root CNode.
@@ -33,6 +34,25 @@ pub trait Kernel {
     ) -> Result<(), Self::Error>;
     /// `Page_GetAddress` of the frame cap in `slot`.
     fn frame_paddr(&mut self, slot: u64) -> Result<u64, Self::Error>;
+}
+
+/// The objects of `spec` that are made by retyping, as planner requests, with the spec
+/// object each request stands for (IRQ handlers and I/O ports are not retyped).
+pub fn requests(spec: &Spec) -> (Vec<Request<'_>>, Vec<ObjectId>) {
+    let mut requests = Vec::with_capacity(spec.objects.len());
+    let mut ids = Vec::with_capacity(spec.objects.len());
+    for (id, named) in spec.iter() {
+        if let Some(k) = named.object.kernel_object(spec.arch) {
+            requests.push(Request {
+                name: &named.name,
+                ty: k.ty,
+                size_arg: k.size_arg,
+                paddr: k.paddr,
+            });
+            ids.push(id);
+        }
+    }
+    (requests, ids)
 }
 
 /// Where the initializer finds the boot untypeds and puts new caps.

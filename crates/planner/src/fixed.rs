@@ -1,23 +1,29 @@
 //! Fixed-address objects: validation, then placement by cutting and splitting in kernel-virtual space.
 //!
-//! Each boot untyped that holds fixed-address objects is planned on its own.
-//! A fresh (childless) untyped node of 2^k bytes can reach its targets in two
-//! ways:
-//! - **cut**: from the watermark, cut the gap before each target into maximal
-//!   aligned untypeds, create the target, continue after it;
-//! - **split**: retype the node into two fresh halves of 2^(k-1) bytes and
-//!   treat each half that holds targets as a node of its own.
+//! Each boot untyped that holds fixed-address objects is planned on its own,
+//! as a tree of fresh (childless) untyped nodes. A node reaches its targets in
+//! one of two ways:
+//! - **ascending cut**: from the node's start, cut the gap before each target
+//!   into maximal aligned untypeds, create the target, continue after it;
+//! - **descending cut**: cut the gap before the *last* target, create it, then
+//!   treat each piece cut off that holds earlier targets as a fresh node.
 //!
-//! The planner takes the cheaper of the two at every node (a small dynamic
-//! program over the binary tree of halves), so the total number of retypes is
-//! never above what pure cutting or pure binary splitting would take. Every
-//! piece cut off or split off stays an untyped: RAM pieces feed the packing of
-//! ordinary objects, device pieces stay available. Nothing is consumed by
-//! placeholder objects.
+//! Adjacent targets of one type and size form a run created by one retype.
+//!
+//! Why this is never worse than either textbook strategy, target by target:
+//! alone in a fresh untyped, a target at offset `r` costs `popcount(r) + 1`
+//! retypes by cutting (one piece per set bit of `r`) and `bits - ctz(r) + 1`
+//! by binary splitting (one halving per level down to its alignment); the
+//! first never exceeds the second. In the descending cut, every node starts at
+//! a bit-prefix of each target inside it, so a target is charged at most
+//! `popcount(r) + 1`. The ascending cut is taken instead only where it charges
+//! no target more than that and costs fewer retypes in total. Every piece cut
+//! off stays an untyped: RAM pieces feed the packing of ordinary objects,
+//! device pieces stay available. Nothing is consumed by placeholder objects.
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use sysinit_kobj::{is_aligned, Arch, BootUntyped, MIN_UNTYPED_BITS};
+use sysinit_kobj::{is_aligned, Arch, BootUntyped};
 
 use crate::error::{untyped_ranges, PlanError};
 use crate::tile::{cut_retypes, for_each_cut};
@@ -154,7 +160,7 @@ pub(crate) fn place_fixed(
             fan_out: b.config.fan_out_limit,
             nodes: Vec::new(),
         };
-        let root = solver.solve(0, ut.size_bits, 0, targets.len());
+        let root = solver.solve(0, 0, targets.len());
         let source = Source {
             r: UntypedRef::Boot(*index),
             kva: b.window.kva(ut.paddr),
@@ -192,12 +198,13 @@ fn run_end(
     j
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Decision {
-    /// Cut gaps and create targets in address order from the node's start.
-    Cut,
-    /// Split into halves; each half that holds targets is a child node.
-    Split([Option<u32>; 2]),
+    /// Cut gaps and create runs in address order from the node's start.
+    Ascend,
+    /// Cut the gap before the last run, create it, then solve each piece that holds
+    /// earlier targets as its own node (`children`, in address order).
+    Descend { children: Vec<u32> },
 }
 
 struct Node {
@@ -212,59 +219,93 @@ struct Solver<'a> {
     nodes: Vec<Node>,
 }
 
+/// A piece cut off by [`each_piece`]: its offset and size.
+#[derive(Clone, Copy)]
+struct Piece {
+    off: u64,
+    bits: u8,
+}
+
+/// Calls `f` for every single piece of the maximal aligned cut of `[from, to)`.
+fn each_piece(from: u64, to: u64, fan_out: u32, mut f: impl FnMut(Piece)) {
+    let mut at = from;
+    for_each_cut(from, to, fan_out, |bits, count| {
+        for _ in 0..count {
+            f(Piece { off: at, bits });
+            at += 1u64 << bits;
+        }
+    });
+}
+
 impl Solver<'_> {
-    /// Retypes to create `targets[lo..hi]` by cutting, in a fresh node starting at offset `base`.
-    fn cut_cost(&self, base: u64, lo: usize, hi: usize) -> u32 {
+    /// The most a target may be charged: what cutting costs alone in a fresh boot untyped.
+    fn bound(&self, t: &Target) -> u32 {
+        cut_cost(t.off, self.fan_out)
+    }
+
+    /// Retypes to create `targets[lo..hi]` by ascending cuts from `base`, or `None`
+    /// when some run would be charged more than its bound.
+    fn ascend_cost(&self, base: u64, lo: usize, hi: usize) -> Option<u32> {
         let (mut w, mut cost, mut i) = (base, 0, lo);
         while i < hi {
             let j = run_end(self.requests, self.targets, i, hi, self.fan_out);
-            cost += cut_retypes(w, self.targets[i].off, self.fan_out) + 1;
+            let t = &self.targets[i];
+            let charge = cut_retypes(w, t.off, self.fan_out) + 1;
+            if charge > self.bound(t) {
+                return None;
+            }
+            cost += charge;
             let last = &self.targets[j - 1];
             w = last.off + (1u64 << last.bits);
             i = j;
         }
-        cost
+        Some(cost)
     }
 
-    /// Decides how to reach `targets[lo..hi]` in the fresh node of 2^`bits` bytes at
-    /// offset `base`; returns the node's index.
-    fn solve(&mut self, base: u64, bits: u8, lo: usize, hi: usize) -> u32 {
-        let cut = self.cut_cost(base, lo, hi);
-        let mut best = Node {
-            decision: Decision::Cut,
-            cost: cut,
-        };
-        let largest = self.targets[lo..hi]
-            .iter()
-            .map(|t| t.bits)
-            .max()
-            .unwrap_or(0);
-        let half = bits - 1;
-        // Splitting costs one retype plus at least one per half that holds targets, so it
-        // is only worth exploring when cutting costs more than that.
-        if bits > largest && half >= MIN_UNTYPED_BITS {
-            let mid = base + (1u64 << half);
-            let p = lo + self.targets[lo..hi].partition_point(|t| t.off < mid);
-            let lower_bound = 1 + u32::from(lo < p) + u32::from(p < hi);
-            if cut > lower_bound {
-                let mut cost = 1;
-                let mut halves = [None, None];
-                for (h, (start, l, r)) in [(base, lo, p), (mid, p, hi)].into_iter().enumerate() {
-                    if l < r {
-                        let n = self.solve(start, half, l, r);
-                        cost += self.nodes[n as usize].cost;
-                        halves[h] = Some(n);
-                    }
-                }
-                if cost < cut {
-                    best = Node {
-                        decision: Decision::Split(halves),
-                        cost,
-                    };
-                }
+    /// Start of the last run of `targets[lo..hi]`.
+    fn last_run_start(&self, lo: usize, hi: usize) -> usize {
+        let mut i = lo;
+        loop {
+            let j = run_end(self.requests, self.targets, i, hi, self.fan_out);
+            if j == hi {
+                return i;
             }
+            i = j;
         }
-        self.nodes.push(best);
+    }
+
+    /// Decides how to reach `targets[lo..hi]` in the fresh node at offset `base`;
+    /// returns the node's index.
+    fn solve(&mut self, base: u64, lo: usize, hi: usize) -> u32 {
+        let last = self.last_run_start(lo, hi);
+        let mut cost = cut_retypes(base, self.targets[last].off, self.fan_out) + 1;
+        let mut children = Vec::new();
+        let mut pieces = Vec::new();
+        each_piece(base, self.targets[last].off, self.fan_out, |p| {
+            pieces.push(p)
+        });
+        let mut i = lo;
+        for p in pieces {
+            let end = p.off + (1u64 << p.bits);
+            let j = i + self.targets[i..last].partition_point(|t| t.off < end);
+            if i < j {
+                let child = self.solve(p.off, i, j);
+                cost += self.nodes[child as usize].cost;
+                children.push(child);
+            }
+            i = j;
+        }
+        let node = match self.ascend_cost(base, lo, hi) {
+            Some(ascend) if ascend < cost => Node {
+                decision: Decision::Ascend,
+                cost: ascend,
+            },
+            _ => Node {
+                decision: Decision::Descend { children },
+                cost,
+            },
+        };
+        self.nodes.push(node);
         (self.nodes.len() - 1) as u32
     }
 }
@@ -283,86 +324,107 @@ impl Emitter<'_, '_> {
     /// Emits the steps of node `n`: the fresh untyped `source` of 2^`bits` bytes at
     /// offset `base` of its boot untyped, holding `targets[lo..hi]`.
     fn node(&mut self, n: u32, source: Source, base: u64, bits: u8, lo: usize, hi: usize) {
-        match self.solver.nodes[n as usize].decision {
-            Decision::Cut => self.cut(source, base, bits, lo, hi),
-            Decision::Split(halves) => {
-                let half = bits - 1;
-                let first = self.b.plan.derived.len() as u32;
-                self.b
-                    .retype(source, 0, What::untypeds(half, 2), Purpose::ReachFixed);
-                self.pending += 1;
-                let mid = base + (1u64 << half);
-                let p = lo + self.solver.targets[lo..hi].partition_point(|t| t.off < mid);
-                for (h, (start, l, r)) in [(base, lo, p), (mid, p, hi)].into_iter().enumerate() {
-                    let child = Source {
-                        r: UntypedRef::Derived(first + h as u32),
-                        kva: source.kva.wrapping_add((h as u64) << half),
-                        is_device: source.is_device,
+        match &self.solver.nodes[n as usize].decision {
+            Decision::Ascend => {
+                let mut w = 0;
+                let mut i = lo;
+                while i < hi {
+                    let j = run_end(
+                        self.solver.requests,
+                        self.solver.targets,
+                        i,
+                        hi,
+                        self.solver.fan_out,
+                    );
+                    let pieces = self.cut(source, base, &mut w, self.solver.targets[i].off);
+                    self.keep_all(pieces);
+                    w = self.create(source, w, i, j);
+                    i = j;
+                }
+                self.keep(source, bits, w);
+            }
+            Decision::Descend { children } => {
+                let last = self.solver.last_run_start(lo, hi);
+                let mut w = 0;
+                let pieces = self.cut(source, base, &mut w, self.solver.targets[last].off);
+                w = self.create(source, w, last, hi);
+                self.keep(source, bits, w);
+                let mut children = children.iter();
+                let mut i = lo;
+                for (piece, p) in pieces {
+                    let end = p.off + (1u64 << p.bits);
+                    let j = i + self.solver.targets[i..last].partition_point(|t| t.off < end);
+                    // Children were solved for exactly the pieces that hold targets.
+                    let child = if i < j {
+                        children.next().copied()
+                    } else {
+                        None
                     };
-                    match halves[h] {
-                        Some(c) => self.node(c, child, start, half, l, r),
-                        None => self.keep(child, half, 0),
+                    match child {
+                        Some(child) => self.node(child, piece, p.off, p.bits, i, j),
+                        None => self.keep(piece, p.bits, 0),
                     }
+                    i = j;
                 }
             }
         }
     }
 
-    fn cut(&mut self, source: Source, base: u64, bits: u8, lo: usize, hi: usize) {
-        let targets = self.solver.targets;
-        let requests = self.solver.requests;
-        let mut w = 0u64;
-        let mut i = lo;
-        while i < hi {
-            let j = run_end(requests, targets, i, hi, self.solver.fan_out);
-            let t = targets[i];
-            for_each_cut(base + w, t.off, self.solver.fan_out, |piece_bits, count| {
-                let first = self.b.plan.derived.len() as u32;
-                w = self.b.retype(
-                    source,
-                    w,
-                    What::untypeds(piece_bits, count),
-                    Purpose::ReachFixed,
-                );
-                self.pending += 1;
-                for k in 0..count {
-                    let piece = Source {
-                        r: UntypedRef::Derived(first + k),
-                        kva: self.b.plan.derived[(first + k) as usize].kva,
-                        is_device: source.is_device,
-                    };
-                    if !source.is_device {
-                        self.free.push(FreeRegion {
-                            source: piece,
-                            size_bits: piece_bits,
-                            watermark: 0,
-                        });
-                    }
-                }
-            });
-            let req = &requests[t.id as usize];
-            let ids: Vec<u32> = targets[i..j].iter().map(|t| t.id).collect();
-            let what = What {
-                ty: req.ty,
-                size_arg: req.size_arg,
-                size_bits: t.bits,
-                count: ids.len() as u32,
-                objects: Some(&ids),
-            };
-            w = self.b.retype(source, w, what, Purpose::Create);
-            for (k, t) in targets[i..j].iter().enumerate() {
-                let retypes = if k == 0 { self.pending + 1 } else { 0 };
-                self.b.plan.fixed_costs.push(FixedCost {
-                    object: t.id,
-                    retypes,
-                    cut_alone: cut_cost(t.off, self.solver.fan_out),
-                    split_alone: split_cost(self.boot_bits, t.off),
-                });
+    /// Cuts `[base + w, to)` of `source` into maximal aligned untypeds; returns each
+    /// piece with where it lies, and advances `w` to `to - base`.
+    fn cut(&mut self, source: Source, base: u64, w: &mut u64, to: u64) -> Vec<(Source, Piece)> {
+        let mut pieces = Vec::new();
+        let from = base + *w;
+        for_each_cut(from, to, self.solver.fan_out, |bits, count| {
+            let first = self.b.plan.derived.len() as u32;
+            *w = self
+                .b
+                .retype(source, *w, What::untypeds(bits, count), Purpose::ReachFixed);
+            self.pending += 1;
+            for k in 0..count {
+                let kva = self.b.plan.derived[(first + k) as usize].kva;
+                let piece = Source {
+                    r: UntypedRef::Derived(first + k),
+                    kva,
+                    is_device: source.is_device,
+                };
+                let off = base + *w - (u64::from(count - k) << bits);
+                pieces.push((piece, Piece { off, bits }));
             }
-            self.pending = 0;
-            i = j;
+        });
+        pieces
+    }
+
+    /// Creates the run `targets[i..j]` at watermark `w` of `source`; returns the new watermark.
+    fn create(&mut self, source: Source, w: u64, i: usize, j: usize) -> u64 {
+        let targets = &self.solver.targets[i..j];
+        let t = targets[0];
+        let req = &self.solver.requests[t.id as usize];
+        let ids: Vec<u32> = targets.iter().map(|t| t.id).collect();
+        let what = What {
+            ty: req.ty,
+            size_arg: req.size_arg,
+            size_bits: t.bits,
+            count: ids.len() as u32,
+            objects: Some(&ids),
+        };
+        let w = self.b.retype(source, w, what, Purpose::Create);
+        for (k, t) in targets.iter().enumerate() {
+            self.b.plan.fixed_costs.push(FixedCost {
+                object: t.id,
+                retypes: if k == 0 { self.pending + 1 } else { 0 },
+                cut_alone: cut_cost(t.off, self.solver.fan_out),
+                split_alone: split_cost(self.boot_bits, t.off),
+            });
         }
-        self.keep(source, bits, w);
+        self.pending = 0;
+        w
+    }
+
+    fn keep_all(&mut self, pieces: Vec<(Source, Piece)>) {
+        for (piece, p) in pieces {
+            self.keep(piece, p.bits, 0);
+        }
     }
 
     /// Hands a RAM node with room left to the packing of ordinary objects.

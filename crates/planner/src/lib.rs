@@ -249,9 +249,11 @@ pub(crate) struct Builder {
 
 impl Builder {
     fn new(arch: Arch, objects: usize, config: PlanConfig) -> Self {
-        let mut plan = Plan::default();
-        plan.placements = alloc::vec![0; objects];
-        plan.object_order.reserve(objects);
+        let plan = Plan {
+            placements: alloc::vec![0; objects],
+            object_order: Vec::with_capacity(objects),
+            ..Plan::default()
+        };
         Builder {
             window: arch.kernel_window(),
             config,

@@ -1,0 +1,83 @@
+//! Everything the command can refuse, with the file it was reading.
+
+use std::path::PathBuf;
+
+/// A failure the user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The spec is not valid JSON of the spec format.
+    #[error("{path}: {source}")]
+    SpecJson {
+        /// The file.
+        path: String,
+        /// Why.
+        source: sysinit_spec::JsonError,
+    },
+    /// The spec is well-formed but inconsistent.
+    #[error("{path}: {source}")]
+    SpecInvalid {
+        /// The file.
+        path: String,
+        /// Why.
+        source: sysinit_spec::SpecError,
+    },
+    /// The spec is for another architecture than the board.
+    #[error(
+        "{path} is a spec for {spec}, but board {board} is {board_arch}; choose a {spec} board"
+    )]
+    ArchMismatch {
+        /// The spec file.
+        path: String,
+        /// Its arch.
+        spec: sysinit_kobj::Arch,
+        /// The board.
+        board: String,
+        /// The board's arch.
+        board_arch: sysinit_kobj::Arch,
+    },
+    /// The board cannot give the memory map asked for.
+    #[error("board {board}: {source}")]
+    Board {
+        /// The board.
+        board: String,
+        /// Why.
+        source: sysinit_board::BoardError,
+    },
+    /// The board's memory map is not one the kernel accepts.
+    #[error("board {board}: {source}")]
+    BootMemory {
+        /// The board.
+        board: String,
+        /// Why.
+        source: sysinit_model::BootMemoryError,
+    },
+    /// A log's untyped lines are broken or missing.
+    #[error("{path}:{line}: {what}")]
+    Log {
+        /// The log.
+        path: PathBuf,
+        /// 1-based line number (0 when the whole log is at fault).
+        line: usize,
+        /// What is wrong.
+        what: String,
+    },
+    /// The system cannot be planned or the simulated boot failed.
+    #[error("{0}")]
+    Sim(#[from] sysinit_sim::SimError),
+}

@@ -1,0 +1,118 @@
+//! Reading the command's inputs: specs, boards and untyped lists from logs.
+
+use std::path::{Path, PathBuf};
+
+use sysinit_board::Board;
+use sysinit_kobj::{Arch, BootUntyped};
+use sysinit_model::boot_untypeds;
+use sysinit_spec::Spec;
+use sysinit_trace::Record;
+
+use crate::CliError;
+
+/// The example system simulated when no spec is given, per architecture.
+const EXAMPLE_X86_64: &str = include_str!("../../../specs/example-x86_64.json");
+const EXAMPLE_AARCH64: &str = include_str!("../../../specs/example-aarch64.json");
+
+/// Reads a file, naming it in the error.
+pub fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// A spec and the name to use for it in messages.
+pub struct LoadedSpec {
+    pub spec: Spec,
+    pub name: String,
+}
+
+/// Loads and validates the spec at `path`, or the embedded example for `arch`.
+pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError> {
+    let (text, name) = match path {
+        Some(p) => (read(p)?, p.display().to_string()),
+        None => {
+            let (text, file) = match arch {
+                Arch::X86_64 => (EXAMPLE_X86_64, "example-x86_64.json"),
+                Arch::Aarch64 => (EXAMPLE_AARCH64, "example-aarch64.json"),
+            };
+            (text.to_string(), format!("embedded specs/{file}"))
+        }
+    };
+    let spec = Spec::from_json(&text).map_err(|source| CliError::SpecJson {
+        path: name.clone(),
+        source,
+    })?;
+    spec.validate().map_err(|source| CliError::SpecInvalid {
+        path: name.clone(),
+        source,
+    })?;
+    Ok(LoadedSpec { spec, name })
+}
+
+/// Where the boot-time untyped list came from, for the report.
+pub enum UntypedSource {
+    Board { ram_bytes: u64, dropped: usize },
+    Log(PathBuf),
+}
+
+/// The boot untyped list the kernel would give on `board` with `ram_bytes` of RAM.
+pub fn board_untypeds(
+    board: &Board,
+    ram_bytes: u64,
+) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+    let name = board.name().to_string();
+    let mem = board
+        .boot_memory(ram_bytes)
+        .map_err(|source| CliError::Board {
+            board: name.clone(),
+            source,
+        })?;
+    let list =
+        boot_untypeds(board.arch(), &mem, usize::MAX).map_err(|source| CliError::BootMemory {
+            board: name,
+            source,
+        })?;
+    Ok((
+        list.untypeds,
+        UntypedSource::Board {
+            ram_bytes,
+            dropped: list.dropped,
+        },
+    ))
+}
+
+/// The boot untyped list recorded in a log's `SYSINIT untyped` lines.
+pub fn log_untypeds(path: &Path) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+    let text = read(path)?;
+    let mut list = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let bad = |what: String| CliError::Log {
+            path: path.to_path_buf(),
+            line: n + 1,
+            what,
+        };
+        match Record::parse(line) {
+            Ok(Some(Record::Untyped { index, untyped })) => {
+                if index as usize != list.len() {
+                    return Err(bad(format!(
+                        "untyped {index} out of order; expected untyped {}",
+                        list.len()
+                    )));
+                }
+                list.push(untyped);
+            }
+            Ok(_) => {}
+            Err(e) => return Err(bad(format!("broken trace line: {e}"))),
+        }
+    }
+    if list.is_empty() {
+        return Err(CliError::Log {
+            path: path.to_path_buf(),
+            line: 0,
+            what: "no 'SYSINIT untyped' lines; is this a sysinit trace or boot log?".into(),
+        });
+    }
+    Ok((list, UntypedSource::Log(path.to_path_buf())))
+}

@@ -1,0 +1,109 @@
+//! The sysinit command: simulate, check and build seL4 systems.
+//!
+//! Exit status: 0 on success, 1 when the input is invalid or cannot be
+//! planned (every error found is printed), 2 on usage errors.
+#![forbid(unsafe_code)]
+
+mod error;
+mod input;
+mod report;
+mod simulate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+
+/// seL4 system initializer: plans every kernel object of a system in kernel-virtual
+/// space and simulates the boot against a model of the kernel.
+#[derive(Parser, Debug)]
+#[command(name = "sysinit", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Plan a system and boot it on the seL4 kernel model; print the allocation trace.
+    ///
+    /// Without SPEC, simulates the embedded example system for the board's architecture.
+    Simulate(SimulateArgs),
+}
+
+/// Arguments of `sysinit simulate`.
+#[derive(clap::Args, Debug)]
+pub struct SimulateArgs {
+    /// CapDL spec in JSON form (see docs/spec-format.md). Default: the embedded example.
+    pub spec: Option<PathBuf>,
+    /// Board model whose memory map gives the boot-time untyped list.
+    #[arg(long, default_value = "qemu-x86_64", value_parser = board_name)]
+    pub board: String,
+    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    #[arg(long, value_parser = parse_size)]
+    pub ram: Option<u64>,
+    /// Take the boot-time untyped list from a trace or serial log (its `SYSINIT untyped`
+    /// lines) instead of deriving it from the board.
+    #[arg(long, value_name = "LOG")]
+    pub untypeds: Option<PathBuf>,
+    /// Write the trace to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+}
+
+fn board_name(name: &str) -> Result<String, String> {
+    let names = sysinit_board::Board::names();
+    if names.contains(&name) {
+        Ok(name.to_string())
+    } else {
+        Err(format!(
+            "unknown board '{name}'; valid boards: {}",
+            names.join(", ")
+        ))
+    }
+}
+
+/// Parses `512M`, `2G`, `1024K` or a plain byte count.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.as_bytes().last() {
+        Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
+        Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
+        Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        _ => (text, 0),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(1u64 << shift))
+        .ok_or_else(|| format!("'{text}' is not a size; write e.g. 512M, 2G or a byte count"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Simulate(args) => simulate::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_suffixes() {
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("99999999999G").is_err());
+    }
+}

@@ -1,0 +1,117 @@
+//! The human-readable summary of a simulated boot.
+
+use std::fmt;
+
+use sysinit_board::Board;
+use sysinit_kobj::BootUntyped;
+use sysinit_planner::Request;
+use sysinit_sim::Simulation;
+
+use crate::input::UntypedSource;
+
+/// Bytes as the largest binary unit that keeps one decimal.
+pub struct Bytes(pub u64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+        let mut value = self.0 as f64;
+        let mut unit = 0;
+        while value >= 1024.0 && unit + 1 < UNITS.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        if unit == 0 {
+            write!(f, "{} B", self.0)
+        } else {
+            write!(f, "{value:.1} {}", UNITS[unit])
+        }
+    }
+}
+
+/// What `simulate` prints after the trace.
+pub struct Report<'a> {
+    pub spec: &'a str,
+    pub board: &'a Board,
+    pub untypeds: &'a [BootUntyped],
+    pub source: &'a UntypedSource,
+    pub requests: &'a [Request<'a>],
+    pub sim: &'a Simulation,
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.sim.plan.stats;
+        writeln!(
+            f,
+            "sysinit simulate: {} on board {}",
+            self.spec,
+            self.board.name()
+        )?;
+        let device = self.untypeds.iter().filter(|u| u.is_device).count();
+        match self.source {
+            UntypedSource::Board { ram_bytes, dropped } => writeln!(
+                f,
+                "  boot untypeds: {} ({device} device, {} RAM) derived from the board with {} of RAM{}",
+                self.untypeds.len(),
+                self.untypeds.len() - device,
+                Bytes(*ram_bytes),
+                if *dropped > 0 { format!("; {dropped} beyond the bootinfo capacity") } else { String::new() }
+            )?,
+            UntypedSource::Log(path) => writeln!(
+                f,
+                "  boot untypeds: {} ({device} device, {} RAM) recorded in {}",
+                self.untypeds.len(),
+                self.untypeds.len() - device,
+                path.display()
+            )?,
+        }
+        writeln!(
+            f,
+            "  objects: {} in {} retypes ({} to reach fixed addresses, {} to realign), {} kernel invocations",
+            s.objects,
+            s.retypes,
+            s.reach_retypes,
+            self.sim.plan.steps.iter().filter(|st| st.purpose == sysinit_planner::Purpose::Realign).count(),
+            self.sim.executed.invocations
+        )?;
+        writeln!(
+            f,
+            "  memory: {} in objects, {} lost to alignment",
+            Bytes(s.bytes_used),
+            Bytes(s.bytes_lost_to_alignment)
+        )?;
+        if !self.sim.plan.fixed_costs.is_empty() {
+            writeln!(
+                f,
+                "  fixed-address objects (retypes spent; each pure strategy alone):"
+            )?;
+            let width = self
+                .sim
+                .plan
+                .fixed_costs
+                .iter()
+                .map(|c| self.requests[c.object as usize].name.len())
+                .max()
+                .unwrap_or(0);
+            for c in &self.sim.plan.fixed_costs {
+                let r = &self.requests[c.object as usize];
+                writeln!(
+                    f,
+                    "    {:width$}  {:<10} {:#16x}  {:>3} retypes (cut {}, split {})",
+                    r.name,
+                    r.ty.name(),
+                    self.sim.plan.placements[c.object as usize],
+                    c.retypes,
+                    c.cut_alone,
+                    c.split_alone,
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "  result: all {} objects are where the plan put them (checked in the kernel model)",
+            s.objects
+        )
+    }
+}

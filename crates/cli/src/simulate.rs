@@ -1,0 +1,59 @@
+//! `sysinit simulate`: plan a spec and boot it on the kernel model.
+
+use std::io::Write;
+
+use sysinit_board::Board;
+use sysinit_initializer::requests;
+use sysinit_sim::simulate;
+
+use crate::input::{board_untypeds, load_spec, log_untypeds};
+use crate::report::Report;
+use crate::{CliError, SimulateArgs};
+
+/// Runs the command: the trace goes to standard output (or `--trace`), the report to
+/// standard error.
+pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
+    let board = Board::by_name(&args.board).map_err(|source| CliError::Board {
+        board: args.board.clone(),
+        source,
+    })?;
+    let loaded = load_spec(args.spec.as_deref(), board.arch())?;
+    if loaded.spec.arch != board.arch() {
+        return Err(CliError::ArchMismatch {
+            path: loaded.name,
+            spec: loaded.spec.arch,
+            board: args.board.clone(),
+            board_arch: board.arch(),
+        });
+    }
+    let (untypeds, source) = match &args.untypeds {
+        Some(log) => log_untypeds(log)?,
+        None => board_untypeds(&board, args.ram.unwrap_or(board.default_ram_bytes()))?,
+    };
+    let (reqs, _) = requests(&loaded.spec);
+    let sim = simulate(board.arch(), &untypeds, &reqs)?;
+
+    let mut trace = String::new();
+    for record in &sim.trace {
+        trace.push_str(&record.to_string());
+        trace.push('\n');
+    }
+    match &args.trace {
+        Some(path) => std::fs::write(path, trace).map_err(|source| CliError::Write {
+            path: path.clone(),
+            source,
+        })?,
+        None => print!("{trace}"),
+    }
+    let report = Report {
+        spec: &loaded.name,
+        board: &board,
+        untypeds: &untypeds,
+        source: &source,
+        requests: &reqs,
+        sim: &sim,
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{report}");
+    Ok(())
+}

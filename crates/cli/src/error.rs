@@ -51,8 +51,8 @@ pub enum CliError {
         /// The board's arch.
         board_arch: sysinit_kobj::Arch,
     },
-    /// The board cannot give the memory map asked for.
-    #[error("board {board}: {source}")]
+    /// The board cannot give the memory map asked for (the error names the board).
+    #[error("{source}")]
     Board {
         /// The board.
         board: String,

@@ -472,6 +472,27 @@ mod tests {
     }
 
     #[test]
+    fn paging_structures_per_level() {
+        assert_eq!(Arch::X86_64.paging_structure(1), Some(ObjectType::X86Pdpt));
+        assert_eq!(
+            Arch::X86_64.paging_structure(2),
+            Some(ObjectType::X86PageDirectory)
+        );
+        assert_eq!(
+            Arch::Aarch64.paging_structure(2),
+            Some(ObjectType::PageTable)
+        );
+        for arch in Arch::ALL {
+            assert_eq!(arch.paging_structure(0), Some(ObjectType::VSpace));
+            assert_eq!(arch.paging_structure(3), Some(ObjectType::PageTable));
+            assert_eq!(arch.paging_structure(PAGING_LEVELS), None);
+            // Four levels of 9 index bits over 4 KiB pages cover the user range.
+            let covered = 12 + u32::from(PAGE_TABLE_INDEX_BITS) * u32::from(PAGING_LEVELS);
+            assert!(arch.user_vaddr_end() <= 1u64 << covered);
+        }
+    }
+
+    #[test]
     fn x86_device_window_wraps() {
         let w = Arch::X86_64.kernel_window();
         assert_eq!(w.kva(0x80_0000_0000), 0);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test suite, exactly as CI runs it (.ci/run calls this after installing the toolchain).
+# Runs from any directory; exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "formatting"
+cargo fmt --all -- --check
+
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "no_std crates build for the bare-metal targets (no host dependencies crept in)"
+for target in x86_64-unknown-none aarch64-unknown-none; do
+  cargo build --locked --target "$target" \
+    -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer
+done
+
+step "tests (unit, integration, property tests against the kernel model, trace replays)"
+cargo test --workspace --locked

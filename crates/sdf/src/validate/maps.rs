@@ -1,0 +1,129 @@
+//! Mappings: alignment, the end of the mappable address space, overlaps.
+
+use crate::describe;
+use crate::error::{DisplayEnd, SdfError};
+use crate::model::{Map, MemoryRegion};
+use crate::validate::limits::pd_map_limit;
+use crate::validate::Ctx;
+
+/// One address space: who owns it, its maps, and where its maps must end.
+struct Space<'a> {
+    owner: String,
+    maps: &'a [Map],
+    limit: u64,
+    why: String,
+}
+
+fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
+    let board = ctx.board;
+    let mut spaces = Vec::new();
+    for (pd, _) in &ctx.pds {
+        spaces.push(Space {
+            owner: describe::pd(pd),
+            maps: &pd.maps,
+            limit: pd_map_limit(board, pd.stack_size),
+            why: format!(
+                "the {:#x}-byte stack, a guard page and the IPC buffer lie above, up to {:#x}",
+                pd.stack_size,
+                board.user_vaddr_end()
+            ),
+        });
+        if let Some(vm) = &pd.virtual_machine {
+            spaces.push(Space {
+                owner: describe::vm(vm),
+                maps: &vm.maps,
+                limit: board.user_vaddr_end(),
+                why: format!(
+                    "the end of the guest address space on board '{}'",
+                    board.name()
+                ),
+            });
+        }
+    }
+    spaces
+}
+
+/// The map's region and page size, when both are sound (other rules report the rest).
+fn sound<'a>(ctx: &Ctx<'a>, map: &Map) -> Option<(&'a MemoryRegion, u64)> {
+    let mr = ctx.mr(&map.mr)?;
+    Some((mr, ctx.sound_page_size(mr)?))
+}
+
+fn element(map: &Map, owner: &str) -> String {
+    describe::inside(&describe::element("map", "mr", Some(&map.mr)), owner)
+}
+
+/// A map's address is a multiple of its region's page size.
+pub(crate) fn check_map_alignment(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    for space in spaces(ctx) {
+        for map in space.maps {
+            let Some((mr, page_size)) = sound(ctx, map) else {
+                continue;
+            };
+            if !map.vaddr.is_multiple_of(page_size) {
+                errors.push(SdfError::MapMisaligned {
+                    location: map.location.clone(),
+                    element: element(map, &space.owner),
+                    vaddr: map.vaddr,
+                    page_size,
+                    mr: mr.name.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// A map ends below the PD's stack (PDs) or the end of the guest address space (VMs).
+pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    for space in spaces(ctx) {
+        for map in space.maps {
+            let Some((mr, _)) = sound(ctx, map) else {
+                continue;
+            };
+            let end = map.vaddr.checked_add(mr.size);
+            if end.is_none_or(|end| end > space.limit) {
+                errors.push(SdfError::MapBeyondLimit {
+                    location: map.location.clone(),
+                    element: element(map, &space.owner),
+                    start: map.vaddr,
+                    end: DisplayEnd(end),
+                    limit: space.limit,
+                    why: space.why.clone(),
+                });
+            }
+        }
+    }
+}
+
+/// Maps of one address space do not overlap.
+pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    for space in spaces(ctx) {
+        let mut placed: Vec<(&Map, u64, u64)> = Vec::new();
+        for map in space.maps {
+            let Some((mr, _)) = sound(ctx, map) else {
+                continue;
+            };
+            let Some(end) = map.vaddr.checked_add(mr.size) else {
+                continue; // check_map_bounds reports it
+            };
+            let start = map.vaddr;
+            if let Some((other, other_start, other_end)) =
+                placed.iter().find(|(_, s, e)| start < *e && *s < end)
+            {
+                errors.push(SdfError::MapOverlap {
+                    location: map.location.clone(),
+                    element: element(map, &space.owner),
+                    start,
+                    end,
+                    other: other.mr.clone(),
+                    other_start: *other_start,
+                    other_end: *other_end,
+                    other_location: other.location.clone(),
+                    space: format!("the address space of {}", space.owner),
+                });
+            } else {
+                placed.push((map, start, end));
+            }
+        }
+    }
+}

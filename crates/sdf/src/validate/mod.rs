@@ -1,0 +1,153 @@
+//! Checks a parsed description against the Microkit rules and a board.
+//!
+//! Each rule is one function that appends what it finds; all rules run, so the
+//! user sees every problem at once. Rules skip elements another rule already
+//! reports (an unknown memory region is not also "misaligned"), so one mistake
+//! gives one message.
+
+mod ids;
+mod irqs;
+mod maps;
+mod names;
+mod ports;
+mod regions;
+mod scheduling;
+
+use sysinit_board::Board;
+
+use crate::error::{SdfError, SdfErrors};
+use crate::model::{MemoryRegion, ProtectionDomain, SystemDescription};
+
+/// The limits the rules enforce, for tools that generate descriptions.
+pub mod limits {
+    use sysinit_board::Board;
+
+    /// Highest PD and VM priority (Microkit keeps 255 for its monitor).
+    pub const MAX_PRIORITY: u64 = 254;
+    /// Highest channel id; interrupts share the channel ids of their PD
+    /// (the manual: "at least 0 and less than 63").
+    pub const MAX_CHANNEL_ID: u64 = 62;
+    /// Highest I/O port id (the manual: "less than 63").
+    pub const MAX_IOPORT_ID: u64 = 62;
+    /// Highest child PD id and vCPU id; they share one namespace per parent
+    /// (the manual: vCPU ids "less than 62").
+    pub const MAX_CHILD_ID: u64 = 61;
+    /// Most protection domains in one system (the manual).
+    pub const MAX_PROTECTION_DOMAINS: usize = 63;
+    /// Smallest PD stack (the manual: 4 KiB).
+    pub const MIN_STACK_SIZE: u64 = 0x1000;
+    /// Largest PD stack (the manual: 16 MiB).
+    pub const MAX_STACK_SIZE: u64 = 0x100_0000;
+    /// Stack sizes are whole small pages.
+    pub const STACK_SIZE_ALIGN: u64 = 0x1000;
+    /// End of the x86 I/O port space.
+    pub const IO_PORT_END: u64 = 0x1_0000;
+
+    /// Address of a PD's IPC buffer: the highest user page (Microkit's layout).
+    pub fn pd_ipc_buffer(board: &Board) -> u64 {
+        (board.user_vaddr_end() - 1) & !(STACK_SIZE_ALIGN - 1)
+    }
+
+    /// Top of a PD's stack: one guard page below the IPC buffer.
+    pub fn pd_stack_top(board: &Board) -> u64 {
+        pd_ipc_buffer(board) - STACK_SIZE_ALIGN
+    }
+
+    /// First address a PD's maps may not reach: the bottom of its stack.
+    pub fn pd_map_limit(board: &Board, stack_size: u64) -> u64 {
+        pd_stack_top(board).saturating_sub(stack_size)
+    }
+}
+
+/// What every rule needs: the description, the board and some lookups.
+pub(crate) struct Ctx<'a> {
+    pub(crate) description: &'a SystemDescription,
+    pub(crate) board: &'a Board,
+    /// Every PD, parents first, with its parent.
+    pub(crate) pds: Vec<(&'a ProtectionDomain, Option<&'a ProtectionDomain>)>,
+    /// Page sizes in bytes, smallest first.
+    pub(crate) page_sizes: Vec<u64>,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(description: &'a SystemDescription, board: &'a Board) -> Self {
+        Ctx {
+            description,
+            board,
+            pds: description.all_protection_domains(),
+            page_sizes: board.page_size_bits().iter().map(|b| 1u64 << b).collect(),
+        }
+    }
+
+    /// The first memory region called `name`.
+    pub(crate) fn mr(&self, name: &str) -> Option<&'a MemoryRegion> {
+        self.description.memory_region(name)
+    }
+
+    /// The first protection domain called `name`.
+    pub(crate) fn pd(&self, name: &str) -> Option<&'a ProtectionDomain> {
+        self.pds
+            .iter()
+            .map(|(pd, _)| *pd)
+            .find(|pd| pd.name == name)
+    }
+
+    /// The page size of `mr` in bytes, if it is one the board supports
+    /// (the smallest when the region does not say).
+    pub(crate) fn page_size(&self, mr: &MemoryRegion) -> Option<u64> {
+        let size = mr.page_size.unwrap_or(self.page_sizes[0]);
+        self.page_sizes.contains(&size).then_some(size)
+    }
+
+    /// The page size of `mr` if the region itself is sound (supported page
+    /// size, non-zero whole number of pages); rules about its uses need that.
+    pub(crate) fn sound_page_size(&self, mr: &MemoryRegion) -> Option<u64> {
+        let page = self.page_size(mr)?;
+        (mr.size > 0 && mr.size.is_multiple_of(page)).then_some(page)
+    }
+}
+
+pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result<(), SdfErrors> {
+    let ctx = Ctx::new(description, board);
+    let mut errors: Vec<SdfError> = Vec::new();
+    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 30] = [
+        names::check_protection_domain_count,
+        names::check_duplicate_names,
+        names::check_duplicate_channel_ids,
+        names::check_duplicate_child_ids,
+        names::check_duplicate_ioport_ids,
+        names::check_duplicate_symbols,
+        names::check_references,
+        ids::check_id_ranges,
+        scheduling::check_priorities,
+        scheduling::check_ppc_priorities,
+        scheduling::check_pp_both_ends,
+        scheduling::check_budget_period,
+        scheduling::check_mcs_attributes,
+        scheduling::check_stack_sizes,
+        scheduling::check_cpus,
+        scheduling::check_virtual_machines_supported,
+        regions::check_page_sizes,
+        regions::check_region_sizes,
+        regions::check_fixed_addresses,
+        regions::check_ram_flag_needs_phys_addr,
+        regions::check_setvar_paddr_known,
+        maps::check_map_alignment,
+        maps::check_map_bounds,
+        maps::check_map_overlaps,
+        irqs::check_irq_kinds_on_board,
+        irqs::check_irq_ranges,
+        irqs::check_kernel_irqs,
+        irqs::check_duplicate_irqs,
+        ports::check_ioports_on_board,
+        ports::check_ioport_ranges_and_overlaps,
+    ];
+    for rule in rules {
+        rule(&ctx, &mut errors);
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(SdfErrors::sorted(errors))
+    }
+}

@@ -1,0 +1,76 @@
+//! x86 I/O ports: only on x86, inside the port space, not shared.
+
+use sysinit_kobj::Arch;
+
+use crate::describe;
+use crate::error::{DisplayEnd, SdfError};
+use crate::model::{IoPort, Location, ProtectionDomain};
+use crate::validate::limits::IO_PORT_END;
+use crate::validate::Ctx;
+
+fn element(port: &IoPort, pd: &ProtectionDomain) -> String {
+    describe::inside(
+        &describe::element("ioport", "id", Some(&port.id.to_string())),
+        &describe::pd(pd),
+    )
+}
+
+/// I/O ports exist on x86 only.
+pub(crate) fn check_ioports_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    if ctx.board.arch() == Arch::X86_64 {
+        return;
+    }
+    for (pd, _) in &ctx.pds {
+        for port in &pd.ioports {
+            errors.push(SdfError::NotOnBoard {
+                location: port.location.clone(),
+                element: element(port, pd),
+                feature: "I/O ports are",
+                board: ctx.board.name().to_string(),
+                reason: format!(
+                    "they exist on x86 only, and this board is {}",
+                    ctx.board.arch()
+                ),
+            });
+        }
+    }
+}
+
+/// Port ranges are non-empty, inside 0..0x10000, and no two overlap (across all PDs).
+pub(crate) fn check_ioport_ranges_and_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    if ctx.board.arch() != Arch::X86_64 {
+        return;
+    }
+    let mut placed: Vec<(&str, &Location, u64, u64)> = Vec::new();
+    for (pd, _) in &ctx.pds {
+        for port in &pd.ioports {
+            let end = port.addr.checked_add(port.size);
+            let Some(end) = end.filter(|&end| port.size > 0 && end <= IO_PORT_END) else {
+                errors.push(SdfError::IoPortOutOfRange {
+                    location: port.location.clone(),
+                    element: element(port, pd),
+                    start: port.addr,
+                    end: DisplayEnd(end),
+                });
+                continue;
+            };
+            let start = port.addr;
+            if let Some((other_pd, other_location, other_start, other_end)) =
+                placed.iter().find(|(_, _, s, e)| start < *e && *s < end)
+            {
+                errors.push(SdfError::IoPortOverlap {
+                    location: port.location.clone(),
+                    element: element(port, pd),
+                    start,
+                    end,
+                    other_start: *other_start,
+                    other_end: *other_end,
+                    other_pd: other_pd.to_string(),
+                    other_location: (*other_location).clone(),
+                });
+                continue;
+            }
+            placed.push((&pd.name, &port.location, start, end));
+        }
+    }
+}

@@ -125,3 +125,15 @@ fn output_is_stable_and_narrow() {
     let widest = text.lines().map(str::len).max().unwrap();
     assert!(widest <= 100, "a line is {widest} wide");
 }
+
+#[test]
+fn the_example_in_the_format_doc_parses() {
+    let doc = std::fs::read_to_string(common::repo_root().join("docs/spec-format.md")).unwrap();
+    let start = doc.find("```json\n").expect("the doc has a JSON example") + "```json\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let spec =
+        Spec::from_json(&doc[start..end]).unwrap_or_else(|e| panic!("docs/spec-format.md: {e}"));
+    assert_eq!(spec.blob, b"blob!");
+    // And it is laid out the way to_json_pretty writes it.
+    assert_eq!(spec.to_json_pretty(), doc[start..end]);
+}

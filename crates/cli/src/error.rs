@@ -77,6 +77,14 @@ pub enum CliError {
         /// What is wrong.
         what: String,
     },
+    /// A recorded trace does not hold up against the model or the planner.
+    #[error("{path}: {source}")]
+    Replay {
+        /// The log.
+        path: PathBuf,
+        /// Why.
+        source: sysinit_sim::ReplayError,
+    },
     /// The system cannot be planned or the simulated boot failed.
     #[error("{0}")]
     Sim(#[from] sysinit_sim::SimError),

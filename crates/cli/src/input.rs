@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use sysinit_board::Board;
 use sysinit_kobj::{Arch, BootUntyped};
 use sysinit_model::boot_untypeds;
+use sysinit_sim::RecordedTrace;
 use sysinit_spec::Spec;
 use sysinit_trace::Record;
 
@@ -83,36 +84,44 @@ pub fn board_untypeds(
     ))
 }
 
-/// The boot untyped list recorded in a log's `SYSINIT untyped` lines.
-pub fn log_untypeds(path: &Path) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+/// Every trace record of a log, in order, with broken trace lines refused by line number.
+pub fn read_log(path: &Path) -> Result<Vec<Record>, CliError> {
     let text = read(path)?;
-    let mut list = Vec::new();
+    let mut records = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        let bad = |what: String| CliError::Log {
-            path: path.to_path_buf(),
-            line: n + 1,
-            what,
-        };
         match Record::parse(line) {
-            Ok(Some(Record::Untyped { index, untyped })) => {
-                if index as usize != list.len() {
-                    return Err(bad(format!(
-                        "untyped {index} out of order; expected untyped {}",
-                        list.len()
-                    )));
-                }
-                list.push(untyped);
+            Ok(Some(r)) => records.push(r),
+            Ok(None) => {}
+            Err(e) => {
+                return Err(CliError::Log {
+                    path: path.to_path_buf(),
+                    line: n + 1,
+                    what: format!("broken trace line: {e}"),
+                })
             }
-            Ok(_) => {}
-            Err(e) => return Err(bad(format!("broken trace line: {e}"))),
         }
     }
-    if list.is_empty() {
+    if records.is_empty() {
         return Err(CliError::Log {
             path: path.to_path_buf(),
             line: 0,
-            what: "no 'SYSINIT untyped' lines; is this a sysinit trace or boot log?".into(),
+            what: "no 'SYSINIT' trace lines; is this a sysinit trace or boot log?".into(),
         });
     }
-    Ok((list, UntypedSource::Log(path.to_path_buf())))
+    Ok(records)
+}
+
+/// A log's records grouped into one recorded boot.
+pub fn read_trace(path: &Path) -> Result<RecordedTrace, CliError> {
+    RecordedTrace::from_records(&read_log(path)?).map_err(|e| CliError::Log {
+        path: path.to_path_buf(),
+        line: 0,
+        what: e.to_string(),
+    })
+}
+
+/// The boot untyped list recorded in a log.
+pub fn log_untypeds(path: &Path) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+    let trace = read_trace(path)?;
+    Ok((trace.untypeds, UntypedSource::Log(path.to_path_buf())))
 }

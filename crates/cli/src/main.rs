@@ -8,6 +8,7 @@ mod error;
 mod input;
 mod report;
 mod simulate;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +32,22 @@ enum Command {
     ///
     /// Without SPEC, simulates the embedded example system for the board's architecture.
     Simulate(SimulateArgs),
+    /// Check a recorded boot log against the kernel model (and the planner, given the spec).
+    ///
+    /// Every recorded retype is re-run on a model built from the log's own untyped list;
+    /// each must land at the recorded address, and each frame at the address the root
+    /// task read back. With --spec, the host planner must plan exactly the recorded steps.
+    VerifyTrace(VerifyArgs),
+}
+
+/// Arguments of `sysinit verify-trace`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Serial log or trace file holding one boot's `SYSINIT` lines.
+    pub log: PathBuf,
+    /// The spec (JSON) that boot ran, to check the plan as well as the placements.
+    #[arg(long)]
+    pub spec: Option<PathBuf>,
 }
 
 /// Arguments of `sysinit simulate`.
@@ -84,6 +101,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(&args),
+        Command::VerifyTrace(args) => verify::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -89,7 +89,7 @@ fn a_log_without_untypeds_is_refused_with_its_name() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("empty.log:0: no 'SYSINIT untyped' lines"),
+        stderr.contains("empty.log:0: no 'SYSINIT' trace lines"),
         "{stderr}"
     );
 }
@@ -184,5 +184,64 @@ fn usage_errors_exit_2() {
     assert_eq!(
         sysinit(&["simulate", "--ram", "lots"]).status.code(),
         Some(2)
+    );
+}
+
+#[test]
+fn a_simulated_trace_verifies_and_a_tampered_one_does_not() {
+    let trace = scratch("verify.log");
+    assert!(sysinit(&["simulate", "--trace", trace.to_str().unwrap()])
+        .status
+        .success());
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../specs/example-x86_64.json"
+    );
+    let ok = sysinit(&["verify-trace", trace.to_str().unwrap(), "--spec", spec]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("the host planner plans exactly these steps"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    // A planned address moved by one page: the model disagrees.
+    let original = std::fs::read_to_string(&trace).unwrap();
+    let tampered_path = scratch("tampered.log");
+    let tampered = original.replacen(
+        "planned=0xe0000000000 actual=0xe0000000000",
+        "planned=0xe0000001000 actual=0xe0000001000",
+        1,
+    );
+    assert_ne!(tampered, original);
+    std::fs::write(&tampered_path, tampered).unwrap();
+    let bad = sysinit(&["verify-trace", tampered_path.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = text(&bad.stderr);
+    assert!(stderr.contains("recorded planned address 0xe0000001000, but the kernel model places it at 0xe0000000000"), "{stderr}");
+
+    // A spec with one more endpoint: the recorded boot is not the boot of this spec.
+    let mut other = sysinit_spec::Spec::from_json(&std::fs::read_to_string(spec).unwrap()).unwrap();
+    other.objects.push(sysinit_spec::NamedObject {
+        name: "extra.ep".into(),
+        object: sysinit_spec::Object::Endpoint,
+    });
+    let other_path = scratch("other.json");
+    std::fs::write(&other_path, other.to_json_pretty()).unwrap();
+    let differs = sysinit(&[
+        "verify-trace",
+        trace.to_str().unwrap(),
+        "--spec",
+        other_path.to_str().unwrap(),
+    ]);
+    assert_eq!(differs.status.code(), Some(1));
+    let stderr = text(&differs.stderr);
+    assert!(
+        stderr.contains("the recorded boot did 2 x endpoint"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("but the host planner plans 3 x endpoint"),
+        "{stderr}"
     );
 }

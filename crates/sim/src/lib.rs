@@ -7,6 +7,10 @@
 //! root task can read back.
 #![forbid(unsafe_code)]
 
+mod replay;
+
+pub use replay::{compare_plan, replay, RecordedTrace, ReplayError};
+
 use sysinit_initializer::{execute, trace_untypeds, Executed, InitError, Kernel, SlotLayout};
 use sysinit_kobj::{Arch, BootUntyped, ObjectType};
 use sysinit_model::{Cap, KernelModel, ModelError, RetypeError};

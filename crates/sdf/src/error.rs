@@ -30,7 +30,9 @@ pub enum SdfError {
         valid: String,
     },
     /// A Microkit element sysinit does not support.
-    #[error("{location}: error: <{element}>: not supported by sysinit: {reason}")]
+    #[error(
+        "{location}: error: <{element}>: not supported by sysinit: {reason}; valid: leave it out"
+    )]
     UnsupportedElement {
         location: Location,
         element: String,
@@ -45,7 +47,7 @@ pub enum SdfError {
         valid: String,
     },
     /// A Microkit attribute sysinit does not support.
-    #[error("{location}: error: {element}: attribute '{attribute}' is not supported by sysinit: {reason}")]
+    #[error("{location}: error: {element}: attribute '{attribute}' is not supported by sysinit: {reason}; valid: leave it out")]
     UnsupportedAttribute {
         location: Location,
         element: String,
@@ -223,13 +225,14 @@ pub enum SdfError {
         max: u64,
     },
     /// A feature the board's architecture or kernel lacks.
-    #[error("{location}: error: {element}: {feature} not available on board '{board}': {reason}")]
+    #[error("{location}: error: {element}: {feature} not available on board '{board}' ({reason}); valid: {valid}")]
     NotOnBoard {
         location: Location,
         element: String,
         feature: &'static str,
         board: String,
         reason: String,
+        valid: &'static str,
     },
     /// A map whose address is not a multiple of the region's page size.
     #[error("{location}: error: {element}: vaddr {vaddr:#x} is not aligned to the page size {page_size:#x} of memory_region '{mr}'; valid: a multiple of {page_size:#x}")]

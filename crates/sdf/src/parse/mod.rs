@@ -55,11 +55,15 @@ impl Parser<'_, '_> {
     /// Reports non-whitespace text directly inside `node`.
     pub(crate) fn check_no_text(&mut self, node: Node<'_, '_>, element: &str) {
         for child in node.children().filter(|c| c.is_text()) {
-            let text = child.text().unwrap_or("").trim();
+            let raw = child.text().unwrap_or("");
+            let text = raw.trim();
             if !text.is_empty() {
                 let shown: String = text.chars().take(40).collect();
+                // Point at the text itself, not at the whitespace before it. The
+                // offset is only exact when the node holds no entity references.
+                let leading = raw.len() - raw.trim_start().len();
                 self.errors.push(SdfError::UnexpectedText {
-                    location: self.location(child.range().start),
+                    location: self.location(child.range().start + leading),
                     element: element.to_string(),
                     text: shown,
                 });

@@ -37,13 +37,22 @@ pub(crate) fn check_irq_kinds_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
             if fits_board(&irq.kind, interrupts) {
                 continue;
             }
-            let (feature, reason) = match irq.kind {
+            let (feature, reason, valid) = match irq.kind {
                 IrqKind::Arm { .. } => (
                     "ARM interrupts (irq=) are",
-                    "its interrupts are IOAPIC pins (pin=, vector=) or MSIs (pcidev=, handle=, vector=)",
+                    "its interrupt controller is an IOAPIC",
+                    "an IOAPIC pin (pin=, vector=) or an MSI (pcidev=, handle=, vector=)",
                 ),
-                IrqKind::Ioapic { .. } => ("IOAPIC interrupts (pin=) are", "its interrupts are GIC numbers (irq=)"),
-                IrqKind::Msi { .. } => ("MSI interrupts (pcidev=) are", "its interrupts are GIC numbers (irq=)"),
+                IrqKind::Ioapic { .. } => (
+                    "IOAPIC interrupts (pin=) are",
+                    "its interrupt controller is a GIC",
+                    "a GIC interrupt number (irq=)",
+                ),
+                IrqKind::Msi { .. } => (
+                    "MSI interrupts (pcidev=) are",
+                    "its interrupt controller is a GIC",
+                    "a GIC interrupt number (irq=)",
+                ),
             };
             errors.push(SdfError::NotOnBoard {
                 location: irq.location.clone(),
@@ -51,6 +60,7 @@ pub(crate) fn check_irq_kinds_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
                 feature,
                 board: ctx.board.name().to_string(),
                 reason: reason.to_string(),
+                valid,
             });
         }
     }

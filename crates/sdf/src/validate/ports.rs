@@ -28,9 +28,10 @@ pub(crate) fn check_ioports_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) 
                 feature: "I/O ports are",
                 board: ctx.board.name().to_string(),
                 reason: format!(
-                    "they exist on x86 only, and this board is {}",
+                    "I/O ports exist on x86 only; this board is {}",
                     ctx.board.arch()
                 ),
+                valid: "memory-mapped device registers (a memory_region with phys_addr)",
             });
         }
     }

@@ -216,6 +216,7 @@ pub(crate) fn check_virtual_machines_supported(ctx: &Ctx<'_>, errors: &mut Vec<S
                 feature: "virtual machines are",
                 board: ctx.board.name().to_string(),
                 reason: "its kernel is built without virtualization support".into(),
+                valid: "no <virtual_machine> on this board",
             });
         }
     }

@@ -1,0 +1,410 @@
+//! Every file in specs/invalid breaks exactly one rule and gets exactly one message.
+//!
+//! The table holds the full expected message of each file, so any change to a
+//! message shows up here as a reviewable diff.
+
+use std::path::{Path, PathBuf};
+
+use sysinit_board::Board;
+
+/// Which board a fixture is checked on.
+#[derive(Clone, Copy)]
+enum On {
+    X86,
+    Arm,
+    /// qemu-x86_64 with an MCS kernel, for rules only MCS kernels reach.
+    X86Mcs,
+}
+use On::{Arm as ARM, X86Mcs as X86_MCS, X86};
+
+fn board(on: On) -> Board {
+    match on {
+        On::X86 => Board::by_name("qemu-x86_64").unwrap(),
+        On::Arm => Board::by_name("qemu-aarch64-virt").unwrap(),
+        On::X86Mcs => {
+            let text = include_str!("../../../boards/qemu-x86_64.toml");
+            Board::from_toml_str(&text.replace("mcs = false", "mcs = true")).unwrap()
+        }
+    }
+}
+
+fn invalid_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/invalid")
+}
+
+/// (file stem, board, the one expected message).
+const EXPECTED: &[(&str, On, &str)] = &[
+    (
+        "budget_exceeds_period",
+        X86_MCS,
+        "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",
+    ),
+    (
+        "channel_ends",
+        X86,
+        "specs/invalid/channel_ends.system:7:5: error: <channel>: has 1 <end> elements; valid: exactly 2",
+    ),
+    (
+        "channel_id_out_of_range",
+        X86,
+        "specs/invalid/channel_id_out_of_range.system:11:9: error: <end pd=\"a\">: channel id 63 is out of range; valid: 0..=62",
+    ),
+    (
+        "child_id_out_of_range",
+        X86,
+        "specs/invalid/child_id_out_of_range.system:6:9: error: <protection_domain name=\"child\"> in <protection_domain name=\"parent\">: child id 62 is out of range; valid: 0..=61",
+    ),
+    (
+        "cpu_out_of_range",
+        X86,
+        "specs/invalid/cpu_out_of_range.system:4:5: error: <protection_domain name=\"a\">: cpu 1 does not exist on board 'qemu-x86_64'; valid: 0..=0",
+    ),
+    (
+        "duplicate_channel_id",
+        ARM,
+        "specs/invalid/duplicate_channel_id.system:12:9: error: <end pd=\"a\">: channel id 0 is already used in protection_domain 'a' (at specs/invalid/duplicate_channel_id.system:6:9); valid: an id not used by another channel or irq of this protection domain",
+    ),
+    (
+        "duplicate_child_id",
+        X86,
+        "specs/invalid/duplicate_child_id.system:9:9: error: <protection_domain name=\"c2\"> in <protection_domain name=\"parent\">: child id 1 is already used in protection_domain 'parent' (at specs/invalid/duplicate_child_id.system:6:9); valid: an id not used by another child protection domain or vcpu of this protection domain",
+    ),
+    (
+        "duplicate_ioport_id",
+        X86,
+        "specs/invalid/duplicate_ioport_id.system:7:9: error: <ioport id=\"0\"> in <protection_domain name=\"a\">: ioport id 0 is already used in protection_domain 'a' (at specs/invalid/duplicate_ioport_id.system:6:9); valid: an id not used by another ioport of this protection domain",
+    ),
+    (
+        "duplicate_irq",
+        ARM,
+        "specs/invalid/duplicate_irq.system:10:9: error: <irq id=\"1\"> in <protection_domain name=\"b\">: irq 33 is already bound by protection_domain 'a' (at specs/invalid/duplicate_irq.system:6:9); valid: each interrupt bound once",
+    ),
+    (
+        "duplicate_name",
+        X86,
+        "specs/invalid/duplicate_name.system:7:5: error: <protection_domain name=\"a\">: duplicate protection_domain name 'a' (first at specs/invalid/duplicate_name.system:4:5); valid: a name no other protection_domain uses",
+    ),
+    (
+        "duplicate_program_image",
+        X86,
+        "specs/invalid/duplicate_program_image.system:6:9: error: <protection_domain name=\"a\">: second <program_image> (first at specs/invalid/duplicate_program_image.system:5:9); valid: at most one <program_image>",
+    ),
+    (
+        "duplicate_symbol",
+        X86,
+        "specs/invalid/duplicate_symbol.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: symbol 'ring' is already set in protection_domain 'a' (at specs/invalid/duplicate_symbol.system:8:9); valid: each symbol set once per protection domain",
+    ),
+    (
+        "invalid_number",
+        X86,
+        "specs/invalid/invalid_number.system:4:33: error: <protection_domain name=\"a\">: invalid priority 'high'; valid: a decimal or 0x-prefixed hexadecimal integer below 2^64",
+    ),
+    (
+        "invalid_perms",
+        X86,
+        "specs/invalid/invalid_perms.system:7:44: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: invalid perms 'w'; valid: a combination of r, w and x (each at most once), except w alone",
+    ),
+    (
+        "ioport_out_of_range",
+        X86,
+        "specs/invalid/ioport_out_of_range.system:6:9: error: <ioport id=\"0\"> in <protection_domain name=\"a\">: ports [0xfffc..0x10004) are outside the I/O port space; valid: ranges inside [0x0..0x10000) with size > 0",
+    ),
+    (
+        "ioport_overlap",
+        X86,
+        "specs/invalid/ioport_overlap.system:10:9: error: <ioport id=\"0\"> in <protection_domain name=\"b\">: ports [0x3fc..0x400) overlap ports [0x3f8..0x400) of protection_domain 'a' (at specs/invalid/ioport_overlap.system:6:9); valid: port ranges that do not overlap",
+    ),
+    (
+        "ioports_not_on_board",
+        ARM,
+        "specs/invalid/ioports_not_on_board.system:6:9: error: <ioport id=\"0\"> in <protection_domain name=\"a\">: I/O ports are not available on board 'qemu-aarch64-virt' (I/O ports exist on x86 only; this board is aarch64); valid: memory-mapped device registers (a memory_region with phys_addr)",
+    ),
+    (
+        "irq_id_out_of_range",
+        ARM,
+        "specs/invalid/irq_id_out_of_range.system:6:9: error: <irq id=\"70\"> in <protection_domain name=\"a\">: channel id 70 is out of range; valid: 0..=62",
+    ),
+    (
+        "irq_kind",
+        ARM,
+        "specs/invalid/irq_kind.system:6:9: error: <irq id=\"1\"> in <protection_domain name=\"a\">: cannot tell the kind of interrupt (given: irq, pin); valid: exactly one of 'irq' (ARM), 'pin' (x86 IOAPIC) or 'pcidev' (x86 MSI)",
+    ),
+    (
+        "irq_kind_on_board",
+        X86,
+        "specs/invalid/irq_kind_on_board.system:6:9: error: <irq id=\"1\"> in <protection_domain name=\"a\">: ARM interrupts (irq=) are not available on board 'qemu-x86_64' (its interrupt controller is an IOAPIC); valid: an IOAPIC pin (pin=, vector=) or an MSI (pcidev=, handle=, vector=)",
+    ),
+    (
+        "irq_out_of_range",
+        ARM,
+        "specs/invalid/irq_out_of_range.system:6:9: error: <irq id=\"1\"> in <protection_domain name=\"a\">: irq 200 is out of range on board 'qemu-aarch64-virt'; valid: 0..=159",
+    ),
+    (
+        "irq_reserved_by_kernel",
+        ARM,
+        "specs/invalid/irq_reserved_by_kernel.system:6:9: error: <irq id=\"1\"> in <protection_domain name=\"a\">: irq 26 is the kernel's hypervisor-timer interrupt on board 'qemu-aarch64-virt'; valid: an interrupt the kernel does not use",
+    ),
+    (
+        "map_beyond_limit",
+        X86,
+        "specs/invalid/map_beyond_limit.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff8000..0x7fffffffc000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffb000 (the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
+    ),
+    (
+        "map_misaligned",
+        X86,
+        "specs/invalid/map_misaligned.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: vaddr 0x1001000 is not aligned to the page size 0x200000 of memory_region 'buffer'; valid: a multiple of 0x200000",
+    ),
+    (
+        "map_overlap",
+        X86,
+        "specs/invalid/map_overlap.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: [0x1001000..0x1002000) overlaps the map of 'rx' [0x1000000..0x1002000) at specs/invalid/map_overlap.system:8:9 in the address space of <protection_domain name=\"a\">; valid: mappings that do not overlap",
+    ),
+    (
+        "missing_attribute",
+        X86,
+        "specs/invalid/missing_attribute.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: missing required attribute 'vaddr'",
+    ),
+    (
+        "missing_program_image",
+        X86,
+        "specs/invalid/missing_program_image.system:4:5: error: <protection_domain name=\"a\">: missing <program_image>; valid: exactly one <program_image path=\"...\">",
+    ),
+    (
+        "missing_vcpu",
+        X86,
+        "specs/invalid/missing_vcpu.system:6:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: missing <vcpu>; valid: at least one <vcpu id=\"...\">",
+    ),
+    (
+        "needs_mcs",
+        X86,
+        "specs/invalid/needs_mcs.system:4:5: error: <protection_domain name=\"server\">: 'passive' needs the MCS scheduler, which the kernel for board 'qemu-x86_64' does not have; valid: leave 'passive' out",
+    ),
+    (
+        "no_protection_domains",
+        X86,
+        "specs/invalid/no_protection_domains.system:3:1: error: <system>: no protection domains; valid: at least one <protection_domain>",
+    ),
+    (
+        "phys_addr_beyond_width",
+        ARM,
+        "specs/invalid/phys_addr_beyond_width.system:7:5: error: <memory_region name=\"far\">: [0x100000000000..0x100000001000) lies beyond the 44-bit physical address space of board 'qemu-aarch64-virt'; valid: ranges ending at or below 0x100000000000",
+    ),
+    (
+        "phys_addr_misaligned",
+        ARM,
+        "specs/invalid/phys_addr_misaligned.system:7:5: error: <memory_region name=\"uart\">: phys_addr 0x9000800 is not aligned to the page size 0x1000; valid: a multiple of 0x1000",
+    ),
+    (
+        "phys_in_ram",
+        X86,
+        "specs/invalid/phys_in_ram.system:7:5: error: <memory_region name=\"device\">: [0x10000000..0x10001000) is RAM on board 'qemu-x86_64' (RAM [0x100000..0x20000000)), not device memory; valid: a device address, or ram=\"true\" to use this RAM at a fixed address",
+    ),
+    (
+        "phys_in_reserved",
+        X86,
+        "specs/invalid/phys_in_reserved.system:7:5: error: <memory_region name=\"lapic\">: [0xfee00000..0xfee01000) overlaps 'lapic' [0xfee00000..0xfee01000), reserved (kernel device) on board 'qemu-x86_64'; valid: physical ranges outside reserved memory",
+    ),
+    (
+        "phys_overlap",
+        X86,
+        "specs/invalid/phys_overlap.system:8:5: error: <memory_region name=\"ecam_bus0\">: [0xb0000000..0xb0001000) overlaps memory_region 'ecam' [0xb0000000..0xb0100000) at specs/invalid/phys_overlap.system:7:5; valid: fixed physical ranges that do not overlap",
+    ),
+    (
+        "pp_both_ends",
+        X86,
+        "specs/invalid/pp_both_ends.system:10:5: error: <channel>: both ends have pp=\"true\"; valid: pp=\"true\" on at most one end",
+    ),
+    (
+        "ppc_priority",
+        X86,
+        "specs/invalid/ppc_priority.system:11:9: error: <end pd=\"client\">: 'client' (priority 100) may not call 'server' (priority 100); valid: pp=\"true\" only towards a protection domain of strictly higher priority",
+    ),
+    (
+        "priority_out_of_range",
+        X86,
+        "specs/invalid/priority_out_of_range.system:4:5: error: <protection_domain name=\"a\">: priority 255 is out of range; valid: 0..=254",
+    ),
+    (
+        "ram_flag_not_ram",
+        X86,
+        "specs/invalid/ram_flag_not_ram.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" but [0xb0000000..0xb0001000) is not entirely RAM on board 'qemu-x86_64'; valid: a range inside RAM ([0x0..0xa0000), [0x100000..0x20000000))",
+    ),
+    (
+        "ram_flag_without_phys_addr",
+        X86,
+        "specs/invalid/ram_flag_without_phys_addr.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr",
+    ),
+    (
+        "region_size_not_page_multiple",
+        X86,
+        "specs/invalid/region_size_not_page_multiple.system:7:5: error: <memory_region name=\"buffer\">: size 0x300000 is not a multiple of the page size 0x200000; valid: a multiple of 0x200000",
+    ),
+    (
+        "region_size_zero",
+        X86,
+        "specs/invalid/region_size_zero.system:7:5: error: <memory_region name=\"buffer\">: size is zero; valid: a non-zero multiple of the page size",
+    ),
+    (
+        "setvar_paddr_not_fixed",
+        X86,
+        "specs/invalid/setvar_paddr_not_fixed.system:8:9: error: <setvar symbol=\"dma_paddr\"> in <protection_domain name=\"a\">: memory_region 'dma' has no phys_addr, and on x86_64 its physical address is only known at boot; valid: a memory_region with phys_addr",
+    ),
+    (
+        "stack_size",
+        X86,
+        "specs/invalid/stack_size.system:4:5: error: <protection_domain name=\"a\">: stack_size 0x1800 is invalid; valid: a multiple of 0x1000 in 0x1000..=0x1000000",
+    ),
+    (
+        "too_many_protection_domains",
+        X86,
+        "specs/invalid/too_many_protection_domains.system:3:1: error: <system>: 64 protection domains; valid: at most 63",
+    ),
+    (
+        "unexpected_text",
+        X86,
+        "specs/invalid/unexpected_text.system:6:9: error: <protection_domain name=\"a\">: unexpected text 'priority 5'; valid: only elements and comments",
+    ),
+    (
+        "unknown_attribute",
+        X86,
+        "specs/invalid/unknown_attribute.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'prio'; valid: name, priority, budget, period, passive, stack_size, cpu",
+    ),
+    (
+        "unknown_element",
+        X86,
+        "specs/invalid/unknown_element.system:7:5: error: <memory_regoin> in <system>: unknown element; valid: <protection_domain>, <memory_region>, <channel>",
+    ),
+    (
+        "unknown_memory_region",
+        ARM,
+        "specs/invalid/unknown_memory_region.system:7:9: error: <map mr=\"uart_reg\"> in <protection_domain name=\"a\">: unknown memory region 'uart_reg'; did you mean 'uart_regs'?",
+    ),
+    (
+        "unknown_protection_domain",
+        X86,
+        "specs/invalid/unknown_protection_domain.system:12:9: error: <end pd=\"sever\">: unknown protection domain 'sever'; did you mean 'server'?",
+    ),
+    (
+        "unsupported_attribute",
+        X86,
+        "specs/invalid/unsupported_attribute.system:7:46: error: <memory_region name=\"data\">: attribute 'prefill_path' is not supported by sysinit: prefilling memory regions from files is not implemented; valid: leave it out",
+    ),
+    (
+        "unsupported_element",
+        X86,
+        "specs/invalid/unsupported_element.system:7:5: error: <domains>: not supported by sysinit: the kernel is built with a single scheduling domain; valid: leave it out",
+    ),
+    (
+        "unsupported_page_size",
+        X86,
+        "specs/invalid/unsupported_page_size.system:7:5: error: <memory_region name=\"buffer\">: page_size 0x4000 is not supported on x86_64; valid: 0x1000, 0x200000, 0x40000000",
+    ),
+    (
+        "virtual_machines_not_supported",
+        X86,
+        "specs/invalid/virtual_machines_not_supported.system:6:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: virtual machines are not available on board 'qemu-x86_64' (its kernel is built without virtualization support); valid: no <virtual_machine> on this board",
+    ),
+    (
+        "wrong_root",
+        X86,
+        "specs/invalid/wrong_root.system:3:1: error: <sytem>: the root element must be <system>; valid: <system>",
+    ),
+    (
+        "xml_syntax",
+        X86,
+        "specs/invalid/xml_syntax.system:6:5: error: not well-formed XML: expected 'program_image' tag, not 'protection_domain'",
+    ),
+];
+
+/// Parses and validates one fixture, returning every message.
+fn messages(stem: &str, on: On) -> Vec<String> {
+    let file = format!("{stem}.system");
+    let text = std::fs::read_to_string(invalid_dir().join(&file)).unwrap();
+    let shown = format!("specs/invalid/{file}");
+    let errors = match sysinit_sdf::parse_str(&text, &shown) {
+        Err(errors) => errors,
+        Ok(description) => match sysinit_sdf::validate(&description, &board(on)) {
+            Ok(()) => return Vec::new(),
+            Err(errors) => errors,
+        },
+    };
+    errors.errors().iter().map(|e| e.to_string()).collect()
+}
+
+#[test]
+fn each_invalid_file_gets_its_exact_message() {
+    let mut failures = Vec::new();
+    for &(stem, on, expected) in EXPECTED {
+        let got = messages(stem, on);
+        if got != [expected] {
+            failures.push(format!(
+                "{stem}:\n  expected: {expected}\n  got:      {got:#?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_invalid_file_is_in_the_table() {
+    let mut files: Vec<String> = std::fs::read_dir(invalid_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = EXPECTED
+        .iter()
+        .map(|(s, _, _)| format!("{s}.system"))
+        .collect();
+    listed.sort();
+    assert_eq!(files, listed);
+}
+
+#[test]
+fn errors_are_reported_together_and_in_file_order() {
+    let text = r#"<system>
+    <memory_region name="buffer" size="0x1001" />
+    <protection_domain name="a" priority="300">
+        <program_image path="a.elf" />
+        <map mr="bufer" vaddr="0x1000" />
+    </protection_domain>
+</system>"#;
+    let description = sysinit_sdf::parse_str(text, "t.system").unwrap();
+    let errors = sysinit_sdf::validate(&description, &board(X86)).unwrap_err();
+    let lines: Vec<String> = errors.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        lines,
+        [
+            "t.system:2:5: error: <memory_region name=\"buffer\">: size 0x1001 is not a multiple of the page size 0x1000; valid: a multiple of 0x1000",
+            "t.system:3:5: error: <protection_domain name=\"a\">: priority 300 is out of range; valid: 0..=254",
+            "t.system:5:9: error: <map mr=\"bufer\"> in <protection_domain name=\"a\">: unknown memory region 'bufer'; did you mean 'buffer'?",
+        ]
+    );
+    assert_eq!(errors.to_string(), lines.join("\n"));
+}
+
+#[test]
+fn parse_errors_are_reported_together() {
+    let text = r#"<system>
+    <protection_domain name="a" priority="x" colour="red">
+        <program_image path="a.elf" />
+        <map mr="m" vaddr="0x1000" perms="q" />
+    </protection_domain>
+    <channel />
+</system>"#;
+    let errors = sysinit_sdf::parse_str(text, "t.system").unwrap_err();
+    let kinds: Vec<String> = errors
+        .errors()
+        .iter()
+        .map(|e| e.to_string().split(": error: ").next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "t.system:2:33",
+            "t.system:2:46",
+            "t.system:4:36",
+            "t.system:6:5"
+        ]
+    );
+}

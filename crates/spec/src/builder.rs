@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use sysinit_kobj::{is_aligned, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
 
 use crate::object::entry_span_bits;
+use crate::validate::CapSite;
 use crate::{
     Cap, FillContent, NamedObject, Object, ObjectId, PageTable, Spec, SpecError, SpecErrorKind,
 };
@@ -127,6 +128,24 @@ impl SpecBuilder {
                 kind,
             });
         };
+        // Bits above the top level's index would be dropped silently by the
+        // slot arithmetic below, so out-of-range addresses are refused here.
+        // (size_bits is a valid page size by now, so the shift is in range.)
+        let user_end = self.spec.arch.user_vaddr_end();
+        let end = vaddr.wrapping_add(1 << size_bits);
+        if end <= vaddr || end > user_end {
+            let site = CapSite::Slot(slot_index(vaddr, 0));
+            let kind = SpecErrorKind::MappingAboveUserTop {
+                site,
+                vaddr,
+                end,
+                user_end,
+            };
+            return Err(SpecError {
+                object: Some(self.label(vspace)),
+                kind,
+            });
+        }
         let vspace_name = self.label(vspace);
         let mut table = vspace;
         for level in 0..leaf_level {

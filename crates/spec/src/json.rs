@@ -44,6 +44,7 @@ struct DocumentIn {
 
 /// Just enough of the document to check what it is before parsing the rest.
 #[derive(Deserialize)]
+#[serde(expecting = "a JSON object with \"format\": \"sysinit-spec\"")]
 struct Header {
     format: Option<String>,
     version: Option<u32>,

@@ -386,10 +386,11 @@ impl Object {
     }
 }
 
-/// Bytes a level-`level` table entry maps, as log2 (level 0 covers 2^39 per entry).
+/// Bytes a level-`level` table entry maps, as log2 (level 0 covers 2^39 per
+/// entry, level 3 a 4 KiB page; levels past 3 count as 3).
 pub const fn entry_span_bits(level: u8) -> u8 {
     // 12 page-offset bits plus 9 bits for every level below this one.
-    12 + sysinit_kobj::PAGE_TABLE_INDEX_BITS * (PAGING_LEVELS - 1 - level)
+    12 + sysinit_kobj::PAGE_TABLE_INDEX_BITS * (PAGING_LEVELS - 1).saturating_sub(level)
 }
 
 /// A capability to an object, with the attributes that matter for its kind.

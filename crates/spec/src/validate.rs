@@ -342,7 +342,8 @@ impl Spec {
     }
 
     fn walk_table(&self, table: ObjectId, level: u8, base: u64, out: &mut Vec<Mapping>) {
-        let Some(object) = self.get(table) else {
+        // The level bound also ends the recursion in an unvalidated spec.
+        let Some(object) = self.get(table).filter(|_| level < PAGING_LEVELS) else {
             return;
         };
         let span = entry_span_bits(level);
@@ -352,7 +353,9 @@ impl Spec {
             }
             let vaddr = base | (u64::from(slot) << span);
             match self.get(cap.object).map(|o| &o.object) {
-                Some(Object::PageTable(child)) if child.level == level + 1 => {
+                Some(Object::PageTable(child))
+                    if child.level == level + 1 && child.level < PAGING_LEVELS =>
+                {
                     out.push(Mapping {
                         vaddr,
                         level,

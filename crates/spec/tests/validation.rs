@@ -331,53 +331,52 @@ fn a_table_is_mapped_once() {
 
 #[test]
 fn mappings_stay_below_the_user_top() {
+    let frame = || {
+        Object::Frame(Frame {
+            size_bits: 12,
+            paddr: None,
+            fill: vec![],
+        })
+    };
+    let table = |level| {
+        Object::PageTable(PageTable {
+            level,
+            slots: vec![],
+        })
+    };
+
     // x86_64: root slot 256 starts the kernel half.
     let mut b = SpecBuilder::new(Arch::X86_64);
     let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
-    let pt = b.add(
-        "pt",
-        Object::PageTable(PageTable {
-            level: 1,
-            slots: vec![],
-        }),
-    );
+    let pt = b.add("pt", table(1));
     b.set_slot(vspace, 256, Cap::new(pt)).unwrap();
     let (kind, _) = refused(b.spec(), "vs");
-    assert!(
-        matches!(
-            kind,
-            SpecErrorKind::MappingAboveUserTop {
-                vaddr: 0x8000_0000_0000,
-                ..
-            }
-        ),
-        "{kind:?}"
+    let above = matches!(
+        kind,
+        SpecErrorKind::MappingAboveUserTop {
+            vaddr: 0x8000_0000_0000,
+            ..
+        }
     );
+    assert!(above, "{kind:?}");
 
     // x86_64: the very last page below 2^47 is refused by the kernel.
     let mut b = SpecBuilder::new(Arch::X86_64);
     let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
-    let frame = b.add(
-        "f",
-        Object::Frame(Frame {
-            size_bits: 12,
-            paddr: None,
-            fill: vec![],
-        }),
-    );
-    b.map(vspace, 0x7fff_ffff_e000, Cap::new(frame)).unwrap();
+    let f = b.add("f", frame());
+    b.map(vspace, 0x7fff_ffff_e000, Cap::new(f)).unwrap();
     b.spec().validate().unwrap();
-    let mut b = SpecBuilder::new(Arch::X86_64);
-    let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
-    let frame = b.add(
-        "f",
-        Object::Frame(Frame {
-            size_bits: 12,
-            paddr: None,
-            fill: vec![],
-        }),
+    let err = b
+        .clone()
+        .map(vspace, 0x7fff_ffff_f000, Cap::new(f))
+        .unwrap_err();
+    assert!(
+        matches!(err.kind, SpecErrorKind::MappingAboveUserTop { .. }),
+        "{err}"
     );
-    b.map(vspace, 0x7fff_ffff_f000, Cap::new(frame)).unwrap();
+    // Put there behind the builder's back, validation catches it.
+    let last_table = b.spec().id_of("vs.pt3@0x7fffffe00000").unwrap();
+    b.set_slot(last_table, 511, Cap::new(f)).unwrap();
     let (kind, text) = refused(b.spec(), "vs.pt3@0x7fffffe00000");
     assert!(
         matches!(kind, SpecErrorKind::MappingAboveUserTop { .. }),
@@ -391,27 +390,21 @@ fn mappings_stay_below_the_user_top() {
     // aarch64 (44-bit): 2^44 is the end; its last page is fine.
     let mut b = SpecBuilder::new(Arch::Aarch64);
     let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
-    let frame = b.add(
-        "f",
-        Object::Frame(Frame {
-            size_bits: 12,
-            paddr: None,
-            fill: vec![],
-        }),
-    );
-    b.map(vspace, (1 << 44) - 0x1000, Cap::new(frame)).unwrap();
+    let f = b.add("f", frame());
+    b.map(vspace, (1 << 44) - 0x1000, Cap::new(f)).unwrap();
     b.spec().validate().unwrap();
-    let mut b = SpecBuilder::new(Arch::Aarch64);
-    let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
-    let frame = b.add(
-        "f",
-        Object::Frame(Frame {
-            size_bits: 12,
-            paddr: None,
-            fill: vec![],
-        }),
+    let err = b.clone().map(vspace, 1 << 44, Cap::new(f)).unwrap_err();
+    assert!(
+        matches!(err.kind, SpecErrorKind::MappingAboveUserTop { .. }),
+        "{err}"
     );
-    b.map(vspace, 1 << 44, Cap::new(frame)).unwrap();
+    let err = b.clone().map(vspace, 1 << 60, Cap::new(f)).unwrap_err();
+    assert!(
+        matches!(err.kind, SpecErrorKind::MappingAboveUserTop { .. }),
+        "{err}"
+    );
+    let pt = b.add("pt", table(1));
+    b.set_slot(vspace, 32, Cap::new(pt)).unwrap();
     let (kind, _) = refused(b.spec(), "vs");
     assert!(
         matches!(kind, SpecErrorKind::MappingAboveUserTop { .. }),
@@ -758,4 +751,27 @@ fn builder_reports_conflicts() {
         .map(|m| (m.vaddr, m.size_bits()))
         .collect();
     assert_eq!(frames, [(0x20_0000, 12), (0x40_0000, 21)]);
+}
+
+#[test]
+fn walking_an_unvalidated_spec_does_not_panic() {
+    // A chain of "page tables" with levels past the last one.
+    let mut b = SpecBuilder::new(Arch::X86_64);
+    let vspace = b.add("vs", Object::VSpace(VSpace { slots: vec![] }));
+    let mut parent = vspace;
+    for level in 1..=255u8 {
+        let pt = b.add(
+            format!("pt{level}"),
+            Object::PageTable(PageTable {
+                level,
+                slots: vec![],
+            }),
+        );
+        b.set_slot(parent, 0, Cap::new(pt)).unwrap();
+        parent = pt;
+    }
+    let spec = b.spec();
+    assert_eq!(spec.vspace_mappings(vspace).len(), 3);
+    assert!(spec.validate().is_err());
+    assert_eq!(sysinit_spec::entry_span_bits(200), 12);
 }

@@ -15,7 +15,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "no_std crates build for the bare-metal targets (no host dependencies crept in)"
 for target in x86_64-unknown-none aarch64-unknown-none; do
   cargo build --locked --target "$target" \
-    -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer
+    -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer \
+    -p sysinit-sel4 -p sysinit-pd-abi
 done
 
 step "tests (unit, integration, property tests against the kernel model, trace replays)"

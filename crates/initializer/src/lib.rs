@@ -11,30 +11,17 @@
 
 extern crate alloc;
 
+mod kernel;
+
+pub use kernel::{CapData, Kernel, Slot, ThreadStart};
+
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
-use sysinit_kobj::{BootUntyped, ObjectType};
+use sysinit_kobj::BootUntyped;
 use sysinit_planner::{Creates, Plan, Request, Step, UntypedRef};
 use sysinit_spec::{ObjectId, Spec};
 use sysinit_trace::Record;
-
-/// The kernel operations the initializer needs, by capability slot in the root CNode.
-pub trait Kernel {
-    /// A kernel error, printable.
-    type Error: fmt::Display;
-    /// `seL4_Untyped_Retype(src, ty, size_arg, root, 0, 0, dest_first, count)`.
-    fn untyped_retype(
-        &mut self,
-        src: u64,
-        ty: ObjectType,
-        size_arg: u8,
-        dest_first: u64,
-        count: u32,
-    ) -> Result<(), Self::Error>;
-    /// `Page_GetAddress` of the frame cap in `slot`.
-    fn frame_paddr(&mut self, slot: u64) -> Result<u64, Self::Error>;
-}
 
 /// The objects of `spec` that are made by retyping, as planner requests, with the spec
 /// object each request stands for (IRQ handlers and I/O ports are not retyped).

@@ -11,10 +11,13 @@ mod replay;
 
 pub use replay::{compare_plan, replay, RecordedTrace, ReplayError};
 
-use sysinit_initializer::{execute, trace_untypeds, Executed, InitError, Kernel, SlotLayout};
+use sysinit_initializer::{
+    execute, trace_untypeds, CapData, Executed, InitError, Kernel, Slot, SlotLayout, ThreadStart,
+};
 use sysinit_kobj::{Arch, BootUntyped, ObjectType};
 use sysinit_model::{Cap, KernelModel, ModelError, RetypeError};
 use sysinit_planner::{Plan, PlanError, Request};
+use sysinit_spec::{IrqSource, Rights};
 use sysinit_trace::Record;
 
 /// [`Kernel`] on the host model; slots are the model's flat cspace.
@@ -32,6 +35,9 @@ pub enum ModelKernelError {
     /// A slot number does not fit the host's address space.
     #[error("slot {0} is beyond the model's cspace")]
     Slot(u64),
+    /// An operation the model does not simulate yet.
+    #[error("the kernel model does not simulate {0} yet")]
+    NotModelled(&'static str),
 }
 
 fn slot(s: u64) -> Result<usize, ModelKernelError> {
@@ -56,6 +62,90 @@ impl Kernel for ModelKernel {
 
     fn frame_paddr(&mut self, s: u64) -> Result<u64, Self::Error> {
         Ok(self.0.frame_paddr(slot(s)?)?)
+    }
+
+    fn cnode_mint(
+        &mut self,
+        _: Slot,
+        _: u64,
+        _: u8,
+        _: Slot,
+        _: Rights,
+        _: CapData,
+    ) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("CNode_Mint"))
+    }
+
+    fn root_cnode(&self) -> Slot {
+        u64::MAX
+    }
+
+    fn asid_assign(&mut self, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("ASIDPool_Assign"))
+    }
+
+    fn map_table(&mut self, _: Slot, _: u8, _: Slot, _: u64) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("page table mapping"))
+    }
+
+    fn map_frame(
+        &mut self,
+        _: Slot,
+        _: Slot,
+        _: u64,
+        _: Rights,
+        _: bool,
+    ) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("frame mapping"))
+    }
+
+    fn write_frame(&mut self, _: Slot, _: u8, _: u64, _: &[u8]) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("frame contents"))
+    }
+
+    fn tcb_configure(
+        &mut self,
+        _: Slot,
+        _: u64,
+        _: Slot,
+        _: CapData,
+        _: Slot,
+        _: u64,
+        _: Option<Slot>,
+    ) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("TCB_Configure"))
+    }
+
+    fn tcb_set_sched_params(&mut self, _: Slot, _: u8, _: u8) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("TCB_SetSchedParams"))
+    }
+
+    fn tcb_write_registers(&mut self, _: Slot, _: ThreadStart<'_>) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("TCB_WriteRegisters"))
+    }
+
+    fn tcb_bind_notification(&mut self, _: Slot, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("TCB_BindNotification"))
+    }
+
+    fn vcpu_set_tcb(&mut self, _: Slot, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("VCPU_SetTCB"))
+    }
+
+    fn tcb_resume(&mut self, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("TCB_Resume"))
+    }
+
+    fn irq_get(&mut self, _: &IrqSource, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("IRQControl_Get"))
+    }
+
+    fn irq_set_notification(&mut self, _: Slot, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("IRQHandler_SetNotification"))
+    }
+
+    fn ioports_issue(&mut self, _: u16, _: u16, _: Slot) -> Result<(), Self::Error> {
+        Err(ModelKernelError::NotModelled("IOPortControl_Issue"))
     }
 }
 

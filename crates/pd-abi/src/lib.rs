@@ -1,0 +1,87 @@
+//! The contract between the system builder and protection domains: cap slots, badges, stack and IPC buffer.
+//!
+//! `sysinit build` lays out every PD's CSpace and address space by these
+//! numbers, and the PD runtime (`sysinit-pd`) finds its capabilities by them.
+//! They follow libmicrokit's layout, so Microkit system descriptions keep their
+//! meaning: channel `c` notifies through slot `BASE_OUTPUT_NOTIFICATION_CAP + c`,
+//! calls a protected procedure through `BASE_ENDPOINT_CAP + c`, acknowledges its
+//! interrupt through `BASE_IRQ_CAP + c`.
+#![no_std]
+#![forbid(unsafe_code)]
+
+use sysinit_kobj::Arch;
+
+/// Radix of every PD's CSpace root CNode (512 slots). Its cap carries a guard of
+/// `64 - CNODE_RADIX` zero bits, so a slot number is a valid CPtr at depth 64.
+pub const CNODE_RADIX: u8 = 9;
+/// The PD's input: its endpoint if it serves protected procedures (its notification is
+/// bound to its TCB), otherwise its notification. The PD waits on this slot.
+pub const INPUT_CAP: u64 = 1;
+/// Base of the notification caps used to notify over channels (badged with `1 << id`
+/// of the receiving end).
+pub const BASE_OUTPUT_NOTIFICATION_CAP: u64 = 10;
+/// Base of the endpoint caps used to call protected procedures over channels (badged
+/// with [`PPC_BADGE`] `| id` of the receiving end).
+pub const BASE_ENDPOINT_CAP: u64 = 74;
+/// Base of the IRQ handler caps, indexed by the interrupt's channel id.
+pub const BASE_IRQ_CAP: u64 = 138;
+/// Base of the TCB caps of child PDs, indexed by child id.
+pub const BASE_TCB_CAP: u64 = 202;
+/// Base of the x86 I/O port caps, indexed by the port range's id.
+pub const BASE_IOPORT_CAP: u64 = 394;
+/// Badge bit that marks a message on the input endpoint as a protected procedure call;
+/// the low bits are the caller's channel id.
+pub const PPC_BADGE: u64 = 1 << 63;
+/// Highest channel id (also for interrupts and I/O port ranges).
+pub const MAX_CHANNEL_ID: u64 = 62;
+
+/// Size of the pages the runtime layout uses.
+pub const PAGE_SIZE: u64 = 0x1000;
+
+/// Virtual address of a PD's IPC buffer: the highest user page.
+pub const fn ipc_buffer_vaddr(arch: Arch) -> u64 {
+    (arch.user_vaddr_end() - 1) & !(PAGE_SIZE - 1)
+}
+
+/// Top of a PD's stack: one unmapped guard page below the IPC buffer.
+pub const fn stack_top(arch: Arch) -> u64 {
+    ipc_buffer_vaddr(arch) - PAGE_SIZE
+}
+
+/// ELF symbol (a byte array) the builder fills with the PD's name, NUL-padded, if the
+/// program has it.
+pub const PD_NAME_SYMBOL: &str = "sysinit_pd_name";
+/// Length of [`PD_NAME_SYMBOL`]'s array; longer names are cut.
+pub const PD_NAME_LEN: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stack_sits_below_the_ipc_buffer_with_a_guard_page_between() {
+        for arch in Arch::ALL {
+            assert_eq!(
+                ipc_buffer_vaddr(arch) + PAGE_SIZE,
+                arch.user_vaddr_end() & !(PAGE_SIZE - 1)
+            );
+            assert_eq!(stack_top(arch) + PAGE_SIZE, ipc_buffer_vaddr(arch));
+        }
+        assert_eq!(ipc_buffer_vaddr(Arch::X86_64), 0x7fff_ffff_e000);
+    }
+
+    #[test]
+    fn slot_ranges_do_not_overlap() {
+        let bases = [
+            BASE_OUTPUT_NOTIFICATION_CAP,
+            BASE_ENDPOINT_CAP,
+            BASE_IRQ_CAP,
+            BASE_TCB_CAP,
+            BASE_IOPORT_CAP,
+        ];
+        for pair in bases.windows(2) {
+            assert!(pair[0] + MAX_CHANNEL_ID < pair[1]);
+        }
+        assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << CNODE_RADIX);
+    }
+}

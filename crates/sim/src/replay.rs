@@ -9,7 +9,7 @@
 use sysinit_kobj::{Arch, BootUntyped, ObjectType};
 use sysinit_model::KernelModel;
 use sysinit_planner::{Plan, UntypedRef};
-use sysinit_trace::Record;
+use sysinit_trace::{Record, Source};
 
 /// Why a recorded trace does not hold up.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -129,10 +129,7 @@ impl RecordedTrace {
 }
 
 fn src_name(src: UntypedRef) -> String {
-    match src {
-        UntypedRef::Boot(i) => format!("boot:{i}"),
-        UntypedRef::Derived(i) => format!("derived:{i}"),
-    }
+    Source(src).to_string()
 }
 
 /// Re-runs every recorded retype on a model built from the recorded untyped list.
@@ -174,16 +171,16 @@ pub fn replay(trace: &RecordedTrace) -> Result<usize, ReplayError> {
                 )))
             }
         };
-        let done =
-            model
-                .retype(src, ty, size_arg, next, count)
-                .map_err(|e| ReplayError::Refused {
-                    step,
-                    src: src_name(source),
-                    ty,
-                    count,
-                    error: e.to_string(),
-                })?;
+        let refused = |error: String| ReplayError::Refused {
+            step,
+            src: src_name(source),
+            ty,
+            count,
+            error,
+        };
+        let done = model
+            .retype(src, ty, size_arg, next, count)
+            .map_err(|e| refused(e.to_string()))?;
         if done.first_paddr != planned {
             return Err(ReplayError::Placement {
                 step,
@@ -192,13 +189,9 @@ pub fn replay(trace: &RecordedTrace) -> Result<usize, ReplayError> {
             });
         }
         if let Some(recorded) = actual {
-            let model_paddr = model.frame_paddr(next).map_err(|e| ReplayError::Refused {
-                step,
-                src: src_name(source),
-                ty,
-                count,
-                error: e.to_string(),
-            })?;
+            let model_paddr = model
+                .frame_paddr(next)
+                .map_err(|e| refused(e.to_string()))?;
             if recorded != model_paddr {
                 return Err(ReplayError::ReadBack {
                     step,

@@ -72,7 +72,8 @@ pub enum Record {
     },
 }
 
-struct Source(UntypedRef);
+/// An untyped reference as trace lines write it: `boot:I` or `derived:I`.
+pub struct Source(pub UntypedRef);
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

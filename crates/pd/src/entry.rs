@@ -1,0 +1,35 @@
+//! The program's first instruction and its panic handler (bare metal only).
+//!
+//! The initializer starts the thread at the ELF entry with `rsp` at
+//! `sysinit_pd_abi::stack_top` and no other register set up. `.bss` needs no
+//! clearing: every frame the initializer maps comes freshly retyped, so zero.
+
+use core::panic::PanicInfo;
+
+// `_start` aligns the stack the way a `call` expects (rsp + 8 a multiple of 16
+// at the callee's entry), ends the frame-pointer chain, and enters the Rust
+// main that `protection_domain!` defines. That function never returns; `ud2`
+// makes a return that should not happen fault loudly instead of running on.
+core::arch::global_asm!(
+    ".globl _start",
+    ".type _start, @function",
+    "_start:",
+    "and rsp, -16",
+    "xor ebp, ebp",
+    "call sysinit_pd_main",
+    "ud2",
+);
+
+#[panic_handler]
+fn panic(info: &PanicInfo<'_>) -> ! {
+    match info.location() {
+        Some(at) => crate::report_panic(format_args!(
+            "{} at {}:{}",
+            info.message(),
+            at.file(),
+            at.line()
+        )),
+        None => crate::report_panic(format_args!("{}", info.message())),
+    }
+    crate::park()
+}

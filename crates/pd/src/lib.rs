@@ -1,0 +1,140 @@
+//! Runtime for sysinit protection domains: entry point, event loop, channels,
+//! protected procedure calls, console reports.
+//!
+//! The programming model is libmicrokit's. A PD is a type implementing
+//! [`ProtectionDomain`]; [`protection_domain!`] makes it the program:
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! use sysinit_pd::{Channel, ProtectionDomain};
+//!
+//! struct Hello;
+//! impl ProtectionDomain for Hello {
+//!     fn init() -> Self {
+//!         sysinit_pd::debug_println!("hello from {}", sysinit_pd::pd_name());
+//!         sysinit_pd::report_ok();
+//!         Hello
+//!     }
+//! }
+//! sysinit_pd::protection_domain!(Hello);
+//! ```
+//!
+//! `init` runs once; then the runtime waits on the PD's input capability and
+//! calls `notified(ch)` for every channel that signalled and `protected(ch,
+//! msginfo)` for every protected procedure call, replying with what it returns.
+//! The capability slots, badges, stack and IPC buffer address come from
+//! `sysinit-pd-abi`, the contract with `sysinit build`.
+//!
+//! The pure parts (badge decoding, the name, report lines) build everywhere and
+//! are tested on the host; the kernel calls build on x86_64; the entry point and
+//! panic handler only for bare metal (`target_os = "none"`).
+#![no_std]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs)]
+
+pub mod event;
+pub mod name;
+pub mod report;
+pub mod setvar;
+
+#[cfg(target_arch = "x86_64")]
+mod runtime;
+#[cfg(target_arch = "x86_64")]
+pub use runtime::*;
+
+#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+mod entry;
+
+pub use event::{decode_badge, Channel, ChannelSet, Event};
+pub use name::pd_name;
+pub use setvar::Setvar;
+pub use sysinit_pd_abi as abi;
+pub use sysinit_sel4::{MessageInfo, Word, MSG_MAX_LENGTH};
+
+/// A protection domain's event handlers (libmicrokit's `init`, `notified`,
+/// `protected`). The value `init` returns is the PD's state for the handlers.
+pub trait ProtectionDomain: Sized {
+    /// Runs once, before any event is delivered.
+    fn init() -> Self;
+
+    /// Channel `ch` was notified (or its interrupt fired). The default ignores it.
+    fn notified(&mut self, ch: Channel) {
+        let _ = ch;
+    }
+
+    /// A protected procedure call came in over `ch` with `msginfo` and the
+    /// registers readable with `mr_get`; the returned tag and the registers set
+    /// with `mr_set` are the reply. The default replies with an empty message.
+    fn protected(&mut self, ch: Channel, msginfo: MessageInfo) -> MessageInfo {
+        let _ = (ch, msginfo);
+        msginfo_new(0, 0)
+    }
+}
+
+/// A message tag with `label` and `count` message registers (no caps).
+///
+/// Out-of-range parts are cut to what the kernel accepts: the label to its 52
+/// bits, `count` to [`MSG_MAX_LENGTH`].
+pub const fn msginfo_new(label: Word, count: u8) -> MessageInfo {
+    let label = label & ((1 << 52) - 1);
+    let count = if count as usize > MSG_MAX_LENGTH {
+        MSG_MAX_LENGTH as u8
+    } else {
+        count
+    };
+    match MessageInfo::new(label, 0, 0, count) {
+        Some(info) => info,
+        // Unreachable: both fields were cut to their ranges above.
+        None => MessageInfo(0),
+    }
+}
+
+/// Makes `$ty` (a [`ProtectionDomain`]) the program: defines the main function
+/// the entry point calls. Use once, in the binary crate.
+#[macro_export]
+macro_rules! protection_domain {
+    ($ty:ty) => {
+        #[no_mangle]
+        extern "C" fn sysinit_pd_main() -> ! {
+            $crate::run::<$ty>()
+        }
+    };
+}
+
+/// `println!` to the kernel console.
+#[macro_export]
+macro_rules! debug_println {
+    ($($arg:tt)*) => {
+        $crate::debug_print_fmt(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// Prints `SYSINIT pd <name> note: <formatted text>`.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::report_note(format_args!($($arg)*))
+    };
+}
+
+/// Prints `SYSINIT pd <name> fail: <formatted text>`.
+#[macro_export]
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        $crate::report_fail(format_args!($($arg)*))
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn msginfo_new_keeps_fields_in_range() {
+        let info = msginfo_new(7, 2);
+        assert_eq!((info.label(), info.length(), info.extra_caps()), (7, 2, 0));
+        assert_eq!(msginfo_new(0, u8::MAX).length() as usize, MSG_MAX_LENGTH);
+        assert_eq!(msginfo_new(u64::MAX, 0).label(), (1 << 52) - 1);
+    }
+}

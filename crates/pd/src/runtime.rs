@@ -1,0 +1,208 @@
+//! The x86_64 runtime: message registers, channels, interrupts, I/O ports, the
+//! console and the event loop, on the kernel's `syscall` ABI.
+//!
+//! Message registers live in the IPC buffer as libsel4 keeps them: the first
+//! four also travel in machine registers, so they are loaded from the buffer
+//! before a send and stored back after a receive; `mr_get`/`mr_set` only ever
+//! touch the buffer.
+
+use core::fmt;
+use core::ptr::{addr_of, addr_of_mut, NonNull};
+
+use sysinit_kobj::Arch;
+use sysinit_pd_abi::{
+    ipc_buffer_vaddr, BASE_ENDPOINT_CAP, BASE_IOPORT_CAP, BASE_IRQ_CAP,
+    BASE_OUTPUT_NOTIFICATION_CAP, INPUT_CAP,
+};
+use sysinit_sel4::invocation::{irq_handler_ack, x86_64 as inv};
+use sysinit_sel4::x86_64::{
+    call, debug_put_str, recv, reply_recv, signal, DebugConsole, Invoker, Received,
+    FAST_MESSAGE_REGISTERS,
+};
+use sysinit_sel4::{InvocationError, IpcBuffer, MessageInfo, Word, MSG_MAX_LENGTH};
+
+use crate::event::{decode_badge, Channel, Event};
+use crate::name::pd_name;
+use crate::report::{write_line, Kind};
+use crate::ProtectionDomain;
+
+/// The IPC buffer the builder maps and the initializer registers for this thread.
+fn ipc_buffer() -> *mut IpcBuffer {
+    ipc_buffer_vaddr(Arch::X86_64) as *mut IpcBuffer
+}
+
+/// Message register `i` of the last message received (or as set for the next send).
+/// Registers past [`MSG_MAX_LENGTH`] do not exist and read as 0.
+pub fn mr_get(i: usize) -> Word {
+    if i >= MSG_MAX_LENGTH {
+        return 0;
+    }
+    // SAFETY: the IPC buffer is mapped for the PD's whole life (pd-abi contract)
+    // and only this thread uses it; `i` is in bounds; no reference is formed.
+    unsafe { addr_of!((*ipc_buffer()).msg[i]).read() }
+}
+
+/// Sets message register `i` for the next send. Registers past [`MSG_MAX_LENGTH`]
+/// do not exist; setting one does nothing.
+pub fn mr_set(i: usize, value: Word) {
+    if i >= MSG_MAX_LENGTH {
+        return;
+    }
+    // SAFETY: as in mr_get.
+    unsafe { addr_of_mut!((*ipc_buffer()).msg[i]).write(value) }
+}
+
+fn load_fast_mrs() -> [Word; FAST_MESSAGE_REGISTERS] {
+    core::array::from_fn(mr_get)
+}
+
+fn store_fast_mrs(mrs: [Word; FAST_MESSAGE_REGISTERS]) {
+    for (i, mr) in mrs.into_iter().enumerate() {
+        mr_set(i, mr);
+    }
+}
+
+/// Signals the PD at the other end of `ch`.
+pub fn notify(ch: Channel) {
+    signal(BASE_OUTPUT_NOTIFICATION_CAP + ch.index());
+}
+
+/// Calls the protected procedure at the other end of `ch` with `msginfo` and the
+/// message registers set by [`mr_set`]; returns the reply's tag, its registers
+/// readable with [`mr_get`].
+pub fn ppcall(ch: Channel, msginfo: MessageInfo) -> MessageInfo {
+    // SAFETY: no reference into the IPC buffer is live (all accesses are raw).
+    let (reply, mrs) = unsafe { call(BASE_ENDPOINT_CAP + ch.index(), msginfo, load_fast_mrs()) };
+    store_fast_mrs(mrs);
+    reply
+}
+
+fn invoker() -> Invoker {
+    // ipc_buffer_vaddr is a non-zero constant.
+    let ipc = NonNull::new(ipc_buffer()).unwrap_or(NonNull::dangling());
+    // SAFETY: the IPC buffer is this thread's registered buffer, mapped writable;
+    // accesses from mr_get/mr_set never overlap an invocation in time.
+    unsafe { Invoker::new(ipc) }
+}
+
+/// Lets the interrupt delivered on `ch` fire again.
+pub fn irq_ack(ch: Channel) -> Result<(), InvocationError> {
+    invoker()
+        .invoke(&irq_handler_ack(BASE_IRQ_CAP + ch.index()))
+        .map(drop)
+}
+
+/// Reads a byte from `port` through the I/O port range with id `id`.
+pub fn ioport_in8(id: u8, port: u16) -> Result<u8, InvocationError> {
+    let reply = invoker().invoke(&inv::io_port_in8(BASE_IOPORT_CAP + id as u64, port))?;
+    Ok(reply.mrs[0] as u8)
+}
+
+/// Reads 16 bits from `port` through the I/O port range with id `id`.
+pub fn ioport_in16(id: u8, port: u16) -> Result<u16, InvocationError> {
+    let reply = invoker().invoke(&inv::io_port_in16(BASE_IOPORT_CAP + id as u64, port))?;
+    Ok(reply.mrs[0] as u16)
+}
+
+/// Reads 32 bits from `port` through the I/O port range with id `id`.
+pub fn ioport_in32(id: u8, port: u16) -> Result<u32, InvocationError> {
+    let reply = invoker().invoke(&inv::io_port_in32(BASE_IOPORT_CAP + id as u64, port))?;
+    Ok(reply.mrs[0] as u32)
+}
+
+/// Writes a byte to `port` through the I/O port range with id `id`.
+pub fn ioport_out8(id: u8, port: u16, value: u8) -> Result<(), InvocationError> {
+    invoker()
+        .invoke(&inv::io_port_out8(BASE_IOPORT_CAP + id as u64, port, value))
+        .map(drop)
+}
+
+/// Writes 16 bits to `port` through the I/O port range with id `id`.
+pub fn ioport_out16(id: u8, port: u16, value: u16) -> Result<(), InvocationError> {
+    invoker()
+        .invoke(&inv::io_port_out16(
+            BASE_IOPORT_CAP + id as u64,
+            port,
+            value,
+        ))
+        .map(drop)
+}
+
+/// Writes 32 bits to `port` through the I/O port range with id `id`.
+pub fn ioport_out32(id: u8, port: u16, value: u32) -> Result<(), InvocationError> {
+    invoker()
+        .invoke(&inv::io_port_out32(
+            BASE_IOPORT_CAP + id as u64,
+            port,
+            value,
+        ))
+        .map(drop)
+}
+
+/// Writes `s` to the kernel console (debug kernels only).
+pub fn debug_print(s: &str) {
+    debug_put_str(s);
+}
+
+/// Writes formatted text to the kernel console; used by [`debug_println!`](crate::debug_println).
+pub fn debug_print_fmt(args: fmt::Arguments<'_>) {
+    // The console cannot fail.
+    let _ = fmt::Write::write_fmt(&mut DebugConsole, args);
+}
+
+fn report(kind: Kind, detail: fmt::Arguments<'_>) {
+    let _ = write_line(&mut DebugConsole, pd_name(), kind, detail);
+}
+
+/// Prints `SYSINIT pd <name> ok`: the PD did what it was built to do.
+pub fn report_ok() {
+    report(Kind::Ok, format_args!(""));
+}
+
+/// Prints `SYSINIT pd <name> note: <detail>`; see [`note!`](crate::note).
+pub fn report_note(detail: fmt::Arguments<'_>) {
+    report(Kind::Note, detail);
+}
+
+/// Prints `SYSINIT pd <name> fail: <detail>`; see [`fail!`](crate::fail).
+pub fn report_fail(detail: fmt::Arguments<'_>) {
+    report(Kind::Fail, detail);
+}
+
+/// Prints `SYSINIT pd <name> panic: <detail>` (the panic handler's line).
+pub fn report_panic(detail: fmt::Arguments<'_>) {
+    report(Kind::Panic, detail);
+}
+
+/// Waits on the input capability forever, handing nothing on; what a PD does
+/// after a panic so that it neither spins nor serves half-broken state.
+pub fn park() -> ! {
+    loop {
+        // SAFETY: no reference into the IPC buffer is live.
+        unsafe { recv(INPUT_CAP) };
+    }
+}
+
+/// Runs `P`: `P::init()`, then the event loop, forever.
+///
+/// The loop receives on [`INPUT_CAP`]. A call badge runs `protected` and the
+/// reply goes out with the next receive (`ReplyRecv`); a notification badge runs
+/// `notified` once per set bit, lowest channel first.
+pub fn run<P: ProtectionDomain>() -> ! {
+    let mut pd = P::init();
+    let mut reply: Option<MessageInfo> = None;
+    loop {
+        // SAFETY: no reference into the IPC buffer is live (all accesses are raw).
+        let Received { info, badge, mrs } = unsafe {
+            match reply.take() {
+                Some(tag) => reply_recv(INPUT_CAP, tag, load_fast_mrs()),
+                None => recv(INPUT_CAP),
+            }
+        };
+        store_fast_mrs(mrs);
+        match decode_badge(badge) {
+            Event::Protected(ch) => reply = Some(pd.protected(ch, info)),
+            Event::Notified(channels) => channels.for_each(|ch| pd.notified(ch)),
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The sysinit root task for seL4 on x86_64: boots the system described by its embedded spec.
+//!
+//! Flow: print the boot untypeds as trace records, decode and validate the
+//! spec embedded in the `.sysinit_spec` section (refusing bad bytes before
+//! creating anything), plan every object into the boot untypeds, run the
+//! initializer against the real kernel ([`sel4_kernel::Sel4Kernel`]), print
+//! the summary and suspend. Every line goes to the kernel console through
+//! `seL4_DebugPutChar`; a failure prints `SYSINIT error: ...` and stops.
+//! docs/roottask.md describes the image layout and the boot in full.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod heap;
+mod sel4_kernel;
+mod spec_section;
+
+use alloc::vec::Vec;
+use core::fmt::{self, Write};
+
+use sel4_kernel::Sel4Kernel;
+use sysinit_initializer::SlotLayout;
+use sysinit_kobj::{Arch, BootUntyped};
+use sysinit_sel4::x86_64::{self as sys, DebugConsole};
+use sysinit_sel4::BootInfo;
+use sysinit_spec::Spec;
+use sysinit_trace::Record;
+
+/// Bytes of the root task's stack (in `.bss`).
+const STACK_SIZE: usize = 256 << 10;
+
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+
+static mut STACK: Stack = Stack([0; STACK_SIZE]);
+
+// The kernel starts the root task at the ELF entry with the boot info pointer
+// in rdi and no usable stack: set one up, keep rdi for `main`, and never return.
+core::arch::global_asm!(
+    ".globl _start",
+    "_start:",
+    "lea rsp, [rip + {stack} + {size}]",
+    "xor ebp, ebp",
+    "call {main}",
+    "2: hlt",
+    "jmp 2b",
+    stack = sym STACK,
+    size = const STACK_SIZE,
+    main = sym main,
+);
+
+/// Writes one line to the kernel console.
+fn line(args: fmt::Arguments<'_>) {
+    let _ = DebugConsole.write_fmt(args);
+    sys::debug_put_char(b'\n');
+}
+
+fn print(record: &Record) {
+    line(format_args!("{record}"));
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    line(format_args!("SYSINIT error: the root task panicked: {info}"));
+    idle()
+}
+
+/// Parks the root task without faulting: nothing is left for it to do.
+fn idle() -> ! {
+    loop {
+        // Suspending ourselves never returns; should it fail, yielding forever
+        // still leaves the CPU to the system's threads.
+        let tcb = sysinit_sel4::bootinfo::initial_cap::INIT_THREAD_TCB;
+        let _ = suspend(tcb);
+        sys::yield_now();
+    }
+}
+
+fn suspend(tcb: u64) -> Option<()> {
+    let bi = BOOT_INFO.get()?;
+    // SAFETY: the boot info's IPC buffer is the root task's, and no other
+    // invoker is in use when the root task stops.
+    let mut inv = unsafe {
+        sys::Invoker::new(core::ptr::NonNull::new(bi.ipc_buffer as *mut sysinit_sel4::IpcBuffer)?)
+    };
+    inv.invoke(&sysinit_sel4::invocation::tcb_suspend(tcb)).ok().map(drop)
+}
+
+/// The boot info, once `main` has checked the pointer.
+static BOOT_INFO: BootInfoCell = BootInfoCell(core::cell::Cell::new(None));
+
+struct BootInfoCell(core::cell::Cell<Option<&'static BootInfo>>);
+
+// SAFETY: one thread.
+unsafe impl Sync for BootInfoCell {}
+
+impl BootInfoCell {
+    fn get(&self) -> Option<&'static BootInfo> {
+        self.0.get()
+    }
+}
+
+fn cycles() -> u64 {
+    // SAFETY: rdtsc only reads the time stamp counter.
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_rdtsc()
+    }
+}
+
+macro_rules! fail {
+    ($($arg:tt)*) => {{
+        line(format_args!("SYSINIT error: {}", format_args!($($arg)*)));
+        idle()
+    }};
+}
+
+extern "C" fn main(bi: *const BootInfo) -> ! {
+    // SAFETY: the kernel passes a pointer to the boot info frame it mapped for us.
+    let Some(bi) = (unsafe { bi.as_ref() }) else {
+        fail!("the kernel passed no boot info")
+    };
+    BOOT_INFO.0.set(Some(bi));
+    let start = cycles();
+
+    let untypeds: Vec<BootUntyped> = bi.untypeds().map(|(_, u)| u).collect();
+    sysinit_initializer::trace_untypeds(Arch::X86_64, &untypeds, print);
+
+    let bytes = match spec_section::embedded() {
+        Ok(b) if b.is_empty() => fail!(
+            "no spec is embedded in this root task; put one in with `sysinit build` \
+             (the .sysinit_spec section is empty)"
+        ),
+        Ok(b) => b,
+        Err(e) => fail!("the embedded spec section is damaged: {e}"),
+    };
+    let (spec, blob) = match Spec::from_postcard_borrowing_blob(bytes) {
+        Ok(s) => s,
+        Err(e) => fail!("the embedded spec ({} bytes) was refused, nothing was created: {e}", bytes.len()),
+    };
+    if spec.arch != Arch::X86_64 {
+        fail!("the embedded spec is for {}, but this root task runs on x86_64", spec.arch)
+    }
+    line(format_args!(
+        "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
+        spec.objects.len(),
+        blob.len(),
+        bytes.len()
+    ));
+
+    // The last empty slot is kept for the temporary frame cap of frame fills.
+    if bi.empty.len() < 2 {
+        fail!("the root CNode has no empty slots ({})", bi.empty)
+    }
+    let fill_slot = bi.empty.end - 1;
+    let layout = SlotLayout {
+        first_untyped: bi.untyped.start,
+        first_free: bi.empty.start,
+        end_free: fill_slot,
+    };
+    // SAFETY: `bi` is this thread's boot info and the kernel is the only invoker from here on.
+    let mut kernel = match unsafe { Sel4Kernel::new(bi, fill_slot) } {
+        Ok(k) => k,
+        Err(e) => fail!("{e}"),
+    };
+
+    let (requests, _ids) = sysinit_initializer::requests(&spec);
+    let plan = match sysinit_planner::plan(Arch::X86_64, &untypeds, &requests) {
+        Ok(p) => p,
+        Err(e) => fail!("planning failed, nothing was created: {e}"),
+    };
+    let executed = match sysinit_initializer::execute(&plan, layout, &mut kernel, print) {
+        Ok(done) => done,
+        Err(e) => fail!("{e}"),
+    };
+    let spent = cycles().wrapping_sub(start);
+    print(&Record::Summary {
+        objects: plan.stats.objects,
+        retypes: plan.stats.retypes,
+        invocations: executed.invocations,
+        bytes_used: plan.stats.bytes_used,
+        bytes_lost: plan.stats.bytes_lost_to_alignment,
+        cycles: Some(spent),
+    });
+    line(format_args!(
+        "SYSINIT roottask done heap_used={} kernel_invocations={}",
+        heap::HEAP.used(),
+        kernel.invocations
+    ));
+    kernel.suspend_self();
+    idle()
+}

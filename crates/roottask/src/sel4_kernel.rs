@@ -1,0 +1,424 @@
+//! The initializer's [`Kernel`] trait on real seL4, one `sysinit-sel4` invocation per operation.
+//!
+//! Frame fills go through a scratch page: a page-aligned static of the root
+//! task's own image, unmapped once at start so its virtual address is free. A
+//! fill copies the target frame's cap into a reserved slot, maps the copy at
+//! the scratch address, writes, and unmaps and deletes the copy; the
+//! target's own cap stays unmapped for the initializer to map where the spec
+//! says. Only 4 KiB frames can be filled this way: the root task has no
+//! page directory slot free to map a large frame, so those fills are refused.
+
+use core::fmt;
+use core::ptr::NonNull;
+
+use sysinit_initializer::{CapData, Kernel, Slot, ThreadStart};
+use sysinit_kobj::{Arch, ObjectType};
+use sysinit_sel4::bootinfo::initial_cap;
+use sysinit_sel4::invocation::x86_64::{self as x86, IoapicPin, MsiSource, UserContext, VmAttributes};
+use sysinit_sel4::invocation::{self, CNodeSlot, RetypeDest};
+use sysinit_sel4::object_type::object_type_number;
+use sysinit_sel4::x86_64::{Invoker, Reply};
+use sysinit_sel4::{BootInfo, CNodeCapData, CapRights, Invocation, InvocationError, IpcBuffer};
+use sysinit_spec::{IrqSource, Rights};
+
+const PAGE: usize = 4096;
+
+/// The page whose virtual address frame fills borrow.
+#[repr(C, align(4096))]
+struct ScratchPage([u8; PAGE]);
+
+static mut SCRATCH: ScratchPage = ScratchPage([0; PAGE]);
+
+/// Why a kernel operation failed.
+#[derive(Debug)]
+pub enum KernelError {
+    /// The kernel refused an invocation.
+    Invocation {
+        /// What the root task was doing.
+        doing: &'static str,
+        /// The invocation and the kernel's answer.
+        error: InvocationError,
+    },
+    /// A fill of a frame larger than 4 KiB.
+    LargeFrameFill {
+        /// Frame slot.
+        frame: Slot,
+        /// Its size.
+        size_bits: u8,
+    },
+    /// A fill that runs past the end of its frame.
+    FillOutOfRange {
+        /// Frame slot.
+        frame: Slot,
+        /// Offset of the write.
+        offset: u64,
+        /// Bytes written.
+        len: usize,
+    },
+    /// A paging level that x86_64 has no table for.
+    BadTableLevel {
+        /// The level asked for.
+        level: u8,
+    },
+    /// A CNode guard that does not fit the cap data word.
+    BadGuard {
+        /// Guard value.
+        guard: u64,
+        /// Guard width.
+        guard_size: u8,
+    },
+    /// An object type with no x86_64 number.
+    NoSuchType {
+        /// The type.
+        ty: ObjectType,
+    },
+    /// An interrupt kind that x86_64 does not have.
+    UnsupportedIrq,
+    /// The root task could not find its own scratch page among its image frames.
+    ScratchNotFound {
+        /// The scratch page's virtual address.
+        vaddr: u64,
+        /// Start of the image as the root task read it from its program headers.
+        image_start: u64,
+        /// Number of image frame caps the kernel reported.
+        frames: u64,
+    },
+}
+
+impl fmt::Display for KernelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KernelError::Invocation { doing, error } => write!(f, "{doing}: {error}"),
+            KernelError::LargeFrameFill { frame, size_bits } => write!(
+                f,
+                "cannot fill the frame in slot {frame:#x}: it is 2^{size_bits} bytes and the root \
+                 task can only map 4 KiB frames to write them; give initial data to 4 KiB frames only"
+            ),
+            KernelError::FillOutOfRange { frame, offset, len } => write!(
+                f,
+                "fill of {len} bytes at offset {offset:#x} runs past the end of the frame in slot {frame:#x}"
+            ),
+            KernelError::BadTableLevel { level } => write!(
+                f,
+                "paging level {level} has no x86_64 table (valid: 1 PDPT, 2 page directory, 3 page table)"
+            ),
+            KernelError::BadGuard { guard, guard_size } => write!(
+                f,
+                "CNode guard {guard:#x} of {guard_size} bits does not fit seL4's cap data (at most 58 bits of guard, 6 bits of size)"
+            ),
+            KernelError::NoSuchType { ty } => write!(f, "object type {ty} does not exist on x86_64"),
+            KernelError::UnsupportedIrq => f.write_str("ARM interrupts cannot be issued on x86_64"),
+            KernelError::ScratchNotFound { vaddr, image_start, frames } => write!(
+                f,
+                "the scratch page at {vaddr:#x} is not among the {frames} image frames from {image_start:#x}"
+            ),
+        }
+    }
+}
+
+/// seL4 through the root task's IPC buffer.
+pub struct Sel4Kernel {
+    invoker: Invoker,
+    scratch_vaddr: u64,
+    /// Empty slot reserved for the temporary frame cap copy of a fill.
+    fill_slot: Slot,
+    /// Invocations made (for the boot summary).
+    pub invocations: u64,
+}
+
+fn root(slot: Slot) -> CNodeSlot {
+    CNodeSlot {
+        cnode: initial_cap::INIT_THREAD_CNODE,
+        index: slot,
+        depth: 64,
+    }
+}
+
+fn cap_rights(r: Rights) -> CapRights {
+    CapRights::new(r.grant_reply, r.grant, r.read, r.write)
+}
+
+fn cap_data(data: CapData) -> Result<u64, KernelError> {
+    match data {
+        CapData::None => Ok(0),
+        CapData::Badge(b) => Ok(b),
+        CapData::Guard { guard, guard_size } => CNodeCapData::new(guard, guard_size)
+            .map(|d| d.0)
+            .ok_or(KernelError::BadGuard { guard, guard_size }),
+    }
+}
+
+extern "C" {
+    /// The ELF header, mapped at the start of the first load segment (defined by the linker).
+    static __ehdr_start: u8;
+}
+
+/// Lowest virtual address of the image's load segments, page aligned: where the kernel
+/// started the `userImageFrames` caps.
+fn image_start() -> u64 {
+    // SAFETY: the linker defines `__ehdr_start` at the mapped ELF header; the
+    // fields read are inside its 64 bytes and the program header table it
+    // points to, which lld places in the same first segment.
+    unsafe {
+        let ehdr = core::ptr::addr_of!(__ehdr_start);
+        let phoff = ehdr.add(32).cast::<u64>().read_unaligned() as usize;
+        let phentsize = ehdr.add(54).cast::<u16>().read_unaligned() as usize;
+        let phnum = ehdr.add(56).cast::<u16>().read_unaligned() as usize;
+        let mut lowest = u64::MAX;
+        for i in 0..phnum {
+            let ph = ehdr.add(phoff + i * phentsize);
+            const PT_LOAD: u32 = 1;
+            if ph.cast::<u32>().read_unaligned() == PT_LOAD {
+                lowest = lowest.min(ph.add(16).cast::<u64>().read_unaligned());
+            }
+        }
+        lowest & !(PAGE as u64 - 1)
+    }
+}
+
+impl Sel4Kernel {
+    /// Sets up the kernel interface and frees the scratch page's address.
+    ///
+    /// # Safety
+    /// `bi` must be the boot info the kernel passed to this (the only) thread,
+    /// and no other `Invoker` may use its IPC buffer.
+    pub unsafe fn new(bi: &BootInfo, fill_slot: Slot) -> Result<Sel4Kernel, KernelError> {
+        let ipc = NonNull::new(bi.ipc_buffer as *mut IpcBuffer).expect("the kernel maps an IPC buffer");
+        // SAFETY: forwarded to the caller.
+        let invoker = unsafe { Invoker::new(ipc) };
+        let scratch_vaddr = core::ptr::addr_of!(SCRATCH) as u64;
+        let start = image_start();
+        let index = scratch_vaddr.wrapping_sub(start) / PAGE as u64;
+        let own = bi.user_image_frames.start + index;
+        if scratch_vaddr < start || !bi.user_image_frames.contains(own) {
+            return Err(KernelError::ScratchNotFound {
+                vaddr: scratch_vaddr,
+                image_start: start,
+                frames: bi.user_image_frames.len(),
+            });
+        }
+        let mut k = Sel4Kernel {
+            invoker,
+            scratch_vaddr,
+            fill_slot,
+            invocations: 0,
+        };
+        k.call("unmapping the root task's scratch page", x86::page_unmap(own))?;
+        Ok(k)
+    }
+
+    fn call(&mut self, doing: &'static str, inv: Invocation) -> Result<Reply, KernelError> {
+        self.invocations += 1;
+        self.invoker
+            .invoke(&inv)
+            .map_err(|error| KernelError::Invocation { doing, error })
+    }
+
+    /// Suspends the calling thread (the root task) for good.
+    pub fn suspend_self(&mut self) {
+        let _ = self.call("suspending the root task", invocation::tcb_suspend(initial_cap::INIT_THREAD_TCB));
+    }
+}
+
+impl Kernel for Sel4Kernel {
+    type Error = KernelError;
+
+    fn untyped_retype(
+        &mut self,
+        src: Slot,
+        ty: ObjectType,
+        size_arg: u8,
+        dest: Slot,
+        count: u32,
+    ) -> Result<(), KernelError> {
+        let number = object_type_number(Arch::X86_64, ty).ok_or(KernelError::NoSuchType { ty })?;
+        let dest = RetypeDest {
+            root: initial_cap::INIT_THREAD_CNODE,
+            node_index: 0,
+            node_depth: 0,
+            node_offset: dest,
+        };
+        let inv = invocation::untyped_retype(src, number, u64::from(size_arg), dest, u64::from(count));
+        self.call("Untyped_Retype", inv).map(drop)
+    }
+
+    fn frame_paddr(&mut self, frame: Slot) -> Result<u64, KernelError> {
+        self.call("reading back a frame address", x86::page_get_address(frame))
+            .map(|r| r.mrs[0])
+    }
+
+    fn cnode_mint(
+        &mut self,
+        cnode: Slot,
+        index: u64,
+        depth: u8,
+        src: Slot,
+        rights: Rights,
+        data: CapData,
+    ) -> Result<(), KernelError> {
+        let dest = if cnode == self.root_cnode() {
+            root(index)
+        } else {
+            CNodeSlot { cnode, index, depth }
+        };
+        let inv = invocation::cnode_mint(dest, root(src), cap_rights(rights), cap_data(data)?);
+        self.call("CNode_Mint", inv).map(drop)
+    }
+
+    fn root_cnode(&self) -> Slot {
+        initial_cap::INIT_THREAD_CNODE
+    }
+
+    fn asid_assign(&mut self, vspace: Slot) -> Result<(), KernelError> {
+        let inv = x86::asid_pool_assign(initial_cap::INIT_THREAD_ASID_POOL, vspace);
+        self.call("ASIDPool_Assign", inv).map(drop)
+    }
+
+    fn map_table(&mut self, table: Slot, level: u8, vspace: Slot, vaddr: u64) -> Result<(), KernelError> {
+        let attrs = VmAttributes::WriteBack;
+        let inv = match level {
+            1 => x86::pdpt_map(table, vspace, vaddr, attrs),
+            2 => x86::page_directory_map(table, vspace, vaddr, attrs),
+            3 => x86::page_table_map(table, vspace, vaddr, attrs),
+            _ => return Err(KernelError::BadTableLevel { level }),
+        };
+        self.call("mapping a paging structure", inv).map(drop)
+    }
+
+    fn map_frame(
+        &mut self,
+        frame: Slot,
+        vspace: Slot,
+        vaddr: u64,
+        rights: Rights,
+        cached: bool,
+    ) -> Result<(), KernelError> {
+        let attrs = if cached { VmAttributes::WriteBack } else { VmAttributes::Uncacheable };
+        let inv = x86::page_map(frame, vspace, vaddr, cap_rights(rights), attrs);
+        self.call("X86Page_Map", inv).map(drop)
+    }
+
+    fn write_frame(&mut self, frame: Slot, size_bits: u8, offset: u64, data: &[u8]) -> Result<(), KernelError> {
+        if size_bits != 12 {
+            return Err(KernelError::LargeFrameFill { frame, size_bits });
+        }
+        let fits = offset
+            .checked_add(data.len() as u64)
+            .is_some_and(|end| end <= PAGE as u64);
+        if !fits {
+            return Err(KernelError::FillOutOfRange { frame, offset, len: data.len() });
+        }
+        let copy = self.fill_slot;
+        self.call("copying a frame cap to fill it", invocation::cnode_copy(root(copy), root(frame), CapRights::ALL))?;
+        let map = x86::page_map(copy, initial_cap::INIT_THREAD_VSPACE, self.scratch_vaddr, CapRights::READ_WRITE, VmAttributes::WriteBack);
+        self.call("mapping a frame into the root task to fill it", map)?;
+        // SAFETY: the scratch address now maps the target frame, writable, and
+        // nothing else refers to it; `offset + len` <= 4096 was checked. The
+        // syscalls around this are compiler barriers (their asm may touch memory).
+        unsafe {
+            let dst = (self.scratch_vaddr as *mut u8).add(offset as usize);
+            core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+        }
+        self.call("unmapping a filled frame", x86::page_unmap(copy))?;
+        self.call("deleting the fill cap copy", invocation::cnode_delete(root(copy)))
+            .map(drop)
+    }
+
+    fn tcb_configure(
+        &mut self,
+        tcb: Slot,
+        fault_ep: u64,
+        cspace: Slot,
+        cspace_data: CapData,
+        vspace: Slot,
+        ipc_buffer_vaddr: u64,
+        ipc_buffer: Option<Slot>,
+    ) -> Result<(), KernelError> {
+        let data = CNodeCapData(cap_data(cspace_data)?);
+        let inv = invocation::tcb_configure(
+            tcb,
+            fault_ep,
+            cspace,
+            data,
+            vspace,
+            ipc_buffer_vaddr,
+            ipc_buffer.unwrap_or(initial_cap::NULL),
+        );
+        self.call("TCB_Configure", inv).map(drop)
+    }
+
+    fn tcb_set_sched_params(&mut self, tcb: Slot, max_priority: u8, priority: u8) -> Result<(), KernelError> {
+        let inv = invocation::tcb_set_sched_params(
+            tcb,
+            initial_cap::INIT_THREAD_TCB,
+            u64::from(max_priority),
+            u64::from(priority),
+        );
+        self.call("TCB_SetSchedParams", inv).map(drop)
+    }
+
+    fn tcb_write_registers(&mut self, tcb: Slot, start: ThreadStart<'_>) -> Result<(), KernelError> {
+        // System V argument registers, as a Rust `extern "C"` entry expects them.
+        let arg = |i: usize| start.args.get(i).copied().unwrap_or(0);
+        let regs = UserContext {
+            rip: start.pc,
+            rsp: start.sp,
+            rdi: arg(0),
+            rsi: arg(1),
+            rdx: arg(2),
+            rcx: arg(3),
+            ..UserContext::default()
+        };
+        self.call("TCB_WriteRegisters", x86::tcb_write_registers(tcb, false, &regs))
+            .map(drop)
+    }
+
+    fn tcb_bind_notification(&mut self, tcb: Slot, ntfn: Slot) -> Result<(), KernelError> {
+        self.call("TCB_BindNotification", invocation::tcb_bind_notification(tcb, ntfn))
+            .map(drop)
+    }
+
+    fn vcpu_set_tcb(&mut self, _vcpu: Slot, _tcb: Slot) -> Result<(), KernelError> {
+        Err(KernelError::NoSuchType { ty: ObjectType::Vcpu })
+    }
+
+    fn tcb_resume(&mut self, tcb: Slot) -> Result<(), KernelError> {
+        self.call("TCB_Resume", invocation::tcb_resume(tcb)).map(drop)
+    }
+
+    fn irq_get(&mut self, irq: &IrqSource, dest: Slot) -> Result<(), KernelError> {
+        let control = initial_cap::IRQ_CONTROL;
+        let inv = match *irq {
+            IrqSource::IoApic { ioapic, pin, level_triggered, active_low, vector } => {
+                let pin = IoapicPin {
+                    ioapic: u64::from(ioapic),
+                    pin: u64::from(pin),
+                    level_triggered,
+                    active_low,
+                };
+                x86::irq_control_get_ioapic(control, root(dest), pin, u64::from(vector))
+            }
+            IrqSource::Msi { pci_bus, pci_dev, pci_func, handle, vector } => {
+                let source = MsiSource {
+                    bus: u64::from(pci_bus),
+                    dev: u64::from(pci_dev),
+                    func: u64::from(pci_func),
+                    handle,
+                };
+                x86::irq_control_get_msi(control, root(dest), source, u64::from(vector))
+            }
+            IrqSource::Arm { .. } => return Err(KernelError::UnsupportedIrq),
+        };
+        self.call("IRQControl_Get", inv).map(drop)
+    }
+
+    fn irq_set_notification(&mut self, handler: Slot, ntfn: Slot) -> Result<(), KernelError> {
+        self.call("IRQHandler_SetNotification", invocation::irq_handler_set_notification(handler, ntfn))
+            .map(drop)
+    }
+
+    fn ioports_issue(&mut self, first: u16, last: u16, dest: Slot) -> Result<(), KernelError> {
+        let inv = x86::io_port_control_issue(initial_cap::IO_PORT_CONTROL, first, last, root(dest));
+        self.call("IOPortControl_Issue", inv).map(drop)
+    }
+}

@@ -1,5 +1,7 @@
-//! Executes an allocation plan against a kernel: retypes every object and proves each frame's address.
+//! Builds a system from its spec on a kernel: plans and retypes every object, proves each
+//! frame's address, then sets up IRQs, frame contents, address spaces, CNodes and threads.
 //!
+//! [`initialize`] is the whole boot; [`execute`] is its retype phase alone.
 //! The logic is generic over [`Kernel`], which the real seL4 bindings and the
 //! host kernel model both implement, so the simulated boot on the host runs
 //! the very code the root task runs. Every frame created is read back
@@ -11,15 +13,18 @@
 
 extern crate alloc;
 
+mod init;
 mod kernel;
 
+pub use init::{initialize, Initialized};
 pub use kernel::{CapData, Kernel, Slot, ThreadStart};
 
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use sysinit_kobj::BootUntyped;
-use sysinit_planner::{Creates, Plan, Request, Step, UntypedRef};
+use alloc::string::String;
+use sysinit_planner::{Creates, Plan, PlanError, Request, Step, UntypedRef};
 use sysinit_spec::{ObjectId, Spec};
 use sysinit_trace::Record;
 
@@ -96,6 +101,29 @@ pub enum InitError<E> {
         /// What the kernel said.
         error: E,
     },
+    /// The planner found no placement for the spec's objects.
+    Plan(PlanError),
+    /// The spec asks for an ASID pool, which the initializer does not make.
+    AsidPoolInSpec {
+        /// The ASID pool object.
+        object: String,
+    },
+    /// A kernel invocation after the retypes failed.
+    Invocation {
+        /// The spec object being set up.
+        object: String,
+        /// The invocation.
+        op: &'static str,
+        /// What the kernel said.
+        error: E,
+    },
+    /// A spec object refers to something that has no cap (only for unvalidated specs).
+    Unresolved {
+        /// The object holding the reference.
+        object: String,
+        /// What it refers to.
+        target: String,
+    },
 }
 
 impl<E: fmt::Display> fmt::Display for InitError<E> {
@@ -124,6 +152,19 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
             InitError::ReadBack { step, slot, error } => {
                 write!(f, "reading back the address of the frame in slot {slot} (step {step}) failed: {error}")
             }
+            InitError::Plan(error) => write!(f, "no allocation plan: {error}"),
+            InitError::AsidPoolInSpec { object } => write!(
+                f,
+                "\"{object}\" is an ASID pool; sysinit assigns every VSpace an ASID from the root \
+                 task's own pool and creates no pools, so remove it from the spec"
+            ),
+            InitError::Invocation { object, op, error } => {
+                write!(f, "{op} for \"{object}\" failed: {error}")
+            }
+            InitError::Unresolved { object, target } => write!(
+                f,
+                "\"{object}\" refers to {target}, which has no capability; validate the spec first"
+            ),
         }
     }
 }

@@ -247,12 +247,12 @@ pub enum ModelError {
         children: u32,
     },
     /// The capability is not a frame, so it has no frame address.
-    #[error("slot {slot} holds a {ty} capability, not a frame")]
+    #[error("slot {slot} holds a {what} capability, not a frame")]
     NotAFrame {
         /// The slot given.
         slot: usize,
         /// What the slot holds instead.
-        ty: ObjectType,
+        what: &'static str,
     },
     /// A boot untyped the kernel could never report.
     #[error("boot untyped #{index} (paddr {paddr:#x}, {size_bits} bits) is invalid: {reason}")]
@@ -274,4 +274,46 @@ pub enum ModelError {
         /// Number of slots asked for.
         total_slots: usize,
     },
+}
+
+/// The seL4 error code of a refused invocation (`seL4_Error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Error)]
+pub enum Sel4Error {
+    /// `seL4_InvalidArgument`.
+    #[error("seL4_InvalidArgument")]
+    InvalidArgument,
+    /// `seL4_InvalidCapability`.
+    #[error("seL4_InvalidCapability")]
+    InvalidCapability,
+    /// `seL4_IllegalOperation`.
+    #[error("seL4_IllegalOperation")]
+    IllegalOperation,
+    /// `seL4_RangeError`.
+    #[error("seL4_RangeError")]
+    RangeError,
+    /// `seL4_AlignmentError`.
+    #[error("seL4_AlignmentError")]
+    AlignmentError,
+    /// `seL4_FailedLookup`.
+    #[error("seL4_FailedLookup")]
+    FailedLookup,
+    /// `seL4_DeleteFirst`.
+    #[error("seL4_DeleteFirst")]
+    DeleteFirst,
+    /// `seL4_RevokeFirst`.
+    #[error("seL4_RevokeFirst")]
+    RevokeFirst,
+}
+
+/// An invocation other than retype that the kernel would refuse: which one, the
+/// seL4 error code it would return, and what exactly is wrong.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{op} failed with {code}: {detail}")]
+pub struct InvocationError {
+    /// The invocation, by its seL4 name.
+    pub op: &'static str,
+    /// The error code the kernel returns.
+    pub code: Sel4Error,
+    /// What is wrong, naming slots and addresses.
+    pub detail: String,
 }

@@ -9,7 +9,10 @@ use sysinit_kobj::{
     MIN_UNTYPED_BITS, RETYPE_FAN_OUT_LIMIT, WORD_BITS,
 };
 
-use crate::cap::{Cap, ObjectCap, UntypedCap};
+use std::collections::BTreeMap;
+
+use crate::cap::{Cap, CapRights, ObjectCap, UntypedCap};
+use crate::objects::{IrqTarget, ObjectState};
 use crate::error::{ArgumentProblem, ModelError, RangeChecked, RetypeError};
 
 /// What a successful retype created: `count` objects of 2^`object_size_bits` bytes,
@@ -32,8 +35,17 @@ pub struct Retyped {
 /// CNode's slot offsets: the cspace is one CNode of `total_slots` slots.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelModel {
-    arch: Arch,
-    slots: Vec<Option<Cap>>,
+    pub(crate) arch: Arch,
+    pub(crate) slots: Vec<Option<Cap>>,
+    /// State of every object that has any, by kernel-virtual address (which is unique
+    /// among live objects): CNode contents, address spaces, threads, frame bytes.
+    pub(crate) objects: BTreeMap<u64, ObjectState>,
+    /// ASIDs handed out from the root task's pool, to the VSpace (by address) holding each.
+    pub(crate) asids: BTreeMap<u16, u64>,
+    /// Interrupts with a handler issued, and the notification each signals.
+    pub(crate) irqs: BTreeMap<u32, Option<IrqTarget>>,
+    /// I/O port ranges issued so far (`x86KSAllocatedIOPorts`).
+    pub(crate) ioports: Vec<(u16, u16)>,
 }
 
 /// Bytes in 2^`bits`, without overflow for any `bits` a caller could pass.
@@ -70,7 +82,14 @@ impl KernelModel {
             })
             .collect();
         slots.resize(total_slots.max(untypeds.len()), None);
-        KernelModel { arch, slots }
+        KernelModel {
+            arch,
+            slots,
+            objects: BTreeMap::new(),
+            asids: BTreeMap::new(),
+            irqs: BTreeMap::new(),
+            ioports: Vec::new(),
+        }
     }
 
     /// Like [`KernelModel::new`], but refuses untypeds the kernel could never report
@@ -152,7 +171,7 @@ impl KernelModel {
             Cap::Object(object) if object.ty.is_frame() => Ok(object.paddr),
             other => Err(ModelError::NotAFrame {
                 slot,
-                ty: other.object_type(),
+                what: other.kind_name(),
             }),
         }
     }
@@ -285,8 +304,16 @@ impl KernelModel {
                     paddr,
                     is_device: untyped.is_device,
                     parent: src,
+                    rights: CapRights::ALL,
+                    badge: 0,
+                    guard: 0,
+                    guard_size: 0,
+                    mapped: None,
                 })
             };
+            if let Some(state) = ObjectState::fresh(ty, size_arg) {
+                self.objects.insert(kva, state);
+            }
             self.slots[dest_first + i as usize] = Some(cap);
         }
         if let Some(Some(Cap::Untyped(source))) = self.slots.get_mut(src) {

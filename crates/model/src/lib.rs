@@ -19,21 +19,34 @@
 //! - **Capability tree**: each cap knows its parent untyped and each untyped how
 //!   many live children it has, which is all a reset needs.
 //!
-//! Not modelled: revoke (only leaf caps can be deleted), copies, mints and moves of
-//! caps, the MDB's ordering beyond parent and child counts, multi-level cspaces
-//! (the cspace is one flat CNode), object contents (no zeroing, no mappings, no
-//! TCB state), preemption during reset, and running out of root CNode slots at boot.
+//! - **Everything else the initializer does** (module `objects`): CNode contents and
+//!   `CNode_Mint` with `deriveCap`'s rules, ASID assignment, page-table and frame
+//!   mapping per architecture, frame contents, TCB configuration, priorities,
+//!   notification and VCPU binding, resume, IRQ handlers and I/O port ranges, each
+//!   refused with the seL4 error code the kernel returns ([`InvocationError`]).
+//!
+//! Not modelled: revoke (only leaf caps can be deleted), moves of caps, the MDB's
+//! ordering beyond parent and child counts, multi-level lookups from the root
+//! (the root cspace is one flat CNode; minted copies into other CNodes are kept
+//! but not resolved through), zeroing, unmapping, scheduling after resume,
+//! preemption during reset, and running out of root CNode slots at boot.
 #![forbid(unsafe_code)]
 
 mod boot;
 mod cap;
 mod error;
 mod kernel;
+mod objects;
 
 pub use boot::{boot_untypeds, untypeds_for_region, BootUntypedList};
-pub use cap::{Cap, ObjectCap, UntypedCap};
+pub use cap::{Cap, CapRights, IoPortsCap, IrqHandlerCap, MappedAt, ObjectCap, UntypedCap};
 pub use error::{
-    ArgumentProblem, BootMemoryError, MemoryList, ModelError, RangeChecked, RetypeError,
+    ArgumentProblem, BootMemoryError, InvocationError, MemoryList, ModelError, RangeChecked,
+    RetypeError, Sel4Error,
+};
+pub use objects::{
+    entry_span_bits, vm_rights, Entry, IrqTarget, MintData, MintDest, ObjectState, TcbState,
+    ROOT_TASK_MCP,
 };
 pub use kernel::{KernelModel, Retyped};
 

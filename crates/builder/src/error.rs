@@ -1,0 +1,140 @@
+//! Everything the builder can refuse, each with the element it is about.
+//!
+//! Messages follow the reader's form: `file:line:column: error: <element ...>: what; valid: ...`.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use sysinit_sdf::{Location, SdfError};
+
+use crate::elf::{ElfError, PatchError};
+
+/// One reason a system cannot be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    /// The description itself is invalid.
+    #[error("{0}")]
+    Description(SdfError),
+    /// Microkit has it, sysinit cannot build it yet.
+    #[error("{location}: error: {element}: {what} not supported yet by sysinit build: {reason}; valid: leave it out")]
+    NotSupportedYet {
+        /// The element.
+        location: Location,
+        /// `<tag ...>` as written.
+        element: String,
+        /// What, e.g. "virtual machines are".
+        what: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
+    /// `<setvar region_paddr>` on a region without a fixed address.
+    #[error("{location}: error: {element}: region '{mr}' has no phys_addr, so its physical address is only known at boot; valid: give <memory_region name=\"{mr}\"> a phys_addr")]
+    RegionPaddrUnknown {
+        /// The setvar element.
+        location: Location,
+        /// `<setvar ...> in <protection_domain ...>`.
+        element: String,
+        /// The region.
+        mr: String,
+    },
+    /// The program image file is nowhere on the search path.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image '{path}' not found; tried {tried}; search paths: {search}; valid: an existing file, relative to the system description's directory or a --search-path DIR")]
+    ImageNotFound {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The path as written.
+        path: String,
+        /// Every file tried, comma separated.
+        tried: String,
+        /// The search directories, comma separated.
+        search: String,
+    },
+    /// The program image exists but cannot be read.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: cannot read program image {}: {message}", path.display())]
+    ImageRead {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The program image is not a usable ELF executable.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} {source}", path.display())]
+    Elf {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        source: ElfError,
+    },
+    /// A symbol the description wants patched cannot be.
+    #[error("{location}: error: {element}: cannot set '{symbol}' in program image {} of protection domain '{pd}': {source}", path.display())]
+    Symbol {
+        /// The element naming the symbol.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// The symbol.
+        symbol: String,
+        /// The PD whose image it is.
+        pd: String,
+        /// The image.
+        path: PathBuf,
+        /// What is wrong.
+        source: PatchError,
+    },
+    /// Two things want the same virtual address, or a mapping is impossible.
+    #[error("{location}: error: {element}: cannot map {what}: {message}")]
+    Layout {
+        /// The element whose mapping failed.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// What was being mapped.
+        what: String,
+        /// The spec builder's reason.
+        message: String,
+    },
+    /// The finished spec does not validate: a bug in the builder.
+    #[error("the built spec is inconsistent (a sysinit bug, please report it): {0}")]
+    Internal(String),
+}
+
+/// Every problem found, in the order found (description errors first, sorted by location).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildErrors(pub Vec<BuildError>);
+
+impl BuildErrors {
+    /// The errors.
+    pub fn errors(&self) -> &[BuildError] {
+        &self.0
+    }
+}
+
+impl fmt::Display for BuildErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for BuildErrors {}
+
+impl From<sysinit_sdf::SdfErrors> for BuildErrors {
+    fn from(e: sysinit_sdf::SdfErrors) -> Self {
+        BuildErrors(e.0.into_iter().map(BuildError::Description).collect())
+    }
+}

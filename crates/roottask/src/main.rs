@@ -135,17 +135,25 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         Ok(b) => b,
         Err(e) => fail!("the embedded spec section is damaged: {e}"),
     };
-    let (spec, blob) = match Spec::from_postcard_borrowing_blob(bytes) {
+    // The blob is copied onto the heap (sized for it): the initializer reads fills from
+    // `spec.blob`.
+    let spec = match Spec::from_postcard(bytes) {
         Ok(s) => s,
-        Err(e) => fail!("the embedded spec ({} bytes) was refused, nothing was created: {e}", bytes.len()),
+        Err(e) => fail!(
+            "the embedded spec ({} bytes) was refused, nothing was created: {e}",
+            bytes.len()
+        ),
     };
     if spec.arch != Arch::X86_64 {
-        fail!("the embedded spec is for {}, but this root task runs on x86_64", spec.arch)
+        fail!(
+            "the embedded spec is for {}, but this root task runs on x86_64",
+            spec.arch
+        )
     }
     line(format_args!(
         "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
         spec.objects.len(),
-        blob.len(),
+        spec.blob.len(),
         bytes.len()
     ));
 
@@ -165,24 +173,11 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         Err(e) => fail!("{e}"),
     };
 
-    let (requests, _ids) = sysinit_initializer::requests(&spec);
-    let plan = match sysinit_planner::plan(Arch::X86_64, &untypeds, &requests) {
-        Ok(p) => p,
-        Err(e) => fail!("planning failed, nothing was created: {e}"),
-    };
-    let executed = match sysinit_initializer::execute(&plan, layout, &mut kernel, print) {
+    let done = match sysinit_initializer::initialize(&spec, &untypeds, layout, &mut kernel, print) {
         Ok(done) => done,
         Err(e) => fail!("{e}"),
     };
-    let spent = cycles().wrapping_sub(start);
-    print(&Record::Summary {
-        objects: plan.stats.objects,
-        retypes: plan.stats.retypes,
-        invocations: executed.invocations,
-        bytes_used: plan.stats.bytes_used,
-        bytes_lost: plan.stats.bytes_lost_to_alignment,
-        cycles: Some(spent),
-    });
+    print(&done.summary(Some(cycles().wrapping_sub(start))));
     line(format_args!(
         "SYSINIT roottask done heap_used={} kernel_invocations={}",
         heap::HEAP.used(),

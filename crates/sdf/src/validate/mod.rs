@@ -25,10 +25,11 @@ pub mod limits {
     /// Highest PD and VM priority (Microkit keeps 255 for its monitor).
     pub const MAX_PRIORITY: u64 = 254;
     /// Highest channel id; interrupts share the channel ids of their PD
-    /// (the manual: "at least 0 and less than 63").
-    pub const MAX_CHANNEL_ID: u64 = 62;
-    /// Highest I/O port id (the manual: "less than 63").
-    pub const MAX_IOPORT_ID: u64 = 62;
+    /// (the manual: "at least 0 and less than 63"). The PD runtime's cap slots
+    /// are laid out for exactly this many, so the number comes from pd-abi.
+    pub const MAX_CHANNEL_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
+    /// Highest I/O port id (the manual: "less than 63"); one cap slot per id in pd-abi.
+    pub const MAX_IOPORT_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
     /// Highest child PD id and vCPU id; they share one namespace per parent
     /// (the manual: vCPU ids "less than 62").
     pub const MAX_CHILD_ID: u64 = 61;
@@ -39,18 +40,18 @@ pub mod limits {
     /// Largest PD stack (the manual: 16 MiB).
     pub const MAX_STACK_SIZE: u64 = 0x100_0000;
     /// Stack sizes are whole small pages.
-    pub const STACK_SIZE_ALIGN: u64 = 0x1000;
+    pub const STACK_SIZE_ALIGN: u64 = sysinit_pd_abi::PAGE_SIZE;
     /// End of the x86 I/O port space.
     pub const IO_PORT_END: u64 = 0x1_0000;
 
-    /// Address of a PD's IPC buffer: the highest user page (Microkit's layout).
+    /// Address of a PD's IPC buffer ([`sysinit_pd_abi::ipc_buffer_vaddr`]).
     pub fn pd_ipc_buffer(board: &Board) -> u64 {
-        (board.user_vaddr_end() - 1) & !(STACK_SIZE_ALIGN - 1)
+        sysinit_pd_abi::ipc_buffer_vaddr(board.arch())
     }
 
-    /// Top of a PD's stack: one guard page below the IPC buffer.
+    /// Top of a PD's stack ([`sysinit_pd_abi::stack_top`]): a guard page below the IPC buffer.
     pub fn pd_stack_top(board: &Board) -> u64 {
-        pd_ipc_buffer(board) - STACK_SIZE_ALIGN
+        sysinit_pd_abi::stack_top(board.arch())
     }
 
     /// First address a PD's maps may not reach: the bottom of its stack.

@@ -26,9 +26,11 @@ use crate::name::pd_name;
 use crate::report::{write_line, Kind};
 use crate::ProtectionDomain;
 
-/// The IPC buffer the builder maps and the initializer registers for this thread.
+/// Where the builder maps this thread's IPC buffer and the initializer registers it.
+const IPC_BUFFER_VADDR: u64 = ipc_buffer_vaddr(Arch::X86_64);
+
 fn ipc_buffer() -> *mut IpcBuffer {
-    ipc_buffer_vaddr(Arch::X86_64) as *mut IpcBuffer
+    IPC_BUFFER_VADDR as *mut IpcBuffer
 }
 
 /// Message register `i` of the last message received (or as set for the next send).

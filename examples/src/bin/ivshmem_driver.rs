@@ -83,7 +83,8 @@ fn run() -> Result<u64, &'static str> {
     ecam.write32(f, CFG_COMMAND, command & !u32::from(COMMAND_MEMORY));
     ecam.write32(f, CFG_BAR2, bar_pa as u32);
     ecam.write32(f, CFG_BAR3, (bar_pa >> 32) as u32);
-    let placed = u64::from(ecam.read32(f, CFG_BAR2) & !0xf) | u64::from(ecam.read32(f, CFG_BAR3)) << 32;
+    let placed =
+        u64::from(ecam.read32(f, CFG_BAR2) & !0xf) | u64::from(ecam.read32(f, CFG_BAR3)) << 32;
     if placed != bar_pa {
         return Err("BAR2 did not take the address (size or alignment mismatch)");
     }

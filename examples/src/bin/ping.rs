@@ -4,8 +4,7 @@
 #![no_main]
 
 use sysinit_pd::{
-    fail, mr_get, mr_set, msginfo_new, note, notify, ppcall, report_ok, Channel,
-    ProtectionDomain,
+    fail, mr_get, mr_set, msginfo_new, note, notify, ppcall, report_ok, Channel, ProtectionDomain,
 };
 
 /// The channel to pong (id 1 at both ends in specs/boot-pingpong.system).

@@ -181,7 +181,10 @@ mod tests {
             embedded_spec(b"definitely not an ELF"),
             Err(ImageError::NotElf { .. })
         ));
-        assert!(matches!(embed_spec(&[], b""), Err(ImageError::NotElf { .. })));
+        assert!(matches!(
+            embed_spec(&[], b""),
+            Err(ImageError::NotElf { .. })
+        ));
     }
 
     #[test]

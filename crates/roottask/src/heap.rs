@@ -98,7 +98,8 @@ unsafe impl GlobalAlloc for BumpHeap {
             };
         }
         // SAFETY: forwarded from the caller; `new_size` with the old alignment is valid.
-        let new = unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
+        let new =
+            unsafe { self.alloc(Layout::from_size_align_unchecked(new_size, layout.align())) };
         if !new.is_null() {
             // SAFETY: both blocks are ours, distinct, and at least this long.
             unsafe { ptr::copy_nonoverlapping(p, new, layout.size().min(new_size)) };

@@ -62,7 +62,9 @@ fn print(record: &Record) {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    line(format_args!("SYSINIT error: the root task panicked: {info}"));
+    line(format_args!(
+        "SYSINIT error: the root task panicked: {info}"
+    ));
     idle()
 }
 
@@ -82,9 +84,13 @@ fn suspend(tcb: u64) -> Option<()> {
     // SAFETY: the boot info's IPC buffer is the root task's, and no other
     // invoker is in use when the root task stops.
     let mut inv = unsafe {
-        sys::Invoker::new(core::ptr::NonNull::new(bi.ipc_buffer as *mut sysinit_sel4::IpcBuffer)?)
+        sys::Invoker::new(core::ptr::NonNull::new(
+            bi.ipc_buffer as *mut sysinit_sel4::IpcBuffer,
+        )?)
     };
-    inv.invoke(&sysinit_sel4::invocation::tcb_suspend(tcb)).ok().map(drop)
+    inv.invoke(&sysinit_sel4::invocation::tcb_suspend(tcb))
+        .ok()
+        .map(drop)
 }
 
 /// The boot info, once `main` has checked the pointer.
@@ -128,7 +134,7 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     sysinit_initializer::trace_untypeds(Arch::X86_64, &untypeds, print);
 
     let bytes = match spec_section::embedded() {
-        Ok(b) if b.is_empty() => fail!(
+        Ok([]) => fail!(
             "no spec is embedded in this root task; put one in with `sysinit build` \
              (the .sysinit_spec section is empty)"
         ),

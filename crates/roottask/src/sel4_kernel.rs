@@ -14,7 +14,9 @@ use core::ptr::NonNull;
 use sysinit_initializer::{CapData, Kernel, Slot, ThreadStart};
 use sysinit_kobj::{Arch, ObjectType};
 use sysinit_sel4::bootinfo::initial_cap;
-use sysinit_sel4::invocation::x86_64::{self as x86, IoapicPin, MsiSource, UserContext, VmAttributes};
+use sysinit_sel4::invocation::x86_64::{
+    self as x86, IoapicPin, MsiSource, UserContext, VmAttributes,
+};
 use sysinit_sel4::invocation::{self, CNodeSlot, RetypeDest};
 use sysinit_sel4::object_type::object_type_number;
 use sysinit_sel4::x86_64::{Invoker, Reply};
@@ -183,7 +185,8 @@ impl Sel4Kernel {
     /// `bi` must be the boot info the kernel passed to this (the only) thread,
     /// and no other `Invoker` may use its IPC buffer.
     pub unsafe fn new(bi: &BootInfo, fill_slot: Slot) -> Result<Sel4Kernel, KernelError> {
-        let ipc = NonNull::new(bi.ipc_buffer as *mut IpcBuffer).expect("the kernel maps an IPC buffer");
+        let ipc =
+            NonNull::new(bi.ipc_buffer as *mut IpcBuffer).expect("the kernel maps an IPC buffer");
         // SAFETY: forwarded to the caller.
         let invoker = unsafe { Invoker::new(ipc) };
         let scratch_vaddr = core::ptr::addr_of!(SCRATCH) as u64;
@@ -203,7 +206,10 @@ impl Sel4Kernel {
             fill_slot,
             invocations: 0,
         };
-        k.call("unmapping the root task's scratch page", x86::page_unmap(own))?;
+        k.call(
+            "unmapping the root task's scratch page",
+            x86::page_unmap(own),
+        )?;
         Ok(k)
     }
 
@@ -216,7 +222,10 @@ impl Sel4Kernel {
 
     /// Suspends the calling thread (the root task) for good.
     pub fn suspend_self(&mut self) {
-        let _ = self.call("suspending the root task", invocation::tcb_suspend(initial_cap::INIT_THREAD_TCB));
+        let _ = self.call(
+            "suspending the root task",
+            invocation::tcb_suspend(initial_cap::INIT_THREAD_TCB),
+        );
     }
 }
 
@@ -238,7 +247,8 @@ impl Kernel for Sel4Kernel {
             node_depth: 0,
             node_offset: dest,
         };
-        let inv = invocation::untyped_retype(src, number, u64::from(size_arg), dest, u64::from(count));
+        let inv =
+            invocation::untyped_retype(src, number, u64::from(size_arg), dest, u64::from(count));
         self.call("Untyped_Retype", inv).map(drop)
     }
 
@@ -259,7 +269,11 @@ impl Kernel for Sel4Kernel {
         let dest = if cnode == self.root_cnode() {
             root(index)
         } else {
-            CNodeSlot { cnode, index, depth }
+            CNodeSlot {
+                cnode,
+                index,
+                depth,
+            }
         };
         let inv = invocation::cnode_mint(dest, root(src), cap_rights(rights), cap_data(data)?);
         self.call("CNode_Mint", inv).map(drop)
@@ -274,7 +288,13 @@ impl Kernel for Sel4Kernel {
         self.call("ASIDPool_Assign", inv).map(drop)
     }
 
-    fn map_table(&mut self, table: Slot, level: u8, vspace: Slot, vaddr: u64) -> Result<(), KernelError> {
+    fn map_table(
+        &mut self,
+        table: Slot,
+        level: u8,
+        vspace: Slot,
+        vaddr: u64,
+    ) -> Result<(), KernelError> {
         let attrs = VmAttributes::WriteBack;
         let inv = match level {
             1 => x86::pdpt_map(table, vspace, vaddr, attrs),
@@ -293,12 +313,22 @@ impl Kernel for Sel4Kernel {
         rights: Rights,
         cached: bool,
     ) -> Result<(), KernelError> {
-        let attrs = if cached { VmAttributes::WriteBack } else { VmAttributes::Uncacheable };
+        let attrs = if cached {
+            VmAttributes::WriteBack
+        } else {
+            VmAttributes::Uncacheable
+        };
         let inv = x86::page_map(frame, vspace, vaddr, cap_rights(rights), attrs);
         self.call("X86Page_Map", inv).map(drop)
     }
 
-    fn write_frame(&mut self, frame: Slot, size_bits: u8, offset: u64, data: &[u8]) -> Result<(), KernelError> {
+    fn write_frame(
+        &mut self,
+        frame: Slot,
+        size_bits: u8,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), KernelError> {
         if size_bits != 12 {
             return Err(KernelError::LargeFrameFill { frame, size_bits });
         }
@@ -306,11 +336,24 @@ impl Kernel for Sel4Kernel {
             .checked_add(data.len() as u64)
             .is_some_and(|end| end <= PAGE as u64);
         if !fits {
-            return Err(KernelError::FillOutOfRange { frame, offset, len: data.len() });
+            return Err(KernelError::FillOutOfRange {
+                frame,
+                offset,
+                len: data.len(),
+            });
         }
         let copy = self.fill_slot;
-        self.call("copying a frame cap to fill it", invocation::cnode_copy(root(copy), root(frame), CapRights::ALL))?;
-        let map = x86::page_map(copy, initial_cap::INIT_THREAD_VSPACE, self.scratch_vaddr, CapRights::READ_WRITE, VmAttributes::WriteBack);
+        self.call(
+            "copying a frame cap to fill it",
+            invocation::cnode_copy(root(copy), root(frame), CapRights::ALL),
+        )?;
+        let map = x86::page_map(
+            copy,
+            initial_cap::INIT_THREAD_VSPACE,
+            self.scratch_vaddr,
+            CapRights::READ_WRITE,
+            VmAttributes::WriteBack,
+        );
         self.call("mapping a frame into the root task to fill it", map)?;
         // SAFETY: the scratch address now maps the target frame, writable, and
         // nothing else refers to it; `offset + len` <= 4096 was checked. The
@@ -320,8 +363,11 @@ impl Kernel for Sel4Kernel {
             core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
         self.call("unmapping a filled frame", x86::page_unmap(copy))?;
-        self.call("deleting the fill cap copy", invocation::cnode_delete(root(copy)))
-            .map(drop)
+        self.call(
+            "deleting the fill cap copy",
+            invocation::cnode_delete(root(copy)),
+        )
+        .map(drop)
     }
 
     fn tcb_configure(
@@ -347,7 +393,12 @@ impl Kernel for Sel4Kernel {
         self.call("TCB_Configure", inv).map(drop)
     }
 
-    fn tcb_set_sched_params(&mut self, tcb: Slot, max_priority: u8, priority: u8) -> Result<(), KernelError> {
+    fn tcb_set_sched_params(
+        &mut self,
+        tcb: Slot,
+        max_priority: u8,
+        priority: u8,
+    ) -> Result<(), KernelError> {
         let inv = invocation::tcb_set_sched_params(
             tcb,
             initial_cap::INIT_THREAD_TCB,
@@ -357,7 +408,11 @@ impl Kernel for Sel4Kernel {
         self.call("TCB_SetSchedParams", inv).map(drop)
     }
 
-    fn tcb_write_registers(&mut self, tcb: Slot, start: ThreadStart<'_>) -> Result<(), KernelError> {
+    fn tcb_write_registers(
+        &mut self,
+        tcb: Slot,
+        start: ThreadStart<'_>,
+    ) -> Result<(), KernelError> {
         // System V argument registers, as a Rust `extern "C"` entry expects them.
         let arg = |i: usize| start.args.get(i).copied().unwrap_or(0);
         let regs = UserContext {
@@ -369,27 +424,42 @@ impl Kernel for Sel4Kernel {
             rcx: arg(3),
             ..UserContext::default()
         };
-        self.call("TCB_WriteRegisters", x86::tcb_write_registers(tcb, false, &regs))
-            .map(drop)
+        self.call(
+            "TCB_WriteRegisters",
+            x86::tcb_write_registers(tcb, false, &regs),
+        )
+        .map(drop)
     }
 
     fn tcb_bind_notification(&mut self, tcb: Slot, ntfn: Slot) -> Result<(), KernelError> {
-        self.call("TCB_BindNotification", invocation::tcb_bind_notification(tcb, ntfn))
-            .map(drop)
+        self.call(
+            "TCB_BindNotification",
+            invocation::tcb_bind_notification(tcb, ntfn),
+        )
+        .map(drop)
     }
 
     fn vcpu_set_tcb(&mut self, _vcpu: Slot, _tcb: Slot) -> Result<(), KernelError> {
-        Err(KernelError::NoSuchType { ty: ObjectType::Vcpu })
+        Err(KernelError::NoSuchType {
+            ty: ObjectType::Vcpu,
+        })
     }
 
     fn tcb_resume(&mut self, tcb: Slot) -> Result<(), KernelError> {
-        self.call("TCB_Resume", invocation::tcb_resume(tcb)).map(drop)
+        self.call("TCB_Resume", invocation::tcb_resume(tcb))
+            .map(drop)
     }
 
     fn irq_get(&mut self, irq: &IrqSource, dest: Slot) -> Result<(), KernelError> {
         let control = initial_cap::IRQ_CONTROL;
         let inv = match *irq {
-            IrqSource::IoApic { ioapic, pin, level_triggered, active_low, vector } => {
+            IrqSource::IoApic {
+                ioapic,
+                pin,
+                level_triggered,
+                active_low,
+                vector,
+            } => {
                 let pin = IoapicPin {
                     ioapic: u64::from(ioapic),
                     pin: u64::from(pin),
@@ -398,7 +468,13 @@ impl Kernel for Sel4Kernel {
                 };
                 x86::irq_control_get_ioapic(control, root(dest), pin, u64::from(vector))
             }
-            IrqSource::Msi { pci_bus, pci_dev, pci_func, handle, vector } => {
+            IrqSource::Msi {
+                pci_bus,
+                pci_dev,
+                pci_func,
+                handle,
+                vector,
+            } => {
                 let source = MsiSource {
                     bus: u64::from(pci_bus),
                     dev: u64::from(pci_dev),
@@ -413,8 +489,11 @@ impl Kernel for Sel4Kernel {
     }
 
     fn irq_set_notification(&mut self, handler: Slot, ntfn: Slot) -> Result<(), KernelError> {
-        self.call("IRQHandler_SetNotification", invocation::irq_handler_set_notification(handler, ntfn))
-            .map(drop)
+        self.call(
+            "IRQHandler_SetNotification",
+            invocation::irq_handler_set_notification(handler, ntfn),
+        )
+        .map(drop)
     }
 
     fn ioports_issue(&mut self, first: u16, last: u16, dest: Slot) -> Result<(), KernelError> {

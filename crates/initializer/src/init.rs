@@ -80,32 +80,9 @@ pub fn initialize<K: Kernel>(
     }
     let (reqs, ids) = requests(spec);
     let plan = sysinit_planner::plan(spec.arch, untypeds, &reqs).map_err(InitError::Plan)?;
-    let mappings: Vec<(ObjectId, Vec<Mapping>)> = spec
-        .iter()
-        .filter(|(_, o)| matches!(o.object, Object::VSpace(_)))
-        .map(|(id, _)| (id, spec.vspace_mappings(id)))
-        .collect();
+    let mappings = all_mappings(spec);
     let retyped: u64 = plan.steps.iter().map(|s| u64::from(s.count)).sum();
-    let mut extra = 0u64;
-    for (_, named) in spec.iter() {
-        match &named.object {
-            Object::Irq(irq) => extra += 1 + u64::from(irq.notification.is_some()),
-            Object::IoPorts(_) => extra += 1,
-            _ => {}
-        }
-    }
-    let frame_mappings = mappings
-        .iter()
-        .flat_map(|(_, m)| m.iter())
-        .filter(|m| m.is_frame);
-    let mut times_mapped = vec![0u64; spec.objects.len()];
-    for m in frame_mappings {
-        if let Some(n) = times_mapped.get_mut(m.cap.object.index()) {
-            *n += 1;
-        }
-    }
-    extra += times_mapped.iter().map(|n| n.saturating_sub(1)).sum::<u64>();
-    let needed = retyped + extra;
+    let needed = retyped + extra_slots(spec, &mappings);
     let available = slots.end_free.saturating_sub(slots.first_free);
     if needed > available {
         return Err(InitError::OutOfSlots { needed, available });
@@ -136,6 +113,40 @@ pub fn initialize<K: Kernel>(
         invocations: run.invocations,
         slots_used: run.next_slot - slots.first_free,
     })
+}
+
+/// Root slots `initialize` needs for `spec` executed by `plan`: the plan's objects and
+/// untypeds, plus IRQ handlers, badged notification copies, I/O port caps and frame
+/// copies. Lets a caller size a root CNode (the simulator does) before initializing.
+pub fn slots_needed(spec: &Spec, plan: &Plan) -> u64 {
+    let retyped: u64 = plan.steps.iter().map(|s| u64::from(s.count)).sum();
+    retyped + extra_slots(spec, &all_mappings(spec))
+}
+
+fn all_mappings(spec: &Spec) -> Vec<(ObjectId, Vec<Mapping>)> {
+    spec.iter()
+        .filter(|(_, o)| matches!(o.object, Object::VSpace(_)))
+        .map(|(id, _)| (id, spec.vspace_mappings(id)))
+        .collect()
+}
+
+/// Slots beyond the retyped objects: see the module documentation.
+fn extra_slots(spec: &Spec, mappings: &[(ObjectId, Vec<Mapping>)]) -> u64 {
+    let mut extra = 0u64;
+    for (_, named) in spec.iter() {
+        match &named.object {
+            Object::Irq(irq) => extra += 1 + u64::from(irq.notification.is_some()),
+            Object::IoPorts(_) => extra += 1,
+            _ => {}
+        }
+    }
+    let mut times_mapped = vec![0u64; spec.objects.len()];
+    for m in mappings.iter().flat_map(|(_, m)| m.iter()).filter(|m| m.is_frame) {
+        if let Some(n) = times_mapped.get_mut(m.cap.object.index()) {
+            *n += 1;
+        }
+    }
+    extra + times_mapped.iter().map(|n| n.saturating_sub(1)).sum::<u64>()
 }
 
 struct Run<'a, K: Kernel> {

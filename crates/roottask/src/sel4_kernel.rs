@@ -1,12 +1,14 @@
 //! The initializer's [`Kernel`] trait on real seL4, one `sysinit-sel4` invocation per operation.
 //!
-//! Frame fills go through a scratch page: a page-aligned static of the root
-//! task's own image, unmapped once at start so its virtual address is free. A
-//! fill copies the target frame's cap into a reserved slot, maps the copy at
-//! the scratch address, writes, and unmaps and deletes the copy; the
-//! target's own cap stays unmapped for the initializer to map where the spec
-//! says. Only 4 KiB frames can be filled this way: the root task has no
-//! page directory slot free to map a large frame, so those fills are refused.
+//! Frame fills go through a window in the root task's own address space. For
+//! 4 KiB frames it is a scratch page: a page-aligned static of the root task's
+//! image, unmapped once at start so its virtual address is free and its page
+//! table stays. 2 MiB and 1 GiB frames use fixed aligned addresses whose page
+//! directory / PDPT entry is free but whose table exists: [`LARGE_WINDOW`] in the
+//! page directory that maps the image, [`HUGE_WINDOW`] in the PDPT above it.
+//! A fill copies the target frame's cap into a reserved slot, maps the copy at
+//! the window, writes, and unmaps and deletes the copy; the target's own cap
+//! stays unmapped for the initializer to map where the spec says.
 
 use core::fmt;
 use core::ptr::NonNull;
@@ -25,6 +27,14 @@ use sysinit_spec::{IrqSource, Rights};
 
 const PAGE: usize = 4096;
 
+/// Where 2 MiB frames are mapped to be filled: 512 MiB, 2 MiB aligned, in the first
+/// GiB whose page directory the kernel made for the image (which ends far below).
+pub const LARGE_WINDOW: u64 = 0x2000_0000;
+
+/// Where 1 GiB frames are mapped to be filled: 256 GiB, 1 GiB aligned, under the
+/// PDPT that covers the image's first 512 GiB.
+pub const HUGE_WINDOW: u64 = 0x40_0000_0000;
+
 /// The page whose virtual address frame fills borrow.
 #[repr(C, align(4096))]
 struct ScratchPage([u8; PAGE]);
@@ -41,8 +51,8 @@ pub enum KernelError {
         /// The invocation and the kernel's answer.
         error: InvocationError,
     },
-    /// A fill of a frame larger than 4 KiB.
-    LargeFrameFill {
+    /// A fill of a frame of a size the root task has no window for.
+    UnfillableFrame {
         /// Frame slot.
         frame: Slot,
         /// Its size.
@@ -91,10 +101,10 @@ impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KernelError::Invocation { doing, error } => write!(f, "{doing}: {error}"),
-            KernelError::LargeFrameFill { frame, size_bits } => write!(
+            KernelError::UnfillableFrame { frame, size_bits } => write!(
                 f,
                 "cannot fill the frame in slot {frame:#x}: it is 2^{size_bits} bytes and the root \
-                 task can only map 4 KiB frames to write them; give initial data to 4 KiB frames only"
+                 task can only map 4 KiB, 2 MiB and 1 GiB frames to write them"
             ),
             KernelError::FillOutOfRange { frame, offset, len } => write!(
                 f,
@@ -329,12 +339,15 @@ impl Kernel for Sel4Kernel {
         offset: u64,
         data: &[u8],
     ) -> Result<(), KernelError> {
-        if size_bits != 12 {
-            return Err(KernelError::LargeFrameFill { frame, size_bits });
-        }
+        let window = match size_bits {
+            12 => self.scratch_vaddr,
+            21 => LARGE_WINDOW,
+            30 => HUGE_WINDOW,
+            _ => return Err(KernelError::UnfillableFrame { frame, size_bits }),
+        };
         let fits = offset
             .checked_add(data.len() as u64)
-            .is_some_and(|end| end <= PAGE as u64);
+            .is_some_and(|end| end <= 1 << size_bits);
         if !fits {
             return Err(KernelError::FillOutOfRange {
                 frame,
@@ -350,16 +363,16 @@ impl Kernel for Sel4Kernel {
         let map = x86::page_map(
             copy,
             initial_cap::INIT_THREAD_VSPACE,
-            self.scratch_vaddr,
+            window,
             CapRights::READ_WRITE,
             VmAttributes::WriteBack,
         );
         self.call("mapping a frame into the root task to fill it", map)?;
-        // SAFETY: the scratch address now maps the target frame, writable, and
-        // nothing else refers to it; `offset + len` <= 4096 was checked. The
+        // SAFETY: the window now maps the target frame, writable, and nothing
+        // else refers to it; `offset + len` <= the frame's size was checked. The
         // syscalls around this are compiler barriers (their asm may touch memory).
         unsafe {
-            let dst = (self.scratch_vaddr as *mut u8).add(offset as usize);
+            let dst = (window as *mut u8).add(offset as usize);
             core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
         self.call("unmapping a filled frame", x86::page_unmap(copy))?;

@@ -18,7 +18,9 @@ use sysinit_planner::Plan;
 use sysinit_spec::{Mapping, Object, ObjectId, Spec};
 use sysinit_trace::Record;
 
-use crate::{execute, requests, CapData, Executed, InitError, Kernel, Slot, SlotLayout, ThreadStart};
+use crate::{
+    execute, requests, CapData, Executed, InitError, Kernel, Slot, SlotLayout, ThreadStart,
+};
 use sysinit_kobj::BootUntyped;
 
 /// What a finished initialization produced.
@@ -141,12 +143,20 @@ fn extra_slots(spec: &Spec, mappings: &[(ObjectId, Vec<Mapping>)]) -> u64 {
         }
     }
     let mut times_mapped = vec![0u64; spec.objects.len()];
-    for m in mappings.iter().flat_map(|(_, m)| m.iter()).filter(|m| m.is_frame) {
+    for m in mappings
+        .iter()
+        .flat_map(|(_, m)| m.iter())
+        .filter(|m| m.is_frame)
+    {
         if let Some(n) = times_mapped.get_mut(m.cap.object.index()) {
             *n += 1;
         }
     }
-    extra + times_mapped.iter().map(|n| n.saturating_sub(1)).sum::<u64>()
+    extra
+        + times_mapped
+            .iter()
+            .map(|n| n.saturating_sub(1))
+            .sum::<u64>()
 }
 
 struct Run<'a, K: Kernel> {
@@ -301,7 +311,11 @@ impl<K: Kernel> Run<'_, K> {
                         sysinit_spec::Rights::all(),
                         CapData::None,
                     );
-                    self.call(frame_id, "CNode_Mint (copy of a frame for another mapping)", r)?;
+                    self.call(
+                        frame_id,
+                        "CNode_Mint (copy of a frame for another mapping)",
+                        r,
+                    )?;
                     copy
                 };
                 let r = self

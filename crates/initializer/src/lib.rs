@@ -19,11 +19,11 @@ mod kernel;
 pub use init::{initialize, slots_needed, Initialized};
 pub use kernel::{CapData, Kernel, Slot, ThreadStart};
 
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 use sysinit_kobj::BootUntyped;
-use alloc::string::String;
 use sysinit_planner::{Creates, Plan, PlanError, Request, Step, UntypedRef};
 use sysinit_spec::{ObjectId, Spec};
 use sysinit_trace::Record;
@@ -159,7 +159,7 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
                  task's own pool and creates no pools, so remove it from the spec"
             ),
             InitError::Invocation { object, op, error } => {
-                write!(f, "{op} for \"{object}\" failed: {error}")
+                write!(f, "setting up \"{object}\" ({op}): {error}")
             }
             InitError::Unresolved { object, target } => write!(
                 f,

@@ -12,8 +12,8 @@ use sysinit_kobj::{
 use std::collections::BTreeMap;
 
 use crate::cap::{Cap, CapRights, ObjectCap, UntypedCap};
-use crate::objects::{IrqTarget, ObjectState};
 use crate::error::{ArgumentProblem, ModelError, RangeChecked, RetypeError};
+use crate::objects::{IrqTarget, ObjectState};
 
 /// What a successful retype created: `count` objects of 2^`object_size_bits` bytes,
 /// back to back from `first_kva`, in the destination slots `dest_first..dest_first + count`.
@@ -46,6 +46,8 @@ pub struct KernelModel {
     pub(crate) irqs: BTreeMap<u32, Option<IrqTarget>>,
     /// I/O port ranges issued so far (`x86KSAllocatedIOPorts`).
     pub(crate) ioports: Vec<(u16, u16)>,
+    /// MCP of the invoking thread, the authority for priorities.
+    pub(crate) authority_mcp: u8,
 }
 
 /// Bytes in 2^`bits`, without overflow for any `bits` a caller could pass.
@@ -89,6 +91,7 @@ impl KernelModel {
             asids: BTreeMap::new(),
             irqs: BTreeMap::new(),
             ioports: Vec::new(),
+            authority_mcp: crate::ROOT_TASK_MCP,
         }
     }
 

@@ -44,11 +44,11 @@ pub use error::{
     ArgumentProblem, BootMemoryError, InvocationError, MemoryList, ModelError, RangeChecked,
     RetypeError, Sel4Error,
 };
+pub use kernel::{KernelModel, Retyped};
 pub use objects::{
     entry_span_bits, vm_rights, Entry, IrqTarget, MintData, MintDest, ObjectState, TcbState,
     ROOT_TASK_MCP,
 };
-pub use kernel::{KernelModel, Retyped};
 
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::PhysRange;

@@ -52,7 +52,7 @@ pub enum ObjectState {
         chunks: BTreeMap<u64, Vec<u8>>,
     },
     /// A thread.
-    Tcb(TcbState),
+    Tcb(Box<TcbState>),
     /// A notification and the thread bound to it (by TCB address).
     Notification {
         /// Bound thread.
@@ -79,7 +79,7 @@ impl ObjectState {
             t if t.is_frame() => ObjectState::Frame {
                 chunks: BTreeMap::new(),
             },
-            ObjectType::Tcb => ObjectState::Tcb(TcbState::default()),
+            ObjectType::Tcb => ObjectState::Tcb(Box::default()),
             ObjectType::Notification => ObjectState::Notification { bound_tcb: None },
             ObjectType::Vcpu => ObjectState::Vcpu { tcb: None },
             _ => return None,
@@ -258,7 +258,9 @@ impl KernelModel {
             None => Err(err(
                 op,
                 code,
-                format!("the VSpace in slot {slot} has no ASID; assign one first (ASIDPool_Assign)"),
+                format!(
+                    "the VSpace in slot {slot} has no ASID; assign one first (ASIDPool_Assign)"
+                ),
             )),
         }
     }
@@ -363,8 +365,8 @@ impl KernelModel {
         let level = match arch {
             Arch::X86_64 => {
                 let level = paging_level(arch, cap.ty).unwrap_or(LEVELS - 1);
-                if let Some(missing) = (0..level - 1)
-                    .find(|&l| !matches!(present(l), Some(Entry::Table { .. })))
+                if let Some(missing) =
+                    (0..level - 1).find(|&l| !matches!(present(l), Some(Entry::Table { .. })))
                 {
                     return Err(err(
                         OP,
@@ -741,9 +743,9 @@ impl KernelModel {
                     OP,
                     Sel4Error::RevokeFirst,
                     format!(
-                        "the untyped in slot {src} has {} children; it can only be copied without any",
-                        u.children
-                    ),
+                    "the untyped in slot {src} has {} children; it can only be copied without any",
+                    u.children
+                ),
                 ))
             }
             Cap::Untyped(u) => Cap::Untyped(crate::UntypedCap {
@@ -928,7 +930,8 @@ impl KernelModel {
     }
 
     /// `TCB_SetSchedParams` with the root task as authority (`checkPrio`): both values
-    /// must be at most the authority's MCP ([`ROOT_TASK_MCP`]), else RangeError.
+    /// must be at most the authority's MCP ([`ROOT_TASK_MCP`] unless changed with
+    /// [`KernelModel::set_authority_mcp`]), else RangeError.
     pub fn tcb_set_sched_params(
         &mut self,
         tcb: usize,
@@ -936,19 +939,23 @@ impl KernelModel {
         priority: u8,
     ) -> Result<(), InvocationError> {
         const OP: &str = "TCB_SetSchedParams";
-        for value in [max_priority, priority] {
-            if value > ROOT_TASK_MCP {
-                return Err(err(
-                    OP,
-                    Sel4Error::RangeError,
-                    format!("priority {value} exceeds the authority's MCP {ROOT_TASK_MCP}"),
-                ));
-            }
+        let mcp = self.authority_mcp;
+        if let Some(value) = [max_priority, priority].into_iter().find(|&v| v > mcp) {
+            return Err(err(
+                OP,
+                Sel4Error::RangeError,
+                format!("priority {value} exceeds the authority's MCP {mcp} (valid: 0..={mcp})"),
+            ));
         }
         let state = self.tcb_mut(OP, tcb)?;
         state.max_priority = max_priority;
         state.priority = priority;
         Ok(())
+    }
+
+    /// Sets the MCP of the thread that invokes (the root task's is [`ROOT_TASK_MCP`]).
+    pub fn set_authority_mcp(&mut self, mcp: u8) {
+        self.authority_mcp = mcp;
     }
 
     /// `TCB_WriteRegisters` without resuming.
@@ -1024,7 +1031,9 @@ impl KernelModel {
         )?;
         let tcb_kva = self.root_cap(OP, tcb, "tcb")?.kva();
         let old_vcpu = self.tcb_mut(OP, tcb)?.vcpu;
-        if let Some(Some(ObjectState::Vcpu { tcb: bound })) = old_vcpu.map(|k| self.objects.get_mut(&k)) {
+        if let Some(Some(ObjectState::Vcpu { tcb: bound })) =
+            old_vcpu.map(|k| self.objects.get_mut(&k))
+        {
             *bound = None;
         }
         let old_tcb = match self.objects.get(&v.kva) {
@@ -1050,7 +1059,9 @@ impl KernelModel {
             return Err(err(
                 OP,
                 Sel4Error::IllegalOperation,
-                format!("the TCB in slot {tcb} has no CSpace or VSpace; configure it before resuming"),
+                format!(
+                    "the TCB in slot {tcb} has no CSpace or VSpace; configure it before resuming"
+                ),
             ));
         }
         state.running = true;
@@ -1110,7 +1121,10 @@ impl KernelModel {
                 return Err(err(
                     OP,
                     Sel4Error::IllegalOperation,
-                    format!("slot {handler} holds a {} cap, not an IRQ handler", other.kind_name()),
+                    format!(
+                        "slot {handler} holds a {} cap, not an IRQ handler",
+                        other.kind_name()
+                    ),
                 ))
             }
         };
@@ -1141,7 +1155,12 @@ impl KernelModel {
     /// `X86IOPortControl_Issue` (`decodeX86PortControlInvocation`): x86_64 only
     /// (IllegalOperation elsewhere); `last < first` is InvalidArgument; any port already
     /// issued is RevokeFirst; then the destination must be empty.
-    pub fn ioports_issue(&mut self, first: u16, last: u16, dest: usize) -> Result<(), InvocationError> {
+    pub fn ioports_issue(
+        &mut self,
+        first: u16,
+        last: u16,
+        dest: usize,
+    ) -> Result<(), InvocationError> {
         const OP: &str = "IOPortControl_Issue";
         if self.arch != Arch::X86_64 {
             return Err(err(

@@ -137,6 +137,8 @@ fn check_invariants(m: &KernelModel) -> Result<(), TestCaseError> {
                 prop_assert_eq!(children, 0);
                 prop_assert_eq!(Ok(o.size_bits), o.ty.size_bits(m.arch(), o.size_arg));
             }
+            // Retype sequences never issue IRQ handlers or I/O ports.
+            Cap::IrqHandler(_) | Cap::IoPorts(_) => {}
         }
         if let Some(parent) = cap.parent() {
             let Some(Cap::Untyped(p)) = m.cap(parent) else {

@@ -108,7 +108,11 @@ pub fn check_end_state(
                 }
                 if let Some(n) = tcb.bound_notification {
                     if state.bound_notification != Some(kva_of(n.object)?) {
-                        return Err(fail(spec, id, String::from("its notification is not bound")));
+                        return Err(fail(
+                            spec,
+                            id,
+                            String::from("its notification is not bound"),
+                        ));
                     }
                 }
                 if let Some(v) = tcb.vcpu {

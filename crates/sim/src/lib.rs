@@ -171,9 +171,13 @@ impl Kernel for ModelKernel {
         rights: Rights,
         cached: bool,
     ) -> Result<(), Self::Error> {
-        Ok(self
-            .0
-            .map_frame(slot(frame)?, slot(vspace)?, vaddr, cap_rights(rights), cached)?)
+        Ok(self.0.map_frame(
+            slot(frame)?,
+            slot(vspace)?,
+            vaddr,
+            cap_rights(rights),
+            cached,
+        )?)
     }
 
     fn write_frame(
@@ -223,7 +227,11 @@ impl Kernel for ModelKernel {
             .tcb_set_sched_params(slot(tcb)?, max_priority, priority)?)
     }
 
-    fn tcb_write_registers(&mut self, tcb: Slot, start: ThreadStart<'_>) -> Result<(), Self::Error> {
+    fn tcb_write_registers(
+        &mut self,
+        tcb: Slot,
+        start: ThreadStart<'_>,
+    ) -> Result<(), Self::Error> {
         Ok(self
             .0
             .tcb_write_registers(slot(tcb)?, start.pc, start.sp, start.args)?)
@@ -335,7 +343,8 @@ pub fn simulate_spec(spec: &Spec, untypeds: &[BootUntyped]) -> Result<Simulation
     let sizing = sysinit_planner::plan(spec.arch, untypeds, &reqs)?;
     let first_free = untypeds.len() as u64;
     let end_free = first_free + slots_needed(spec, &sizing);
-    let total = usize::try_from(end_free).map_err(|_| ModelKernelError::Slot(end_free))
+    let total = usize::try_from(end_free)
+        .map_err(|_| ModelKernelError::Slot(end_free))
         .map_err(|e| SimError::EndState {
             object: String::from("the root CNode"),
             problem: e.to_string(),

@@ -12,7 +12,10 @@ use sysinit_sim::{check_end_state, simulate_spec, ModelKernel, ModelKernelError,
 use sysinit_spec::{IrqSource, Object, Rights, Spec};
 
 fn example(arch: &str) -> Spec {
-    let path = format!("{}/../../specs/example-{arch}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../specs/example-{arch}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).expect("example spec");
     Spec::from_json(&text).expect("valid example spec")
 }
@@ -99,7 +102,8 @@ impl Kernel for Broken {
         } else {
             depth
         };
-        self.inner.cnode_mint(cnode, index, depth, src, rights, data)
+        self.inner
+            .cnode_mint(cnode, index, depth, src, rights, data)
     }
     fn root_cnode(&self) -> Slot {
         self.inner.root_cnode()
@@ -176,7 +180,11 @@ impl Kernel for Broken {
     fn tcb_set_sched_params(&mut self, tcb: Slot, mcp: u8, prio: u8) -> Result<(), Self::Error> {
         self.inner.tcb_set_sched_params(tcb, mcp, prio)
     }
-    fn tcb_write_registers(&mut self, tcb: Slot, start: ThreadStart<'_>) -> Result<(), Self::Error> {
+    fn tcb_write_registers(
+        &mut self,
+        tcb: Slot,
+        start: ThreadStart<'_>,
+    ) -> Result<(), Self::Error> {
         self.inner.tcb_write_registers(tcb, start)
     }
     fn tcb_bind_notification(&mut self, tcb: Slot, ntfn: Slot) -> Result<(), Self::Error> {
@@ -231,13 +239,19 @@ fn boot_with(mistake: Mistake) -> Result<(), String> {
 #[test]
 fn skipping_asid_assignment_is_caught() {
     let err = boot_with(Mistake::SkipAsidAssign).unwrap_err();
-    assert!(err.contains("PageTable_Map") && err.contains("no ASID"), "{err}");
+    assert!(
+        err.contains("PageTable_Map") && err.contains("no ASID"),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_mint_with_the_wrong_depth_is_caught() {
     let err = boot_with(Mistake::MintWithWrongDepth).unwrap_err();
-    assert!(err.contains("CNode_Mint") && err.contains("seL4_FailedLookup"), "{err}");
+    assert!(
+        err.contains("CNode_Mint") && err.contains("seL4_FailedLookup"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -249,7 +263,10 @@ fn a_thread_never_resumed_is_caught_by_the_end_state_check() {
 #[test]
 fn fill_bytes_in_the_wrong_place_are_caught() {
     let err = boot_with(Mistake::WriteFillOneByteLate).unwrap_err();
-    assert!(err.contains("differ from its fill") || err.contains("seL4_RangeError"), "{err}");
+    assert!(
+        err.contains("differ from its fill") || err.contains("seL4_RangeError"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -275,7 +292,10 @@ fn mapping_a_shared_frame_without_a_copy_is_refused() {
     });
     assert!(shared, "the example maps some frame twice");
     let err = boot_with(Mistake::MapCopiesThroughTheOriginal).unwrap_err();
-    assert!(err.contains("Page_Map") && err.contains("maps once"), "{err}");
+    assert!(
+        err.contains("Page_Map") && err.contains("maps once"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -339,7 +359,8 @@ fn an_asid_pool_in_the_spec_is_refused_with_its_name() {
     };
     let text = err.to_string();
     assert!(
-        matches!(err, SimError::Init(InitError::AsidPoolInSpec { .. })) && text.contains("extra.pool"),
+        matches!(err, SimError::Init(InitError::AsidPoolInSpec { .. }))
+            && text.contains("extra.pool"),
         "{text}"
     );
 }

@@ -178,7 +178,11 @@ fn check(arch: Arch, uts: &[BootUntyped], case: &Case) -> Result<(), TestCaseErr
         let (paddr, bits, ty, parent) = match sim.model.cap(slot as usize) {
             Some(Cap::Object(o)) => (o.paddr, o.size_bits, o.ty, Some(o.parent)),
             Some(Cap::Untyped(u)) => (u.paddr, u.size_bits, ObjectType::Untyped, u.parent),
-            None => return Err(TestCaseError::fail(format!("slot {slot} is empty"))),
+            _ => {
+                return Err(TestCaseError::fail(format!(
+                    "slot {slot} is empty or holds no retyped object"
+                )))
+            }
         };
         let parent = match parent.and_then(|p| sim.model.cap(p)) {
             Some(Cap::Untyped(u)) => *u,

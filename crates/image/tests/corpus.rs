@@ -1,0 +1,62 @@
+//! The seeds of the `image_elf` fuzz target (fuzz/corpus/image_elf): generated here,
+//! and read back in every test run so the corpus is exercised without cargo-fuzz.
+//! Regenerate with `SYSINIT_BLESS=1 cargo test -p sysinit-image`.
+
+use object::write::Object;
+use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+use std::path::PathBuf;
+use sysinit_image::{embed_spec, embedded_spec, SectionHeader, HEADER_LEN, SECTION_NAME};
+
+fn corpus_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/image_elf")
+}
+
+/// A small ELF with a 48-byte spec section, as crates/roottask lays it out.
+fn empty_section_elf() -> Vec<u8> {
+    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
+    let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
+    obj.append_section_data(text, &[0xf4; 4], 4);
+    let spec = obj.add_section(
+        Vec::new(),
+        SECTION_NAME.as_bytes().to_vec(),
+        SectionKind::Data,
+    );
+    let mut data = SectionHeader {
+        capacity: 48,
+        length: 0,
+    }
+    .to_bytes()
+    .to_vec();
+    data.resize(HEADER_LEN + 48, 0);
+    obj.append_section_data(spec, &data, 8);
+    obj.write().unwrap()
+}
+
+#[test]
+fn corpus_seeds_are_current_and_readable() {
+    let empty = empty_section_elf();
+    let seeds = [
+        ("empty-section.elf", empty.clone(), &b""[..]),
+        (
+            "with-spec.elf",
+            embed_spec(&empty, b"sysinit\0spec").unwrap(),
+            &b"sysinit\0spec"[..],
+        ),
+    ];
+    let dir = corpus_dir();
+    for (name, bytes, spec) in &seeds {
+        let path = dir.join(name);
+        if std::env::var_os("SYSINIT_BLESS").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, bytes).unwrap();
+        }
+        let on_disk = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with SYSINIT_BLESS=1", path.display()));
+        assert_eq!(&on_disk, bytes, "{name} is stale; run with SYSINIT_BLESS=1");
+        assert_eq!(embedded_spec(&on_disk), Ok(*spec));
+    }
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let _ = embedded_spec(&bytes);
+    }
+}

@@ -72,6 +72,23 @@ pub trait ProtectionDomain: Sized {
     }
 }
 
+/// Hands one received message to `pd`: `protected` for a call badge (returning
+/// the reply tag the caller is owed), `notified` for each channel of a
+/// notification badge (returning `None`: nobody waits for a reply).
+pub fn dispatch<P: ProtectionDomain>(
+    pd: &mut P,
+    badge: Word,
+    info: MessageInfo,
+) -> Option<MessageInfo> {
+    match decode_badge(badge) {
+        Event::Protected(ch) => Some(pd.protected(ch, info)),
+        Event::Notified(channels) => {
+            channels.for_each(|ch| pd.notified(ch));
+            None
+        }
+    }
+}
+
 /// A message tag with `label` and `count` message registers (no caps).
 ///
 /// Out-of-range parts are cut to what the kernel accepts: the label to its 52
@@ -129,6 +146,62 @@ macro_rules! fail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    extern crate std;
+    use std::vec::Vec;
+
+    /// Records what the runtime hands it.
+    #[derive(Default)]
+    struct Recorder {
+        notified: Vec<u8>,
+        calls: Vec<(u8, Word)>,
+    }
+
+    impl ProtectionDomain for Recorder {
+        fn init() -> Self {
+            Recorder::default()
+        }
+        fn notified(&mut self, ch: Channel) {
+            self.notified.push(ch.id());
+        }
+        fn protected(&mut self, ch: Channel, msginfo: MessageInfo) -> MessageInfo {
+            self.calls.push((ch.id(), msginfo.label()));
+            msginfo_new(msginfo.label() + 1, 1)
+        }
+    }
+
+    #[test]
+    fn a_call_is_dispatched_to_protected_and_owes_a_reply() {
+        let mut pd = Recorder::init();
+        let reply = dispatch(&mut pd, abi::PPC_BADGE | 4, msginfo_new(9, 1));
+        assert_eq!(reply, Some(msginfo_new(10, 1)));
+        assert_eq!(pd.calls, [(4, 9)]);
+        assert!(pd.notified.is_empty());
+    }
+
+    #[test]
+    fn notifications_are_dispatched_per_channel_and_owe_nothing() {
+        let mut pd = Recorder::init();
+        assert_eq!(dispatch(&mut pd, 0b1010, msginfo_new(0, 0)), None);
+        assert_eq!(pd.notified, [1, 3]);
+        assert!(pd.calls.is_empty());
+    }
+
+    #[test]
+    fn the_default_handlers_ignore_notifications_and_reply_empty() {
+        struct Quiet;
+        impl ProtectionDomain for Quiet {
+            fn init() -> Self {
+                Quiet
+            }
+        }
+        let mut pd = Quiet::init();
+        assert_eq!(dispatch(&mut pd, 1, msginfo_new(0, 0)), None);
+        assert_eq!(
+            dispatch(&mut pd, abi::PPC_BADGE, msginfo_new(3, 2)),
+            Some(msginfo_new(0, 0))
+        );
+    }
 
     #[test]
     fn msginfo_new_keeps_fields_in_range() {

@@ -21,7 +21,7 @@ use sysinit_sel4::x86_64::{
 };
 use sysinit_sel4::{InvocationError, IpcBuffer, MessageInfo, Word, MSG_MAX_LENGTH};
 
-use crate::event::{decode_badge, Channel, Event};
+use crate::event::Channel;
 use crate::name::pd_name;
 use crate::report::{write_line, Kind};
 use crate::ProtectionDomain;
@@ -202,9 +202,6 @@ pub fn run<P: ProtectionDomain>() -> ! {
             }
         };
         store_fast_mrs(mrs);
-        match decode_badge(badge) {
-            Event::Protected(ch) => reply = Some(pd.protected(ch, info)),
-            Event::Notified(channels) => channels.for_each(|ch| pd.notified(ch)),
-        }
+        reply = crate::dispatch(&mut pd, badge, info);
     }
 }

@@ -38,7 +38,9 @@ pub enum ElfError {
         expected: u16,
     },
     /// Not `ET_EXEC`.
-    #[error("is not an executable (ELF type {e_type}); valid: a statically linked executable (ET_EXEC)")]
+    #[error(
+        "is not an executable (ELF type {e_type}); valid: a statically linked executable (ET_EXEC)"
+    )]
     NotExecutable {
         /// `e_type`.
         e_type: u16,
@@ -280,15 +282,14 @@ impl ProgramImage {
                     filesz,
                     file_len: data.len() as u64,
                 })?;
-            let end = vaddr
-                .checked_add(memsz)
-                .filter(|&end| end <= limit)
-                .ok_or(ElfError::SegmentOutOfRange {
+            let end = vaddr.checked_add(memsz).filter(|&end| end <= limit).ok_or(
+                ElfError::SegmentOutOfRange {
                     index,
                     vaddr,
                     memsz,
                     limit,
-                })?;
+                },
+            )?;
             let first_page = vaddr & !(PAGE_SIZE - 1);
             let last_page_end = end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
             total = total.saturating_add(last_page_end - first_page);
@@ -316,7 +317,9 @@ impl ProgramImage {
         if image.pages.is_empty() {
             return Err(ElfError::NoLoadableSegments);
         }
-        image.read_symbols(&header, endian, data).map_err(malformed)?;
+        image
+            .read_symbols(header, endian, data)
+            .map_err(malformed)?;
         Ok(image)
     }
 

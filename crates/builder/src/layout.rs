@@ -14,8 +14,8 @@ use sysinit_board::Board;
 use sysinit_pd_abi as abi;
 use sysinit_sdf::{describe, IrqKind, Location, Perms, Polarity, SystemDescription, Trigger};
 use sysinit_spec::{
-    Cap, FillEntry, Frame, IoPorts, IpcBuffer, Irq, IrqSource, Object, ObjectId, Rights, SpecBuilder,
-    Tcb, VSpace,
+    Cap, FillEntry, Frame, IoPorts, IpcBuffer, Irq, IrqSource, Object, ObjectId, Rights,
+    SpecBuilder, Tcb, VSpace,
 };
 
 use crate::error::{BuildError, BuildErrors};
@@ -191,7 +191,12 @@ pub fn build_spec(
         );
         let ipc_cap = Cap::new(ipc).with_rights(Rights::READ_WRITE);
         if let Err(e) = b.map(vspace, ipc_vaddr, ipc_cap) {
-            errors.push(layout_error(&pd.location, describe::pd(pd), "the IPC buffer", e));
+            errors.push(layout_error(
+                &pd.location,
+                describe::pd(pd),
+                "the IPC buffer",
+                e,
+            ));
         }
         objects.insert(
             name,
@@ -224,7 +229,13 @@ pub fn build_spec(
             }
             if let (true, Some(ep)) = (a.pp, zo.endpoint) {
                 let cap = Cap::new(ep).with_badge(abi::PPC_BADGE | z.id);
-                set_slot(&mut b, ao.cnode, abi::BASE_ENDPOINT_CAP + a.id, cap, &mut errors);
+                set_slot(
+                    &mut b,
+                    ao.cnode,
+                    abi::BASE_ENDPOINT_CAP + a.id,
+                    cap,
+                    &mut errors,
+                );
             }
         }
     }
@@ -235,7 +246,13 @@ pub fn build_spec(
         let Some(o) = objects.get(name) else { continue };
         let pd_element = describe::pd(pd);
         let input = o.endpoint.unwrap_or(o.notification);
-        set_slot(&mut b, o.cnode, abi::INPUT_CAP, Cap::new(input), &mut errors);
+        set_slot(
+            &mut b,
+            o.cnode,
+            abi::INPUT_CAP,
+            Cap::new(input),
+            &mut errors,
+        );
         let mut mappings = vec![Mapping {
             vaddr: ipc_vaddr,
             size: abi::PAGE_SIZE,
@@ -268,7 +285,12 @@ pub fn build_spec(
             );
             let cap = Cap::new(frame).with_rights(Rights::READ_WRITE);
             if let Err(e) = b.map(o.vspace, vaddr, cap) {
-                errors.push(layout_error(&pd.location, pd_element.clone(), "the stack", e));
+                errors.push(layout_error(
+                    &pd.location,
+                    pd_element.clone(),
+                    "the stack",
+                    e,
+                ));
             }
         }
         mappings.push(Mapping {
@@ -426,9 +448,18 @@ pub fn build_spec(
                     write: page.rights.write,
                     execute: page.rights.execute,
                 };
-                if let Err(e) = b.map(o.vspace, vaddr, Cap::new(frame).with_rights(frame_rights(perms))) {
+                if let Err(e) = b.map(
+                    o.vspace,
+                    vaddr,
+                    Cap::new(frame).with_rights(frame_rights(perms)),
+                ) {
                     let what = format!("program image page {vaddr:#x}");
-                    errors.push(layout_error(&pd.program_image.location, pd_element.clone(), &what, e));
+                    errors.push(layout_error(
+                        &pd.program_image.location,
+                        pd_element.clone(),
+                        &what,
+                        e,
+                    ));
                 }
                 match &mut run {
                     Some(r) if r.vaddr + r.size == vaddr && r.perms == perms => {
@@ -471,16 +502,17 @@ pub fn build_spec(
 /// Collected before any image is laid out: a child's id goes into its parent's image.
 fn collect_patches(description: &SystemDescription) -> BTreeMap<String, Vec<Patch>> {
     let mut patches: BTreeMap<String, Vec<Patch>> = BTreeMap::new();
-    let mut add = |pd: &str, symbol: &Option<String>, value: u64, location: &Location, element: String| {
-        if let Some(symbol) = symbol {
-            patches.entry(pd.to_string()).or_default().push(Patch {
-                symbol: symbol.clone(),
-                value,
-                location: location.clone(),
-                element,
-            });
-        }
-    };
+    let mut add =
+        |pd: &str, symbol: &Option<String>, value: u64, location: &Location, element: String| {
+            if let Some(symbol) = symbol {
+                patches.entry(pd.to_string()).or_default().push(Patch {
+                    symbol: symbol.clone(),
+                    value,
+                    location: location.clone(),
+                    element,
+                });
+            }
+        };
     for ch in &description.channels {
         for end in &ch.ends {
             let el = describe::element("end", "pd", Some(&end.pd));
@@ -513,13 +545,25 @@ fn collect_patches(description: &SystemDescription) -> BTreeMap<String, Vec<Patc
             if let Some(paddr) = paddr {
                 let own = describe::element("setvar", "symbol", Some(&setvar.symbol));
                 let el = describe::inside(&own, &pd_element);
-                add(name, &Some(setvar.symbol.clone()), paddr, &setvar.location, el);
+                add(
+                    name,
+                    &Some(setvar.symbol.clone()),
+                    paddr,
+                    &setvar.location,
+                    el,
+                );
             }
         }
         for map in &pd.maps {
             let size = description.memory_region(&map.mr).map_or(0, |mr| mr.size);
             let el = map_element(map, &pd_element);
-            add(name, &map.setvar_vaddr, map.vaddr, &map.location, el.clone());
+            add(
+                name,
+                &map.setvar_vaddr,
+                map.vaddr,
+                &map.location,
+                el.clone(),
+            );
             add(name, &map.setvar_size, size, &map.location, el);
         }
     }
@@ -530,7 +574,13 @@ fn map_element(map: &sysinit_sdf::Map, pd_element: &str) -> String {
     describe::inside(&describe::element("map", "mr", Some(&map.mr)), pd_element)
 }
 
-fn set_slot(b: &mut SpecBuilder, cnode: ObjectId, slot: u64, cap: Cap, errors: &mut Vec<BuildError>) {
+fn set_slot(
+    b: &mut SpecBuilder,
+    cnode: ObjectId,
+    slot: u64,
+    cap: Cap,
+    errors: &mut Vec<BuildError>,
+) {
     // Slots come from pd-abi bases plus validated ids: always below 2^CNODE_RADIX.
     if let Err(e) = b.set_slot(cnode, slot as u32, cap) {
         errors.push(BuildError::Internal(e.to_string()));

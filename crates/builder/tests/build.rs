@@ -38,7 +38,9 @@ fn simulate(spec: &Spec, board: &str) {
 }
 
 fn frame_bytes(spec: &Spec, name: &str, offset: u64, len: usize) -> Vec<u8> {
-    let id = spec.id_of(name).unwrap_or_else(|| panic!("no object {name}"));
+    let id = spec
+        .id_of(name)
+        .unwrap_or_else(|| panic!("no object {name}"));
     let Object::Frame(frame) = &spec.get(id).unwrap().object else {
         panic!("{name} is not a frame");
     };
@@ -52,12 +54,20 @@ fn frame_bytes(spec: &Spec, name: &str, offset: u64, len: usize) -> Vec<u8> {
 
 #[test]
 fn a_generated_elf_parses_into_pages_with_the_segment_rights() {
-    let image = ProgramImage::parse(&TestElf::pd(Arch::X86_64, &["a"]).to_bytes(), Arch::X86_64).unwrap();
+    let image =
+        ProgramImage::parse(&TestElf::pd(Arch::X86_64, &["a"]).to_bytes(), Arch::X86_64).unwrap();
     assert_eq!(image.entry, TEXT_VADDR);
-    let pages: Vec<(u64, String)> = image.pages().map(|(v, p)| (v, p.rights.to_string())).collect();
+    let pages: Vec<(u64, String)> = image
+        .pages()
+        .map(|(v, p)| (v, p.rights.to_string()))
+        .collect();
     assert_eq!(
         pages,
-        vec![(TEXT_VADDR, "r-x".into()), (DATA_VADDR, "rw-".into()), (DATA_VADDR + 0x1000, "rw-".into())]
+        vec![
+            (TEXT_VADDR, "r-x".into()),
+            (DATA_VADDR, "rw-".into()),
+            (DATA_VADDR + 0x1000, "rw-".into())
+        ]
     );
     // The bss page has no file bytes, so nothing to fill.
     assert!(image.pages().nth(2).unwrap().1.content().is_none());
@@ -80,9 +90,16 @@ fn wrong_elfs_are_refused_with_the_reason() {
     let arm = TestElf::pd(Arch::Aarch64, &[]).to_bytes();
     assert_eq!(
         ProgramImage::parse(&arm, Arch::X86_64).unwrap_err(),
-        ElfError::WrongMachine { found: "aarch64".into(), arch: Arch::X86_64, expected: 62 }
+        ElfError::WrongMachine {
+            found: "aarch64".into(),
+            arch: Arch::X86_64,
+            expected: 62
+        }
     );
-    assert_eq!(ProgramImage::parse(b"#!/bin/sh\n", Arch::X86_64).unwrap_err(), ElfError::NotElf);
+    assert_eq!(
+        ProgramImage::parse(b"#!/bin/sh\n", Arch::X86_64).unwrap_err(),
+        ElfError::NotElf
+    );
     let mut huge = TestElf::pd(Arch::X86_64, &[]);
     huge.segments[1].memsz = MAX_IMAGE_BYTES;
     assert!(matches!(
@@ -118,7 +135,11 @@ const PINGPONG: &str = r#"<?xml version="1.0"?>
 #[test]
 fn pingpong_builds_validates_and_simulates() {
     let dir = scratch("pingpong");
-    write_elf(&dir, "ping.elf", &TestElf::pd(Arch::X86_64, &["shared_vaddr", "uart_vaddr", "child_id"]));
+    write_elf(
+        &dir,
+        "ping.elf",
+        &TestElf::pd(Arch::X86_64, &["shared_vaddr", "uart_vaddr", "child_id"]),
+    );
     write_elf(&dir, "pong.elf", &TestElf::pd(Arch::X86_64, &["irq_id"]));
     let built = build(&dir, PINGPONG, "qemu-x86_64").unwrap_or_else(|e| panic!("{e}"));
     let spec = &built.spec;
@@ -128,32 +149,69 @@ fn pingpong_builds_validates_and_simulates() {
     assert_eq!(&data[0..8], &0x400_0000u64.to_le_bytes());
     assert_eq!(&data[8..16], &0x500_0000u64.to_le_bytes());
     assert_eq!(&data[16..24], &3u64.to_le_bytes());
-    let name = frame_bytes(spec, &format!("pd.child.image@{:#x}", DATA_VADDR + 0x1000), 0, 6);
+    let name = frame_bytes(
+        spec,
+        &format!("pd.child.image@{:#x}", DATA_VADDR + 0x1000),
+        0,
+        6,
+    );
     assert_eq!(&name, b"child\0");
     // Caps: ping calls pong's endpoint badged PPC | 7; pong notifies ping with bit 0.
-    let cnode = |pd: &str| match &spec.get(spec.id_of(&format!("pd.{pd}.cnode")).unwrap()).unwrap().object {
+    let cnode = |pd: &str| match &spec
+        .get(spec.id_of(&format!("pd.{pd}.cnode")).unwrap())
+        .unwrap()
+        .object
+    {
         Object::CNode(c) => c.slots.clone(),
         _ => unreachable!(),
     };
     let ping = cnode("ping");
-    let ep = ping.iter().find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_ENDPOINT_CAP).unwrap().1;
+    let ep = ping
+        .iter()
+        .find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_ENDPOINT_CAP)
+        .unwrap()
+        .1;
     assert_eq!(ep.badge, sysinit_pd_abi::PPC_BADGE | 7);
     assert_eq!(ep.object, spec.id_of("pd.pong.endpoint").unwrap());
-    let child_tcb = ping.iter().find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_TCB_CAP + 3).unwrap().1;
+    let child_tcb = ping
+        .iter()
+        .find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_TCB_CAP + 3)
+        .unwrap()
+        .1;
     assert_eq!(child_tcb.object, spec.id_of("pd.child.tcb").unwrap());
     let pong = cnode("pong");
-    let input = pong.iter().find(|(s, _)| u64::from(*s) == sysinit_pd_abi::INPUT_CAP).unwrap().1;
+    let input = pong
+        .iter()
+        .find(|(s, _)| u64::from(*s) == sysinit_pd_abi::INPUT_CAP)
+        .unwrap()
+        .1;
     assert_eq!(input.object, spec.id_of("pd.pong.endpoint").unwrap());
-    let note = pong.iter().find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_OUTPUT_NOTIFICATION_CAP + 7).unwrap().1;
-    assert_eq!((note.object, note.badge), (spec.id_of("pd.ping.notification").unwrap(), 1));
-    assert!(pong.iter().any(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_IRQ_CAP + 5));
+    let note = pong
+        .iter()
+        .find(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_OUTPUT_NOTIFICATION_CAP + 7)
+        .unwrap()
+        .1;
+    assert_eq!(
+        (note.object, note.badge),
+        (spec.id_of("pd.ping.notification").unwrap(), 1)
+    );
+    assert!(pong
+        .iter()
+        .any(|(s, _)| u64::from(*s) == sysinit_pd_abi::BASE_IRQ_CAP + 5));
     // The device region is mapped uncached.
     let ping_layout = &built.pds[0];
-    let uart = ping_layout.mappings.iter().find(|m| m.vaddr == 0x500_0000).unwrap();
+    let uart = ping_layout
+        .mappings
+        .iter()
+        .find(|m| m.vaddr == 0x500_0000)
+        .unwrap();
     assert!(!uart.cached);
     simulate(spec, "qemu-x86_64");
     // Same input, same output.
-    assert_eq!(build(&dir, PINGPONG, "qemu-x86_64").unwrap().spec, built.spec);
+    assert_eq!(
+        build(&dir, PINGPONG, "qemu-x86_64").unwrap().spec,
+        built.spec
+    );
 }
 
 const HELLO: &str = r#"<?xml version="1.0"?>
@@ -197,9 +255,15 @@ fn a_wrong_arch_elf_is_refused() {
 #[test]
 fn a_missing_setvar_symbol_is_named_with_its_pd() {
     let dir = scratch("setvar");
-    write_elf(&dir, "ping.elf", &TestElf::pd(Arch::X86_64, &["shared_vaddr", "uart_vaddr"]));
+    write_elf(
+        &dir,
+        "ping.elf",
+        &TestElf::pd(Arch::X86_64, &["shared_vaddr", "uart_vaddr"]),
+    );
     write_elf(&dir, "pong.elf", &TestElf::pd(Arch::X86_64, &["irq_id"]));
-    let err = build(&dir, PINGPONG, "qemu-x86_64").unwrap_err().to_string();
+    let err = build(&dir, PINGPONG, "qemu-x86_64")
+        .unwrap_err()
+        .to_string();
     let d = dir.display();
     assert_eq!(
         err,

@@ -85,6 +85,17 @@ pub enum CliError {
         /// Why.
         source: sysinit_sim::ReplayError,
     },
+    /// The system description is invalid or cannot be built (every problem found).
+    #[error("{0}")]
+    Invalid(sysinit_builder::BuildErrors),
+    /// The root task ELF cannot take the spec.
+    #[error("root task {path}: {source}")]
+    Image {
+        /// The root task ELF.
+        path: PathBuf,
+        /// Why.
+        source: sysinit_image::ImageError,
+    },
     /// The system cannot be planned or the simulated boot failed.
     #[error("{0}")]
     Sim(#[from] sysinit_sim::SimError),

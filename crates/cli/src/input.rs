@@ -29,6 +29,25 @@ pub struct LoadedSpec {
     pub name: String,
 }
 
+/// Loads the simulator's input: a `.system` description built for `board`, a JSON spec,
+/// or the embedded example for the board's arch.
+pub fn load_input(
+    path: Option<&Path>,
+    board: &Board,
+    search: &[PathBuf],
+) -> Result<LoadedSpec, CliError> {
+    match path {
+        Some(p) if p.extension().is_some_and(|e| e == "system") => {
+            let built = crate::build::build_from_description(p, board, search)?;
+            Ok(LoadedSpec {
+                spec: built.spec,
+                name: p.display().to_string(),
+            })
+        }
+        _ => load_spec(path, board.arch()),
+    }
+}
+
 /// Loads and validates the spec at `path`, or the embedded example for `arch`.
 pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError> {
     let (text, name) = match path {

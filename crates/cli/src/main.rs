@@ -4,6 +4,7 @@
 //! planned (every error found is printed), 2 on usage errors.
 #![forbid(unsafe_code)]
 
+mod build;
 mod error;
 mod input;
 mod report;
@@ -38,6 +39,48 @@ enum Command {
     /// each must land at the recorded address, and each frame at the address the root
     /// task read back. With --spec, the host planner must plan exactly the recorded steps.
     VerifyTrace(VerifyArgs),
+    /// Validate a system description (SDF) against a board; program images are not needed.
+    ///
+    /// Prints every problem found; exit status 1 if there is any.
+    Check(CheckArgs),
+    /// Build a system description into a spec (spec.json, spec.bin), a report and, with
+    /// --roottask, a bootable image.
+    Build(BuildArgs),
+}
+
+/// Arguments of `sysinit check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// The system description (.system, Microkit SDF).
+    pub system: PathBuf,
+    /// Board to check against.
+    #[arg(long, value_parser = board_name)]
+    pub board: String,
+    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    #[arg(long, value_parser = parse_size)]
+    pub ram: Option<u64>,
+}
+
+/// Arguments of `sysinit build`.
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// The system description (.system, Microkit SDF).
+    pub system: PathBuf,
+    /// Board to build for.
+    #[arg(long, value_parser = board_name)]
+    pub board: String,
+    /// Directory to write spec.json, spec.bin, report.txt (and image.elf) to.
+    #[arg(short, long = "output", value_name = "OUTDIR")]
+    pub output: PathBuf,
+    /// Another directory to look for program images in, after the description's own.
+    #[arg(long, value_name = "DIR")]
+    pub search_path: Vec<PathBuf>,
+    /// The sysinit root task ELF to embed the spec into, giving OUTDIR/image.elf.
+    #[arg(long, value_name = "ELF")]
+    pub roottask: Option<PathBuf>,
+    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    #[arg(long, value_parser = parse_size)]
+    pub ram: Option<u64>,
 }
 
 /// Arguments of `sysinit verify-trace`.
@@ -53,8 +96,12 @@ pub struct VerifyArgs {
 /// Arguments of `sysinit simulate`.
 #[derive(clap::Args, Debug)]
 pub struct SimulateArgs {
-    /// CapDL spec in JSON form (see docs/spec-format.md). Default: the embedded example.
+    /// CapDL spec in JSON form (see docs/spec-format.md) or a system description
+    /// (`.system`, built as `sysinit build` would). Default: the embedded example.
     pub spec: Option<PathBuf>,
+    /// Another directory to look for program images in (for a `.system` input).
+    #[arg(long, value_name = "DIR")]
+    pub search_path: Vec<PathBuf>,
     /// Board model whose memory map gives the boot-time untyped list.
     #[arg(long, default_value = "qemu-x86_64", value_parser = board_name)]
     pub board: String,
@@ -102,9 +149,18 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Simulate(args) => simulate::run(&args),
         Command::VerifyTrace(args) => verify::run(&args),
+        Command::Check(args) => build::check(&args),
+        Command::Build(args) => build::build(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Invalid(errors)) => {
+            // Each message already reads `file:line:column: error: ...`.
+            eprintln!("{errors}");
+            let n = errors.errors().len();
+            eprintln!("sysinit: {n} error{}", if n == 1 { "" } else { "s" });
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(1)

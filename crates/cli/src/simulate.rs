@@ -4,9 +4,9 @@ use std::io::Write;
 
 use sysinit_board::Board;
 use sysinit_initializer::requests;
-use sysinit_sim::simulate;
+use sysinit_sim::simulate_spec;
 
-use crate::input::{board_untypeds, load_spec, log_untypeds};
+use crate::input::{board_untypeds, load_input, log_untypeds};
 use crate::report::Report;
 use crate::{CliError, SimulateArgs};
 
@@ -17,7 +17,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         board: args.board.clone(),
         source,
     })?;
-    let loaded = load_spec(args.spec.as_deref(), board.arch())?;
+    let loaded = load_input(args.spec.as_deref(), &board, &args.search_path)?;
     if loaded.spec.arch != board.arch() {
         return Err(CliError::ArchMismatch {
             path: loaded.name,
@@ -31,7 +31,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         None => board_untypeds(&board, args.ram.unwrap_or(board.default_ram_bytes()))?,
     };
     let (reqs, _) = requests(&loaded.spec);
-    let sim = simulate(board.arch(), &untypeds, &reqs)?;
+    let sim = simulate_spec(&loaded.spec, &untypeds)?;
 
     let mut trace = String::new();
     for record in &sim.trace {

@@ -4,7 +4,8 @@
 //! root task puts in registers (syscall numbers, invocation labels, object
 //! type numbers), the layout of the memory the kernel shares with it (IPC
 //! buffer, boot info), the meaning of what comes back (error codes and their
-//! details), and on x86_64 the `syscall` instruction sequences themselves.
+//! details), and the syscall instruction sequences themselves (`syscall` on x86_64,
+//! `svc #0` on aarch64).
 //!
 //! Everything here is written for exactly the configurations in
 //! `kernel-config/` (debug build, non-MCS, one core, x86_64 on pc99 and
@@ -25,9 +26,10 @@
 //! - [`label`]: invocation labels per architecture.
 //! - [`invocation`]: the invocations an initializer makes, encoded as plain data.
 //! - [`x86_64`]: the `syscall` ABI and [`x86_64::Invoker`] (only on x86_64).
+//! - `aarch64`: the `svc #0` ABI and its `Invoker` (only on aarch64).
 #![no_std]
 // Inline assembly for the syscall instructions is the only unsafe code; it
-// lives in the x86_64 module and every block says why it is sound.
+// lives in the x86_64 and aarch64 modules and every block says why it is sound.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 
@@ -42,6 +44,9 @@ pub mod syscall;
 
 #[cfg(target_arch = "x86_64")]
 pub mod x86_64;
+
+#[cfg(target_arch = "aarch64")]
+pub mod aarch64;
 
 pub use bootinfo::{BootInfo, SlotRegion, UntypedDesc};
 pub use error::{Error, ErrorDetails, InvocationError};

@@ -3,7 +3,10 @@
 //! Implemented by the root task on real seL4 (`sysinit-sel4` invocations) and by
 //! the simulator on the host kernel model, so both run the same initializer.
 //! Slots (`Slot`) are indices into the root task's CNode, usable as CPtrs at
-//! depth 64. Every method is one kernel invocation unless it says otherwise.
+//! depth 64. Every method is one kernel invocation unless it says otherwise;
+//! [`crate::initialize`] counts one per successful method call either way
+//! (`write_frame` included), so the summary's count is the same on seL4 and on
+//! the model.
 
 use core::fmt;
 use sysinit_kobj::ObjectType;

@@ -5,6 +5,10 @@
 //! model created is compared with the plan: a simulated boot succeeds only if
 //! each object sits exactly where the planner said, not just the frames a real
 //! root task can read back.
+//!
+//! [`simulate`] runs the retype phase for planner requests alone; [`simulate_spec`]
+//! runs the whole [`sysinit_initializer::initialize`] on a spec and then compares
+//! the model's end state with the spec ([`check_end_state`]).
 #![forbid(unsafe_code)]
 
 mod replay;
@@ -343,12 +347,14 @@ pub fn simulate_spec(spec: &Spec, untypeds: &[BootUntyped]) -> Result<Simulation
     let sizing = sysinit_planner::plan(spec.arch, untypeds, &reqs)?;
     let first_free = untypeds.len() as u64;
     let end_free = first_free + slots_needed(spec, &sizing);
-    let total = usize::try_from(end_free)
-        .map_err(|_| ModelKernelError::Slot(end_free))
-        .map_err(|e| SimError::EndState {
-            object: String::from("the root CNode"),
-            problem: e.to_string(),
-        })?;
+    // The model holds every slot in host memory; a count beyond the host's is a
+    // root CNode no kernel could have.
+    let total = usize::try_from(end_free).map_err(|_| {
+        SimError::Init(InitError::OutOfSlots {
+            needed: end_free,
+            available: usize::MAX as u64,
+        })
+    })?;
     let mut kernel = ModelKernel(KernelModel::new(spec.arch, untypeds, total));
     let mut trace = Vec::new();
     trace_untypeds(spec.arch, untypeds, |r| trace.push(*r));

@@ -1,11 +1,31 @@
-//! Reads the spec section's capacity from `SYSINIT_SPEC_CAPACITY` (bytes) at build time.
+//! Build settings of the root task: its target, link arguments, and the spec section's
+//! capacity from `SYSINIT_SPEC_CAPACITY` (bytes).
 
 use std::{env, fs, path::PathBuf};
 
 use sysinit_image::{CAPACITY_ENV as ENV, DEFAULT_CAPACITY as DEFAULT};
 
+/// The only target the root task is written for.
+const TARGET: &str = "x86_64-unknown-none";
+
 fn main() {
     println!("cargo:rerun-if-env-changed={ENV}");
+    let target = env::var("TARGET").unwrap_or_default();
+    if target != TARGET {
+        eprintln!(
+            "sysinit-roottask is a bare-metal seL4 program for {TARGET}, not {target}. Build it \
+             from crates/roottask (its .cargo/config.toml sets the target), or from the \
+             repository root with `cargo build --release --manifest-path \
+             crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml`."
+        );
+        std::process::exit(1);
+    }
+    // A static, non-PIE ELF at 0x400000: seL4 maps the image where the ELF says
+    // and applies no relocations; the low 4 MiB stay unmapped so null-ish
+    // pointers fault.
+    for arg in ["-no-pie", "--image-base=0x400000"] {
+        println!("cargo:rustc-link-arg-bins={arg}");
+    }
     let capacity = match env::var(ENV) {
         Err(_) => DEFAULT,
         Ok(v) => match v.trim().parse::<usize>() {

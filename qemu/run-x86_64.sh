@@ -92,6 +92,15 @@ while :; do
         done
         [ ${#missing[@]} -eq 0 ] && { outcome=ok; reason="summary and ${#expect[@]} expected PD(s) seen"; }
     fi
+    if [ "$outcome" = fail ]; then
+        # The line may still be arriving byte by byte: give it a moment, then quote it whole.
+        sleep 0.5
+        if line=$(grep -a -m1 'SYSINIT error' "$log"); then
+            reason="the root task reported: ${line#*SYSINIT error: }"
+        elif line=$(grep -a -m1 -E "$fault_re" "$log"); then
+            reason="the kernel reported a fault: $line"
+        fi
+    fi
     [ -n "$outcome" ] && break
     if ! kill -0 "$qemu" 2>/dev/null; then
         outcome=fail reason="QEMU exited before the outcome was known"

@@ -93,15 +93,34 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
         path: args.output.clone(),
         source,
     })?;
+    // The JSON text is the slowest output for big systems; it is independent of the
+    // plan and the report, so it is made on a second core meanwhile.
+    let json_path = args.output.join("spec.json");
+    std::thread::scope(|scope| {
+        let json = scope.spawn(|| write(json_path.clone(), spec.to_json_pretty().as_bytes()));
+        let rest = write_plan_outputs(args, &board, &built);
+        let json = json.join().unwrap_or_else(|_| {
+            Err(CliError::Write {
+                path: json_path.clone(),
+                source: std::io::Error::other("the JSON writer thread panicked"),
+            })
+        });
+        json.and(rest).map(|_| ())
+    })
+}
+
+/// spec.bin, report.txt, image.elf and the summary line.
+fn write_plan_outputs(
+    args: &BuildArgs,
+    board: &Board,
+    built: &BuiltSystem,
+) -> Result<(), CliError> {
+    let spec = &built.spec;
     let binary = spec.to_postcard();
-    write(
-        args.output.join("spec.json"),
-        spec.to_json_pretty().as_bytes(),
-    )?;
     write(args.output.join("spec.bin"), &binary)?;
 
     let ram = args.ram.unwrap_or(board.default_ram_bytes());
-    let (untypeds, _) = board_untypeds(&board, ram)?;
+    let (untypeds, _) = board_untypeds(board, ram)?;
     let (reqs, ids) = requests(spec);
     let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
         .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
@@ -110,7 +129,7 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
         .copied()
         .zip(plan.placements.iter().copied())
         .collect();
-    let report = report(&args.system, &board, ram, &built, &placements);
+    let report = report(&args.system, board, ram, built, &placements);
     write(args.output.join("report.txt"), report.as_bytes())?;
 
     if let Some(roottask) = &args.roottask {

@@ -79,13 +79,13 @@ fn q35_512m_keeps_all_ram_below_4g() {
         .find(|r| r.name == "seabios-high-tables")
         .unwrap();
     assert_eq!(seabios.kind, ReservedKind::Firmware);
-    assert_eq!(seabios.range, PhysRange::new(0x1ffc_0000, 0x2000_0000));
+    assert_eq!(seabios.range, PhysRange::new(0x1ffd_f000, 0x2000_0000));
 
     let layout = b.boot_layout(512 * MIB).unwrap();
     assert_eq!(layout.kernel_image.start, 0x10_0000);
     let mem = &layout.memory;
     // RAM below 1 MiB and the SeaBIOS tables are not the kernel's: device untypeds.
-    assert_eq!(mem.reserved[0], PhysRange::new(0x10_0000, 0x1ffc_0000));
+    assert_eq!(mem.reserved[0], PhysRange::new(0x10_0000, 0x1ffd_f000));
     assert!(mem
         .reserved
         .contains(&PhysRange::new(0xfee0_0000, 0xfee0_1000)));

@@ -97,7 +97,7 @@ fn q35_512m_keeps_all_ram_below_4g() {
         mem.free_ram.first().unwrap().start,
         layout.root_task_image.end
     );
-    assert_eq!(mem.free_ram.last().unwrap().end, 0x1ffc_0000);
+    assert_eq!(mem.free_ram.last().unwrap().end, 0x1ffd_f000);
     // The root server objects sit at the top, aligned to the 2^24-byte root CNode.
     assert_eq!(layout.root_server_objects.start, 0x1e00_0000);
 

@@ -17,7 +17,7 @@ pub enum Image {
 
 impl fmt::Display for Image {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             Image::Loader => "loader",
             Image::Kernel => "kernel",
             Image::RootTask => "root task",

@@ -9,8 +9,8 @@
 //! host tests cover what the loader does.
 //!
 //! - [`elf`]: a minimal reader for the ELF64 executables the loader carries.
-//! - [`Layout::plan`]: kernel at its own physical addresses, root task right
-//!   after it (page aligned), device tree after that; every refusal is a
+//! - [`Layout::plan`]: kernel at its own physical addresses, device tree
+//!   right after it (page aligned), root task after that; every refusal is a
 //!   [`LayoutError`].
 //! - [`tables`]: the EL2 translation tables seL4 expects from its loader.
 //! - [`QEMU_VIRT`]: the memory of the QEMU virt machine our kernel is built

@@ -48,6 +48,7 @@ pub struct Layout {
     /// The loader's own range.
     pub loader: PhysRange,
     /// The kernel's segments, from the first segment's page to the end of the last.
+    /// The device tree follows at the next page, then the root task at the page after it.
     pub kernel: PhysRange,
     /// `vaddr - paddr` of every kernel segment (wrapping).
     pub kernel_virt_offset: u64,
@@ -91,9 +92,10 @@ pub(crate) fn device_tree_size(dtb: &[u8]) -> Result<u64, LayoutError> {
 impl Layout {
     /// Places the images and checks the result against `memory`.
     ///
-    /// The kernel goes to the physical addresses its ELF names; the root task
-    /// starts at the first page after it, keeping its segments' relative
-    /// positions; the device tree starts at the first page after the root task.
+    /// The kernel goes to the physical addresses its ELF names; the device
+    /// tree starts at the first page after it; the root task starts at the
+    /// first page after the device tree, keeping its segments' relative
+    /// positions. (seL4 wants its reserved regions in this order.)
     /// `loader` is the range the loader occupies (or may occupy).
     pub fn plan(
         loader: PhysRange,
@@ -104,17 +106,29 @@ impl Layout {
     ) -> Result<Layout, LayoutError> {
         let (kernel_range, kernel_virt_offset, kernel_virt_start) = place_kernel(kernel)?;
 
+        // seL4 reserves the device tree before the root task and insists its
+        // reserved regions ascend (init_freemem: "reserved region in wrong
+        // order"), so the device tree comes first, as seL4's elfloader does.
+        let dtb_size = device_tree_size(device_tree)?;
+        let dtb_start = kernel_range.end;
+        let dtb_end = dtb_start
+            .checked_add(dtb_size)
+            .ok_or(LayoutError::AddressOverflow {
+                image: Image::DeviceTree,
+            })?;
+        let dtb_range = PhysRange::new(dtb_start, dtb_end);
+
         let (rt_lo, rt_hi) = root_task.vaddr_bounds();
         let rt_lo = rt_lo & !(PAGE_SIZE - 1);
         let rt_size = align_up(rt_hi, PAGE_SIZE, Image::RootTask)? - rt_lo;
-        let rt_start = kernel_range.end;
+        let rt_start = align_up(dtb_end, PAGE_SIZE, Image::RootTask)?;
         let rt_end = rt_start
             .checked_add(rt_size)
             .ok_or(LayoutError::AddressOverflow {
                 image: Image::RootTask,
             })?;
         let root_task_range = PhysRange::new(rt_start, rt_end);
-        if root_task.entry() % 4 != 0 {
+        if !root_task.entry().is_multiple_of(4) {
             return Err(LayoutError::Misaligned {
                 image: Image::RootTask,
                 what: "entry point",
@@ -122,14 +136,6 @@ impl Layout {
                 align: 4,
             });
         }
-
-        let dtb_size = device_tree_size(device_tree)?;
-        let dtb_end = rt_end
-            .checked_add(dtb_size)
-            .ok_or(LayoutError::AddressOverflow {
-                image: Image::DeviceTree,
-            })?;
-        let dtb_range = PhysRange::new(rt_end, dtb_end);
 
         let layout = Layout {
             loader,
@@ -151,8 +157,8 @@ impl Layout {
         [
             (Image::Loader, self.loader),
             (Image::Kernel, self.kernel),
-            (Image::RootTask, self.root_task),
             (Image::DeviceTree, self.device_tree),
+            (Image::RootTask, self.root_task),
         ]
     }
 
@@ -164,7 +170,7 @@ impl Layout {
         };
         let first_or_empty =
             |allowed: &[PhysRange]| allowed.first().copied().unwrap_or(PhysRange::new(0, 0));
-        if self.loader.start % PAGE_SIZE != 0 {
+        if !self.loader.start.is_multiple_of(PAGE_SIZE) {
             return Err(LayoutError::Misaligned {
                 image: Image::Loader,
                 what: "physical start",
@@ -254,7 +260,7 @@ fn place_kernel(kernel: &Elf<'_>) -> Result<(PhysRange, u64, u64), LayoutError> 
     })?;
     let (p_lo, p_hi) = kernel.paddr_bounds();
     // The boot tables map the kernel with 2 MiB blocks starting at its first byte.
-    if p_lo % BLOCK_SIZE != 0 {
+    if !p_lo.is_multiple_of(BLOCK_SIZE) {
         return Err(LayoutError::Misaligned {
             image: Image::Kernel,
             what: "physical start",
@@ -268,7 +274,7 @@ fn place_kernel(kernel: &Elf<'_>) -> Result<(PhysRange, u64, u64), LayoutError> 
         .ok_or(LayoutError::AddressOverflow {
             image: Image::Kernel,
         })?;
-    if v_lo % BLOCK_SIZE != 0 {
+    if !v_lo.is_multiple_of(BLOCK_SIZE) {
         return Err(LayoutError::Misaligned {
             image: Image::Kernel,
             what: "virtual start",

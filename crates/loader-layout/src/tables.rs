@@ -26,10 +26,10 @@ pub const ATTR_DEVICE_NGNRNE: u64 = 0;
 pub const ATTR_NORMAL: u64 = 4;
 
 /// Memory attributes by index, in the order the seL4 kernel's page table
-/// entries assume: 0 Device-nGnRnE, 1 Device-nGnRE, 2 Device-GRE, 3 normal
-/// non-cacheable, 4 normal write-back, 5 normal write-through.
-pub const MAIR_EL2: u64 =
-    0x00 | (0x04 << 8) | (0x0c << 16) | (0x44 << 24) | (0xff << 32) | (0xaa << 40);
+/// entries assume: 0 Device-nGnRnE (encoding 0x00, hence no term below),
+/// 1 Device-nGnRE, 2 Device-GRE, 3 normal non-cacheable, 4 normal write-back,
+/// 5 normal write-through.
+pub const MAIR_EL2: u64 = (0x04 << 8) | (0x0c << 16) | (0x44 << 24) | (0xff << 32) | (0xaa << 40);
 
 /// Translation control: 48-bit virtual addresses (T0SZ 16, walks start at
 /// level 0), write-back cacheable inner-shareable walks, 4 KiB granule,

@@ -79,26 +79,26 @@ fn plan(kernel: &[u8], root: &[u8]) -> Result<Layout, LayoutError> {
 }
 
 #[test]
-fn places_kernel_root_task_and_device_tree_back_to_back() {
+fn places_kernel_device_tree_and_root_task_back_to_back() {
     let layout = plan(&kernel_at(0x6000_0000), &root_task()).unwrap();
     assert_eq!(layout.kernel, PhysRange::new(0x6000_0000, 0x6023_f000));
     assert_eq!(layout.kernel_virt_start, 0xff_c000_0000);
     assert_eq!(layout.kernel_entry, 0xff_c000_0000);
-    // Root task: 0x400000..0x423000 rounded to pages, right after the kernel.
-    assert_eq!(layout.root_task, PhysRange::new(0x6023_f000, 0x6026_2000));
-    assert_eq!(layout.root_task_paddr(0x40_3000), 0x6024_2000);
+    // Device tree right after the kernel; root task (0x400000..0x423000) at the next page.
     assert_eq!(
         layout.device_tree,
-        PhysRange::new(0x6026_2000, 0x6026_2000 + 7832)
+        PhysRange::new(0x6023_f000, 0x6023_f000 + 7832)
     );
+    assert_eq!(layout.root_task, PhysRange::new(0x6024_1000, 0x6026_4000));
+    assert_eq!(layout.root_task_paddr(0x40_3000), 0x6024_4000);
     assert_eq!(
         layout.kernel_arguments(),
         [
-            0x6023_f000,
-            0x6026_2000,
-            0x6023_f000u64.wrapping_sub(0x40_0000),
+            0x6024_1000,
+            0x6026_4000,
+            0x6024_1000u64.wrapping_sub(0x40_0000),
             0x40_0000,
-            0x6026_2000,
+            0x6023_f000,
             7832
         ]
     );
@@ -311,11 +311,11 @@ fn boot_tables_map_identity_and_the_kernel_window() {
     let mut t = BootTables::new();
     let base = 0x4810_0000;
     t.fill(base, &layout, &QEMU_VIRT);
-    assert_eq!(t.l0[0], base + 0x1000 | 3);
+    assert_eq!(t.l0[0], (base + 0x1000) | 3);
     // 0xffc0000000: level 0 entry 1, level 1 entry 511, level 2 from entry 0.
-    assert_eq!(t.l0[1], base + 0x2000 | 3);
+    assert_eq!(t.l0[1], (base + 0x2000) | 3);
     assert_eq!(t.l0.iter().filter(|&&e| e != 0).count(), 2);
-    assert_eq!(t.l1_kernel[511], base + 0x3000 | 3);
+    assert_eq!(t.l1_kernel[511], (base + 0x3000) | 3);
     assert_eq!(t.l2_kernel[0], 0x6000_0000 | 0x400 | (4 << 2) | 1);
     assert_eq!(
         t.l2_kernel[511],
@@ -327,5 +327,5 @@ fn boot_tables_map_identity_and_the_kernel_window() {
     assert_eq!(t.l1_identity[2], 0x8000_0000 | 0x400 | (4 << 2) | 1);
     assert_eq!(t.l1_identity.iter().filter(|&&e| e != 0).count(), 3);
     assert_eq!(tables::TCR_EL2, 0x8084_3510);
-    assert_eq!(tables::MAIR_EL2, 0xaa_ff44_0c04_00);
+    assert_eq!(tables::MAIR_EL2, 0xaaff_440c_0400);
 }

@@ -365,8 +365,8 @@ pub fn build_spec(
             let mr = description.memory_region(&map.mr);
             let size = mr.map_or(0, |mr| mr.size);
             let el = map_element(map, &pd_element);
-            // Device registers must not be cached, whatever the map says.
-            let cached = map.cached && !device;
+            // Device memory defaults to uncached; validation refuses cached="true" on it.
+            let cached = map.is_cached(*device);
             let cap_of = |frame| {
                 let cap = Cap::new(frame).with_rights(frame_rights(map.perms));
                 if cached {

@@ -344,6 +344,13 @@ pub enum SdfError {
         ram_end: u64,
         board: String,
     },
+    /// `cached="true"` on a device memory region.
+    #[error("{location}: error: {element}: cached=\"true\" maps device memory region '{mr}' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)")]
+    CachedDeviceMap {
+        location: Location,
+        element: String,
+        mr: String,
+    },
     /// `ram="true"` on a range that is not entirely RAM.
     #[error("{location}: error: {element}: ram=\"true\" but [{start:#x}..{end:#x}) is not entirely RAM on board '{board}'; valid: a range inside RAM ({ram})")]
     RamFlagNotRam {
@@ -461,6 +468,7 @@ impl SdfError {
             | PhysInReserved { location, .. }
             | PhysInRam { location, .. }
             | RamFlagNotRam { location, .. }
+            | CachedDeviceMap { location, .. }
             | RamFlagWithoutPhysAddr { location, .. }
             | SetvarPaddrNotFixed { location, .. }
             | IrqOutOfRange { location, .. }

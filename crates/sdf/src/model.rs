@@ -179,14 +179,30 @@ pub struct Map {
     pub vaddr: u64,
     /// Access rights (default read-write).
     pub perms: Perms,
-    /// Whether the mapping is cached (default true).
-    pub cached: bool,
+    /// `cached` as written. When absent, RAM is mapped cached and device memory (a
+    /// region with `phys_addr` but without `ram="true"`) uncached; `cached="true"`
+    /// on device memory is refused.
+    pub cached: Option<bool>,
     /// Symbol patched with `vaddr` (PD maps only).
     pub setvar_vaddr: Option<String>,
     /// Symbol patched with the region's size (PD maps only).
     pub setvar_size: Option<String>,
     /// The `<map>` element.
     pub location: Location,
+}
+
+impl Map {
+    /// Whether the mapping is cached, given whether its region is device memory.
+    pub fn is_cached(&self, device: bool) -> bool {
+        self.cached.unwrap_or(!device)
+    }
+}
+
+impl MemoryRegion {
+    /// Device memory: a fixed `phys_addr` without `ram="true"`.
+    pub fn is_device(&self) -> bool {
+        self.phys_addr.is_some() && !self.ram
+    }
 }
 
 /// `<memory_region>`.

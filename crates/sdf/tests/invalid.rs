@@ -35,6 +35,11 @@ fn invalid_dir() -> PathBuf {
 /// (file stem, board, the one expected message).
 const EXPECTED: &[(&str, On, &str)] = &[
     (
+        "cached_device_map",
+        X86,
+        "specs/invalid/cached_device_map.system:7:9: error: <map mr=\"hpet\"> in <protection_domain name=\"a\">: cached=\"true\" maps device memory region 'hpet' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)",
+    ),
+    (
         "budget_exceeds_period",
         X86_MCS,
         "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",

@@ -51,7 +51,7 @@ fn arm_system_with_a_virtual_machine() {
     assert_eq!(vm.priority, Some(100));
     assert_eq!(vm.vcpus[0].id, 0);
     assert_eq!(vm.maps[1].perms, Perms::READ_WRITE);
-    assert!(!vm.maps[1].cached);
+    assert_eq!(vm.maps[1].cached, Some(false));
     assert!(vm.maps[0].perms.execute);
     let helper = &vmm.children[0];
     assert_eq!((helper.name.as_str(), helper.id), ("helper", Some(1)));

@@ -199,7 +199,9 @@ fn map(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, owner: &str, in_pd: bool
     let mr = elem.required_str(parser, "mr");
     let vaddr = elem.required_number(parser, "vaddr");
     let perms = elem.perms(parser);
-    let cached = elem.bool(parser, "cached", true);
+    let cached = elem
+        .optional_str("cached")
+        .map(|_| elem.bool(parser, "cached", true));
     Some(Map {
         mr: mr?,
         vaddr: vaddr?,

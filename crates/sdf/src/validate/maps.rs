@@ -127,3 +127,21 @@ pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         }
     }
 }
+
+/// Device registers must not be cached: `cached="true"` on device memory is a mistake.
+pub(crate) fn check_device_maps_uncached(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    for space in spaces(ctx) {
+        for map in space.maps {
+            let Some(mr) = ctx.mr(&map.mr) else {
+                continue; // check_references reports it
+            };
+            if map.cached == Some(true) && mr.is_device() {
+                errors.push(SdfError::CachedDeviceMap {
+                    location: map.location.clone(),
+                    element: element(map, &space.owner),
+                    mr: mr.name.clone(),
+                });
+            }
+        }
+    }
+}

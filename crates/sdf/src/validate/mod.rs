@@ -111,7 +111,7 @@ impl<'a> Ctx<'a> {
 pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result<(), SdfErrors> {
     let ctx = Ctx::new(description, board);
     let mut errors: Vec<SdfError> = Vec::new();
-    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 30] = [
+    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 31] = [
         names::check_protection_domain_count,
         names::check_duplicate_names,
         names::check_duplicate_channel_ids,
@@ -136,6 +136,7 @@ pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result
         maps::check_map_alignment,
         maps::check_map_bounds,
         maps::check_map_overlaps,
+        maps::check_device_maps_uncached,
         irqs::check_irq_kinds_on_board,
         irqs::check_irq_ranges,
         irqs::check_kernel_irqs,

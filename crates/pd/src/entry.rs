@@ -1,7 +1,7 @@
 //! The program's first instruction and its panic handler (bare metal only).
 //!
-//! The initializer starts the thread at the ELF entry with `rsp` at
-//! `sysinit_pd_abi::stack_top` and no other register set up. `.bss` needs no
+//! The initializer starts the thread at the ELF entry with the stack pointer at
+//! `sysinit_pd_abi::stack_top` (page-aligned) and no other register set up. `.bss` needs no
 //! clearing: every frame the initializer maps comes freshly retyped, so zero.
 
 use core::panic::PanicInfo;
@@ -10,6 +10,7 @@ use core::panic::PanicInfo;
 // at the callee's entry), ends the frame-pointer chain, and enters the Rust
 // main that `protection_domain!` defines. That function never returns; `ud2`
 // makes a return that should not happen fault loudly instead of running on.
+#[cfg(target_arch = "x86_64")]
 core::arch::global_asm!(
     ".globl _start",
     ".type _start, @function",
@@ -18,6 +19,19 @@ core::arch::global_asm!(
     "xor ebp, ebp",
     "call sysinit_pd_main",
     "ud2",
+);
+
+// aarch64: the stack top is page-aligned, already 16-byte aligned as AAPCS64
+// requires; clearing the frame pointer and link register ends the frame chain.
+#[cfg(target_arch = "aarch64")]
+core::arch::global_asm!(
+    ".globl _start",
+    ".type _start, %function",
+    "_start:",
+    "mov x29, xzr",
+    "mov x30, xzr",
+    "bl sysinit_pd_main",
+    "udf #0",
 );
 
 #[panic_handler]

@@ -27,8 +27,9 @@
 //! `sysinit-pd-abi`, the contract with `sysinit build`.
 //!
 //! The pure parts (badge decoding, the name, report lines) build everywhere and
-//! are tested on the host; the kernel calls build on x86_64; the entry point and
-//! panic handler only for bare metal (`target_os = "none"`).
+//! are tested on the host; the kernel calls build on x86_64 and aarch64 (I/O
+//! ports on x86_64 only); the entry point and panic handler only for bare metal
+//! (`target_os = "none"`). Only x86_64 PDs have been booted so far.
 #![no_std]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
@@ -38,12 +39,15 @@ pub mod name;
 pub mod report;
 pub mod setvar;
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 mod runtime;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
 pub use runtime::*;
 
-#[cfg(all(target_os = "none", target_arch = "x86_64"))]
+#[cfg(all(
+    target_os = "none",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+))]
 mod entry;
 
 pub use event::{decode_badge, Channel, ChannelSet, Event};

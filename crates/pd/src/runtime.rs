@@ -1,5 +1,6 @@
-//! The x86_64 runtime: message registers, channels, interrupts, I/O ports, the
-//! console and the event loop, on the kernel's `syscall` ABI.
+//! The runtime: message registers, channels, interrupts, I/O ports (x86_64),
+//! the console and the event loop, on the kernel's syscall ABI of the target
+//! architecture (`syscall` on x86_64, `svc` on aarch64).
 //!
 //! Message registers live in the IPC buffer as libsel4 keeps them: the first
 //! four also travel in machine registers, so they are loaded from the buffer
@@ -9,16 +10,19 @@
 use core::fmt;
 use core::ptr::{addr_of, addr_of_mut, NonNull};
 
-use sysinit_kobj::Arch;
-use sysinit_pd_abi::{
-    ipc_buffer_vaddr, BASE_ENDPOINT_CAP, BASE_IOPORT_CAP, BASE_IRQ_CAP,
-    BASE_OUTPUT_NOTIFICATION_CAP, INPUT_CAP,
-};
-use sysinit_sel4::invocation::{irq_handler_ack, x86_64 as inv};
-use sysinit_sel4::x86_64::{
+use sys::{
     call, debug_put_str, recv, reply_recv, signal, DebugConsole, Invoker, Received,
     FAST_MESSAGE_REGISTERS,
 };
+use sysinit_kobj::Arch;
+use sysinit_pd_abi::{
+    ipc_buffer_vaddr, BASE_ENDPOINT_CAP, BASE_IRQ_CAP, BASE_OUTPUT_NOTIFICATION_CAP, INPUT_CAP,
+};
+#[cfg(target_arch = "aarch64")]
+use sysinit_sel4::aarch64 as sys;
+use sysinit_sel4::invocation::irq_handler_ack;
+#[cfg(target_arch = "x86_64")]
+use sysinit_sel4::x86_64 as sys;
 use sysinit_sel4::{InvocationError, IpcBuffer, MessageInfo, Word, MSG_MAX_LENGTH};
 
 use crate::event::Channel;
@@ -27,7 +31,12 @@ use crate::report::{write_line, Kind};
 use crate::ProtectionDomain;
 
 /// Where the builder maps this thread's IPC buffer and the initializer registers it.
-const IPC_BUFFER_VADDR: u64 = ipc_buffer_vaddr(Arch::X86_64);
+const IPC_BUFFER_VADDR: u64 = ipc_buffer_vaddr(ARCH);
+
+#[cfg(target_arch = "x86_64")]
+const ARCH: Arch = Arch::X86_64;
+#[cfg(target_arch = "aarch64")]
+const ARCH: Arch = Arch::Aarch64;
 
 fn ipc_buffer() -> *mut IpcBuffer {
     IPC_BUFFER_VADDR as *mut IpcBuffer
@@ -94,52 +103,8 @@ pub fn irq_ack(ch: Channel) -> Result<(), InvocationError> {
         .map(drop)
 }
 
-/// Reads a byte from `port` through the I/O port range with id `id`.
-pub fn ioport_in8(id: u8, port: u16) -> Result<u8, InvocationError> {
-    let reply = invoker().invoke(&inv::io_port_in8(BASE_IOPORT_CAP + id as u64, port))?;
-    Ok(reply.mrs[0] as u8)
-}
-
-/// Reads 16 bits from `port` through the I/O port range with id `id`.
-pub fn ioport_in16(id: u8, port: u16) -> Result<u16, InvocationError> {
-    let reply = invoker().invoke(&inv::io_port_in16(BASE_IOPORT_CAP + id as u64, port))?;
-    Ok(reply.mrs[0] as u16)
-}
-
-/// Reads 32 bits from `port` through the I/O port range with id `id`.
-pub fn ioport_in32(id: u8, port: u16) -> Result<u32, InvocationError> {
-    let reply = invoker().invoke(&inv::io_port_in32(BASE_IOPORT_CAP + id as u64, port))?;
-    Ok(reply.mrs[0] as u32)
-}
-
-/// Writes a byte to `port` through the I/O port range with id `id`.
-pub fn ioport_out8(id: u8, port: u16, value: u8) -> Result<(), InvocationError> {
-    invoker()
-        .invoke(&inv::io_port_out8(BASE_IOPORT_CAP + id as u64, port, value))
-        .map(drop)
-}
-
-/// Writes 16 bits to `port` through the I/O port range with id `id`.
-pub fn ioport_out16(id: u8, port: u16, value: u16) -> Result<(), InvocationError> {
-    invoker()
-        .invoke(&inv::io_port_out16(
-            BASE_IOPORT_CAP + id as u64,
-            port,
-            value,
-        ))
-        .map(drop)
-}
-
-/// Writes 32 bits to `port` through the I/O port range with id `id`.
-pub fn ioport_out32(id: u8, port: u16, value: u32) -> Result<(), InvocationError> {
-    invoker()
-        .invoke(&inv::io_port_out32(
-            BASE_IOPORT_CAP + id as u64,
-            port,
-            value,
-        ))
-        .map(drop)
-}
+#[cfg(target_arch = "x86_64")]
+pub use ioport::*;
 
 /// Writes `s` to the kernel console (debug kernels only).
 pub fn debug_print(s: &str) {
@@ -203,5 +168,62 @@ pub fn run<P: ProtectionDomain>() -> ! {
         };
         store_fast_mrs(mrs);
         reply = crate::dispatch(&mut pd, badge, info);
+    }
+}
+
+/// x86 I/O ports, through the caps the builder puts at `BASE_IOPORT_CAP + id`.
+#[cfg(target_arch = "x86_64")]
+mod ioport {
+    use sysinit_pd_abi::BASE_IOPORT_CAP;
+    use sysinit_sel4::invocation::x86_64 as inv;
+    use sysinit_sel4::InvocationError;
+
+    use super::invoker;
+
+    /// Reads a byte from `port` through the I/O port range with id `id`.
+    pub fn ioport_in8(id: u8, port: u16) -> Result<u8, InvocationError> {
+        let reply = invoker().invoke(&inv::io_port_in8(BASE_IOPORT_CAP + id as u64, port))?;
+        Ok(reply.mrs[0] as u8)
+    }
+
+    /// Reads 16 bits from `port` through the I/O port range with id `id`.
+    pub fn ioport_in16(id: u8, port: u16) -> Result<u16, InvocationError> {
+        let reply = invoker().invoke(&inv::io_port_in16(BASE_IOPORT_CAP + id as u64, port))?;
+        Ok(reply.mrs[0] as u16)
+    }
+
+    /// Reads 32 bits from `port` through the I/O port range with id `id`.
+    pub fn ioport_in32(id: u8, port: u16) -> Result<u32, InvocationError> {
+        let reply = invoker().invoke(&inv::io_port_in32(BASE_IOPORT_CAP + id as u64, port))?;
+        Ok(reply.mrs[0] as u32)
+    }
+
+    /// Writes a byte to `port` through the I/O port range with id `id`.
+    pub fn ioport_out8(id: u8, port: u16, value: u8) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::io_port_out8(BASE_IOPORT_CAP + id as u64, port, value))
+            .map(drop)
+    }
+
+    /// Writes 16 bits to `port` through the I/O port range with id `id`.
+    pub fn ioport_out16(id: u8, port: u16, value: u16) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::io_port_out16(
+                BASE_IOPORT_CAP + id as u64,
+                port,
+                value,
+            ))
+            .map(drop)
+    }
+
+    /// Writes 32 bits to `port` through the I/O port range with id `id`.
+    pub fn ioport_out32(id: u8, port: u16, value: u32) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::io_port_out32(
+                BASE_IOPORT_CAP + id as u64,
+                port,
+                value,
+            ))
+            .map(drop)
     }
 }

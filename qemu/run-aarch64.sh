@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Boots a sysinit-loader image (seL4 kernel + root task + device tree) on QEMU virt aarch64 at EL2
+# and decides the outcome from the serial log.
+#
+#   qemu/run-aarch64.sh LOADER [--expect-pd NAME]... [--log FILE] [--timeout SECS]
+#                              [--qemu-arg ARG]...
+#
+# LOADER is the sysinit-loader ELF with everything embedded (docs/loader.md); this script builds
+# nothing. Serial output goes to the log (default LOADER.serial.log), which is kept. QEMU is killed
+# as soon as the outcome is known. RAM is always 2048 MiB: the kernel's device tree was made for it.
+#
+# Exit 0: the root task printed `SYSINIT summary` and, for every --expect-pd
+#         NAME, a line `SYSINIT pd NAME ok` appeared.
+# Exit 1: `SYSINIT error`, a loader refusal, a kernel fault report, QEMU exiting early, or the timeout.
+# Exit 2: bad usage or a missing QEMU/image.
+#
+# --qemu-arg passes one argument through to QEMU, e.g. `--qemu-arg -d --qemu-arg int`.
+set -u
+
+usage() {
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+image="" log="" timeout_secs=60
+expect=() extra=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --expect-pd) [ $# -ge 2 ] || usage; expect+=("$2"); shift 2 ;;
+        --log) [ $# -ge 2 ] || usage; log="$2"; shift 2 ;;
+        --timeout) [ $# -ge 2 ] || usage; timeout_secs="$2"; shift 2 ;;
+        --qemu-arg) [ $# -ge 2 ] || usage; extra+=("$2"); shift 2 ;;
+        -h|--help) usage ;;
+        -*) echo "run-aarch64: unknown option $1" >&2; usage ;;
+        *) [ -z "$image" ] || { echo "run-aarch64: more than one LOADER given ($image, $1)" >&2; exit 2; }
+           image="$1"; shift ;;
+    esac
+done
+[ -n "$image" ] || usage
+case "$timeout_secs" in ''|*[!0-9]*) echo "run-aarch64: --timeout takes whole seconds, not '$timeout_secs'" >&2; exit 2 ;; esac
+[ -f "$image" ] || { echo "run-aarch64: loader image $image does not exist (build crates/loader, see docs/loader.md)" >&2; exit 2; }
+command -v qemu-system-aarch64 >/dev/null || { echo "run-aarch64: qemu-system-aarch64 is not installed" >&2; exit 2; }
+
+[ -n "$log" ] || log="$image.serial.log"
+: > "$log" || { echo "run-aarch64: cannot write the log $log" >&2; exit 2; }
+
+# virtualization=on: QEMU enters the loader at EL2, where the hypervisor-mode
+# kernel runs. The machine options and -m 2048 must match the device tree the
+# kernel was built with (docs/kernel.md).
+qemu-system-aarch64 \
+    -machine virt,secure=off,virtualization=on,highmem=on,gic-version=2 \
+    -cpu cortex-a57 -smp 1 -m 2048 \
+    -display none -monitor none -serial stdio -no-reboot \
+    -kernel "$image" \
+    "${extra[@]}" </dev/null >>"$log" 2>&1 &
+qemu=$!
+
+stop_qemu() {
+    kill "$qemu" 2>/dev/null
+    wait "$qemu" 2>/dev/null
+}
+trap 'stop_qemu; exit 1' INT TERM
+
+# Loader refusals and panics, kernel messages for a thread fault nobody
+# handles, and kernel failures.
+fault_re='sysinit-loader: (refusing to boot|panic)|Found thread has no fault handler|Caught (cap|vm|unknown|user|null)|seL4 called fail|seL4 failed assertion|KERNEL PANIC|halting\.\.\.'
+
+outcome="" reason="" missing=()
+deadline=$((SECONDS + timeout_secs))
+while :; do
+    if line=$(grep -a -m1 'SYSINIT error' "$log"); then
+        outcome=fail reason="the root task reported: ${line#*SYSINIT error: }"
+    elif line=$(grep -a -m1 -E "$fault_re" "$log"); then
+        outcome=fail reason="the loader or kernel failed: $line"
+    elif grep -aq 'SYSINIT summary' "$log"; then
+        missing=()
+        for pd in "${expect[@]}"; do
+            grep -aq "SYSINIT pd $pd ok" "$log" || missing+=("$pd")
+        done
+        [ ${#missing[@]} -eq 0 ] && { outcome=ok; reason="summary and ${#expect[@]} expected PD(s) seen"; }
+    fi
+    [ -n "$outcome" ] && break
+    if ! kill -0 "$qemu" 2>/dev/null; then
+        outcome=fail reason="QEMU exited before the outcome was known"
+        break
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+        if grep -aq 'SYSINIT summary' "$log"; then
+            reason="timeout after ${timeout_secs}s: the root task finished but no 'SYSINIT pd NAME ok' for: ${missing[*]}"
+        else
+            reason="timeout after ${timeout_secs}s without a 'SYSINIT summary' line"
+        fi
+        outcome=fail
+        break
+    fi
+    sleep 0.2
+done
+stop_qemu
+trap - INT TERM
+
+if [ "$outcome" = ok ]; then
+    echo "run-aarch64: ok: $reason (log: $log)"
+    exit 0
+fi
+echo "run-aarch64: FAILED: $reason (log: $log)" >&2
+exit 1

@@ -31,6 +31,8 @@ fn boots() -> Vec<PathBuf> {
 
 #[derive(serde::Deserialize)]
 struct Meta {
+    /// PDs that reported `SYSINIT pd NAME ok` in the boot.
+    expect_pds: Vec<String>,
     board: String,
     ram: String,
     kernel_commit: String,
@@ -38,7 +40,8 @@ struct Meta {
 }
 
 fn meta(dir: &Path) -> Meta {
-    toml::from_str(&std::fs::read_to_string(dir.join("boot.toml")).expect("boot.toml")).expect("valid boot.toml")
+    toml::from_str(&std::fs::read_to_string(dir.join("boot.toml")).expect("boot.toml"))
+        .expect("valid boot.toml")
 }
 
 fn ram_bytes(text: &str) -> u64 {
@@ -53,12 +56,55 @@ fn ram_bytes(text: &str) -> u64 {
 #[test]
 fn there_are_recorded_boots_for_x86_64() {
     let dirs = boots();
-    assert!(dirs.iter().any(|d| d.parent().unwrap().ends_with("x86_64")), "no recorded x86_64 boot in {dirs:?}");
+    assert!(
+        dirs.iter().any(|d| d.parent().unwrap().ends_with("x86_64")),
+        "no recorded x86_64 boot in {dirs:?}"
+    );
     for dir in &dirs {
         let m = meta(dir);
-        assert_eq!(m.kernel_commit.len(), 40, "{}: kernel_commit must be a full commit id", dir.display());
-        assert!(m.qemu_command.starts_with("qemu-system-"), "{}: qemu_command", dir.display());
-        assert!(dir.join("spec.json").exists(), "{}: spec.json missing", dir.display());
+        assert_eq!(
+            m.kernel_commit.len(),
+            40,
+            "{}: kernel_commit must be a full commit id",
+            dir.display()
+        );
+        assert!(
+            m.qemu_command.starts_with("qemu-system-"),
+            "{}: qemu_command",
+            dir.display()
+        );
+        assert!(
+            dir.join("spec.json").exists(),
+            "{}: spec.json missing",
+            dir.display()
+        );
+    }
+}
+
+#[test]
+fn every_recorded_boot_finished_and_every_pd_reported_ok() {
+    for dir in boots() {
+        let m = meta(&dir);
+        let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
+        let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
+        assert!(
+            lines.iter().any(|l| l.starts_with("SYSINIT summary ")),
+            "{}: no summary line",
+            dir.display()
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with("SYSINIT error")),
+            "{}: the boot failed",
+            dir.display()
+        );
+        for pd in &m.expect_pds {
+            let ok = format!("SYSINIT pd {pd} ok");
+            assert!(
+                lines.contains(&ok.as_str()),
+                "{}: no '{ok}' line",
+                dir.display()
+            );
+        }
     }
 }
 
@@ -73,8 +119,17 @@ fn every_recorded_boot_replays_on_the_model_and_matches_the_planner() {
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{}: {}{}", dir.display(), stdout, String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("the host planner plans exactly these steps"), "{stdout}");
+        assert!(
+            out.status.success(),
+            "{}: {}{}",
+            dir.display(),
+            stdout,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains("the host planner plans exactly these steps"),
+            "{stdout}"
+        );
     }
 }
 
@@ -98,6 +153,11 @@ fn the_board_model_predicts_the_real_device_untypeds() {
             .into_iter()
             .filter(|u| u.is_device)
             .collect();
-        assert_eq!(model, real, "{}: device untypeds differ from the real boot", dir.display());
+        assert_eq!(
+            model,
+            real,
+            "{}: device untypeds differ from the real boot",
+            dir.display()
+        );
     }
 }

@@ -33,8 +33,10 @@ fn simulate(spec: &Spec, board: &str) {
     let board = Board::by_name(board).unwrap();
     let memory = board.boot_memory(board.default_ram_bytes()).unwrap();
     let untypeds = sysinit_model::boot_untypeds(board.arch(), &memory, usize::MAX).unwrap();
-    let (requests, _) = sysinit_initializer::requests(spec);
-    sysinit_sim::simulate(spec.arch, &untypeds.untypeds, &requests).unwrap();
+    // The root task's own initializer on the kernel model, end state checked.
+    if let Err(e) = sysinit_sim::simulate_spec(spec, &untypeds.untypeds) {
+        panic!("{e}");
+    }
 }
 
 fn frame_bytes(spec: &Spec, name: &str, offset: u64, len: usize) -> Vec<u8> {
@@ -294,4 +296,33 @@ fn virtual_machines_are_refused_for_now() {
     assert!(errors[0]
         .to_string()
         .starts_with("vm.system:4:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: virtual machines are not supported yet"));
+}
+
+#[test]
+fn an_aarch64_system_builds_and_simulates() {
+    let dir = scratch("aarch64");
+    write_elf(&dir, "hello.elf", &TestElf::pd(Arch::Aarch64, &["uart"]));
+    let sdf = r#"<system>
+    <memory_region name="uart" size="0x1000" phys_addr="0x9000000" />
+    <protection_domain name="hello" priority="100">
+        <program_image path="hello.elf" />
+        <map mr="uart" vaddr="0x5000000" perms="rw" setvar_vaddr="uart" />
+        <irq irq="33" id="2" trigger="edge" />
+    </protection_domain>
+</system>"#;
+    let built = build(&dir, sdf, "qemu-aarch64-virt").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(built.spec.arch, Arch::Aarch64);
+    let irq = built.spec.id_of("pd.hello.irq2").unwrap();
+    let Object::Irq(irq) = &built.spec.get(irq).unwrap().object else {
+        panic!("not an irq");
+    };
+    assert_eq!(
+        irq.source,
+        sysinit_spec::IrqSource::Arm {
+            irq: 33,
+            edge_triggered: true
+        }
+    );
+    assert_eq!(irq.notification.unwrap().badge, 1 << 2);
+    simulate(&built.spec, "qemu-aarch64-virt");
 }

@@ -51,7 +51,7 @@ pub fn build_from_description(
     let description = parse(system)?;
     let search = search_paths(system, extra_search);
     eprintln!(
-        "sysinit: building {} ({} protection domains, {} memory regions) for board {}",
+        "sysinit: building {} ({} PDs, {} memory regions) for board {}",
         system.display(),
         description.all_protection_domains().len(),
         description.memory_regions.len(),

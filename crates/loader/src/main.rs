@@ -6,9 +6,10 @@
 //!    already made, now with the loader's exact extent) and refuses, on the
 //!    PL011 UART, anything that would not boot;
 //! 2. fills the boot translation tables and turns on the EL2 MMU and caches;
-//! 3. copies the kernel's segments to their physical addresses, the root task
-//!    right after the kernel and the kernel's device tree after that, and
-//!    cleans them to the point of coherency;
+//! 3. copies the kernel's segments to their physical addresses, the kernel's
+//!    device tree right after the kernel and the root task after that (the
+//!    order seL4 wants its reserved regions in), and cleans them to the point
+//!    of coherency;
 //! 4. jumps to the kernel's virtual entry with `init_kernel`'s arguments in
 //!    x0..x5.
 //!
@@ -256,6 +257,8 @@ unsafe fn enable_mmu(root: u64) {
     // and control, set the root, invalidate stale TLB entries, then enable).
     unsafe {
         asm!(
+            // The tables were written with the MMU off; make them visible to the walker.
+            "dsb sy",
             "msr mair_el2, {mair}",
             "msr tcr_el2, {tcr}",
             "isb",

@@ -19,5 +19,12 @@ for target in x86_64-unknown-none aarch64-unknown-none; do
     -p sysinit-sel4 -p sysinit-pd-abi
 done
 
-step "tests (unit, integration, property tests against the kernel model, trace replays)"
+step "root task and example PDs build for x86_64-unknown-none"
+cargo build --locked --release --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
+cargo build --locked --release --manifest-path examples/Cargo.toml --target x86_64-unknown-none
+
+step "tests (unit, integration, property tests against the kernel model, recorded boot replays)"
 cargo test --workspace --locked
+
+step "real boots on seL4 under QEMU (skipped without SEL4_PREFIX)"
+ci/boot-examples.sh

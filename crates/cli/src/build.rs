@@ -66,7 +66,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let description = parse(&args.system)?;
     sysinit_builder::check(&description, &board).map_err(CliError::Invalid)?;
     println!(
-        "{}: valid on board {} ({} protection domains, {} memory regions, {} channels)",
+        "{}: valid on board {} ({} PDs, {} memory regions, {} channels)",
         args.system.display(),
         board.name(),
         description.all_protection_domains().len(),

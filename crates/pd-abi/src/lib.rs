@@ -35,6 +35,24 @@ pub const PPC_BADGE: u64 = 1 << 63;
 /// Highest channel id (also for interrupts and I/O port ranges).
 pub const MAX_CHANNEL_ID: u64 = 62;
 
+// The slot ranges must not overlap, and all must fit the CNode: checked when compiling.
+const _: () = {
+    let bases = [
+        BASE_OUTPUT_NOTIFICATION_CAP,
+        BASE_ENDPOINT_CAP,
+        BASE_IRQ_CAP,
+        BASE_TCB_CAP,
+        BASE_IOPORT_CAP,
+    ];
+    let mut i = 1;
+    while i < bases.len() {
+        assert!(bases[i - 1] + MAX_CHANNEL_ID < bases[i]);
+        i += 1;
+    }
+    assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << CNODE_RADIX);
+    assert!(INPUT_CAP < BASE_OUTPUT_NOTIFICATION_CAP);
+};
+
 /// Size of the pages the runtime layout uses.
 pub const PAGE_SIZE: u64 = 0x1000;
 
@@ -68,20 +86,5 @@ mod tests {
             assert_eq!(stack_top(arch) + PAGE_SIZE, ipc_buffer_vaddr(arch));
         }
         assert_eq!(ipc_buffer_vaddr(Arch::X86_64), 0x7fff_ffff_e000);
-    }
-
-    #[test]
-    fn slot_ranges_do_not_overlap() {
-        let bases = [
-            BASE_OUTPUT_NOTIFICATION_CAP,
-            BASE_ENDPOINT_CAP,
-            BASE_IRQ_CAP,
-            BASE_TCB_CAP,
-            BASE_IOPORT_CAP,
-        ];
-        for pair in bases.windows(2) {
-            assert!(pair[0] + MAX_CHANNEL_ID < pair[1]);
-        }
-        assert!(BASE_IOPORT_CAP + MAX_CHANNEL_ID < 1 << CNODE_RADIX);
     }
 }

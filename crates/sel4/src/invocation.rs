@@ -606,7 +606,8 @@ pub mod x86_64 {
     }
 }
 
-/// aarch64 invocations needed to build address spaces; the syscall ABI for aarch64 follows later.
+/// aarch64 invocations (paging, cache maintenance, ASIDs, VCPUs, interrupts) and the register
+/// block; [`crate::aarch64::Invoker`] performs them.
 pub mod aarch64 {
     use super::{depth, CNodeSlot, Invocation};
     use crate::label::aarch64 as label;
@@ -737,6 +738,20 @@ pub mod aarch64 {
             .mr(vaddr)
             .mr(rights.0)
             .mr(attrs.0)
+    }
+
+    /// `ARM_Page_Unmap`.
+    pub fn page_unmap(frame: CPtr) -> Invocation {
+        Invocation::new(frame, label::ARM_PAGE_UNMAP)
+    }
+
+    /// `ARM_Page_Unify_Instruction`: clean the data cache to the point of unification and
+    /// invalidate the instruction cache for bytes `start..end` of the frame, so code written
+    /// through a data mapping is what instruction fetches see. The frame cap must be mapped.
+    pub fn page_unify_instruction(frame: CPtr, start: Word, end: Word) -> Invocation {
+        Invocation::new(frame, label::ARM_PAGE_UNIFY_INSTRUCTION)
+            .mr(start)
+            .mr(end)
     }
 
     /// `ARM_Page_GetAddress`: the reply's register 0 is the frame's physical address.

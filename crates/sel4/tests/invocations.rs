@@ -353,6 +353,15 @@ fn aarch64_paging_invocations() {
         &[0x40_0000, 3],
     );
     check(&aarch64::page_get_address(100), 100, 46, &[], &[]);
+    check(&aarch64::page_unmap(100), 100, 41, &[], &[]);
+    // ARMPageUnify_Instruction (45): start_offset, end_offset.
+    check(
+        &aarch64::page_unify_instruction(100, 16, 4096),
+        100,
+        45,
+        &[],
+        &[16, 4096],
+    );
     check(&aarch64::asid_pool_assign(6, 104), 6, 48, &[104], &[]);
     check(
         &aarch64::asid_control_make_pool(5, 105, slot(106)),

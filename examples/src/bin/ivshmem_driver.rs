@@ -1,7 +1,16 @@
-//! ivshmem_driver: finds QEMU's ivshmem-plain device on PCI bus 0 through the
-//! q35 ECAM window, places its shared-memory BAR (BAR2/3, 64-bit) at the
-//! physical address the system description fixed, enables memory decoding,
-//! writes a nonce at offset 0 and reads it back.
+//! ivshmem_driver: finds QEMU's ivshmem-plain device on PCI bus 0 through an
+//! ECAM window, places its shared-memory BAR (BAR2/3, 64-bit) at the physical
+//! address the system description fixed, enables memory decoding, writes a
+//! nonce at offset 0 and reads it back.
+//!
+//! One program for both machines: every address comes from the builder
+//! (setvars), so only the system description differs. On qemu-x86_64 (q35,
+//! `specs/boot-ivshmem-x86_64.system`) the ECAM is the one SeaBIOS enabled at
+//! `0xb000_0000` and the BAR goes to 14 TiB; on qemu-aarch64-virt
+//! (`specs/boot-ivshmem-aarch64.system`) nothing enumerates PCI before us, the
+//! ECAM is the high one at `0x40_1000_0000` and the BAR goes to the start of the
+//! high MMIO window, `0x80_0000_0000` (512 GiB), which QEMU's host bridge
+//! passes through one to one.
 //!
 //! What lands in the host's backing file: bytes 0..8 hold [`NONCE`] (little
 //! endian), bytes 8.. the text [`NONCE_TEXT`], so a runner can check that the
@@ -61,6 +70,19 @@ impl Ecam {
     }
 }
 
+/// Completes the configuration writes before the first access through the BAR.
+///
+/// x86_64: uncached accesses are already done in program order. aarch64: device
+/// memory orders accesses only within one peripheral, and the ECAM and the BAR
+/// are two, so the writes that turn decoding on must complete first (`dsb sy`).
+fn device_barrier() {
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: a barrier instruction; it touches no memory or register.
+    unsafe {
+        core::arch::asm!("dsb sy", options(nostack, preserves_flags));
+    }
+}
+
 struct Driver;
 
 fn run() -> Result<u64, &'static str> {
@@ -89,6 +111,8 @@ fn run() -> Result<u64, &'static str> {
         return Err("BAR2 did not take the address (size or alignment mismatch)");
     }
     ecam.write32(f, CFG_COMMAND, command | u32::from(COMMAND_MEMORY));
+    device_barrier();
+    note!("BAR2 at {bar_pa:#x}");
 
     let shared = bar_va as usize;
     // SAFETY: the builder maps the BAR region (1 MiB, uncached) at bar_vaddr and

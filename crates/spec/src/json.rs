@@ -196,35 +196,18 @@ const INDENT: usize = 2;
 /// Lays out compact JSON (as serde_json writes it) for people: a list or
 /// object that fits on the current line stays on it, anything longer gets
 /// one element per line. Deterministic, so committed specs diff cleanly.
+///
+/// Linear in the size of the document: whether a container fits is decided by
+/// scanning at most one line's width of it, never by rendering it whole.
 struct Layout<'a> {
     text: &'a [u8],
-    /// For each `[` or `{` outside strings, the index of its closing bracket.
-    closing: Vec<usize>,
 }
 
 impl<'a> Layout<'a> {
     fn new(compact: &'a str) -> Layout<'a> {
-        let text = compact.as_bytes();
-        let mut closing = alloc::vec![0; text.len()];
-        let mut open = Vec::new();
-        let mut i = 0;
-        while i < text.len() {
-            match text[i] {
-                b'"' => {
-                    i = Layout::string_end(text, i);
-                    continue;
-                }
-                b'[' | b'{' => open.push(i),
-                b']' | b'}' => {
-                    if let Some(start) = open.pop() {
-                        closing[start] = i;
-                    }
-                }
-                _ => {}
-            }
-            i += 1;
+        Layout {
+            text: compact.as_bytes(),
         }
-        Layout { text, closing }
     }
 
     /// Index just past the string starting with the quote at `start`.
@@ -240,20 +223,42 @@ impl<'a> Layout<'a> {
         text.len()
     }
 
-    /// Index just past the value starting at `start`.
-    fn value_end(&self, start: usize) -> usize {
-        match self.text[start] {
-            b'"' => Layout::string_end(self.text, start),
-            b'[' | b'{' => self.closing[start] + 1,
-            _ => {
-                let rest = &self.text[start..];
-                start
-                    + rest
-                        .iter()
-                        .position(|c| matches!(c, b',' | b']' | b'}'))
-                        .unwrap_or(rest.len())
+    /// Index just past the scalar (number, `true`, `false`, `null`) at `start`.
+    fn scalar_end(&self, start: usize) -> usize {
+        let rest = &self.text[start..];
+        start
+            + rest
+                .iter()
+                .position(|c| matches!(c, b',' | b']' | b'}'))
+                .unwrap_or(rest.len())
+    }
+
+    /// If the container at `start`, written inline with a space after every `,`
+    /// and `:`, is shorter than `budget` characters, the index just past it.
+    fn fits(&self, start: usize, budget: usize) -> Option<usize> {
+        let (mut width, mut depth, mut i) = (0usize, 0usize, start);
+        while i < self.text.len() && width < budget {
+            match self.text[i] {
+                b'"' => {
+                    let end = Layout::string_end(self.text, i);
+                    width += end - i;
+                    i = end;
+                    continue;
+                }
+                b'[' | b'{' => depth += 1,
+                b']' | b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return (width + 1 < budget).then_some(i + 1);
+                    }
+                }
+                b',' | b':' => width += 1,
+                _ => {}
             }
+            width += 1;
+            i += 1;
         }
+        None
     }
 
     /// `text[start..end]` with a space after every `,` and `:` outside strings.
@@ -282,23 +287,29 @@ impl<'a> Layout<'a> {
     /// Writes the value at `start`, which begins at `column` of a line nested
     /// `depth` levels deep; returns the index just past it.
     fn value(&self, start: usize, column: usize, depth: usize, out: &mut String) -> usize {
-        let end = self.value_end(start);
         let bracket = self.text[start];
-        if !matches!(bracket, b'[' | b'{') {
-            out.push_str(self.str(start, end));
-            return end;
+        match bracket {
+            b'"' => {
+                let end = Layout::string_end(self.text, start);
+                out.push_str(self.str(start, end));
+                return end;
+            }
+            b'[' | b'{' => {}
+            _ => {
+                let end = self.scalar_end(start);
+                out.push_str(self.str(start, end));
+                return end;
+            }
         }
-        let mut inline = String::new();
-        self.spaced(start, end, &mut inline);
-        // Strictly less: leave a column for a comma that may follow.
-        if column + inline.len() < WIDTH {
-            out.push_str(&inline);
+        // Strictly less than the width: leave a column for a comma that may follow.
+        if let Some(end) = self.fits(start, WIDTH.saturating_sub(column)) {
+            self.spaced(start, end, out);
             return end;
         }
         let indent = (depth + 1) * INDENT;
         out.push(char::from(bracket));
         let mut i = start + 1;
-        while i < end - 1 {
+        while i < self.text.len() && !matches!(self.text[i], b']' | b'}') {
             out.push('\n');
             out.extend(core::iter::repeat_n(' ', indent));
             let mut column = indent;
@@ -317,7 +328,7 @@ impl<'a> Layout<'a> {
         }
         out.push('\n');
         out.extend(core::iter::repeat_n(' ', depth * INDENT));
-        out.push(char::from(self.text[end - 1]));
-        end
+        out.push(char::from(self.text.get(i).copied().unwrap_or(b'}')));
+        i + 1
     }
 }

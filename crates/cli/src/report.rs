@@ -73,7 +73,7 @@ impl fmt::Display for Report<'_> {
             s.retypes,
             s.reach_retypes,
             self.sim.plan.steps.iter().filter(|st| st.purpose == sysinit_planner::Purpose::Realign).count(),
-            self.sim.executed.invocations
+            self.sim.invocations
         )?;
         writeln!(
             f,

@@ -13,10 +13,15 @@ use crate::{CliError, SimulateArgs};
 /// Runs the command: the trace goes to standard output (or `--trace`), the report to
 /// standard error.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let board = Board::by_name(&args.board).map_err(|source| CliError::Board {
+    let board_err = |source| CliError::Board {
         board: args.board.clone(),
         source,
-    })?;
+    };
+    let mut board = Board::by_name(&args.board).map_err(board_err)?;
+    // A system description is validated against the RAM the boot will have.
+    if let Some(ram) = args.ram {
+        board = board.with_ram_bytes(ram).map_err(board_err)?;
+    }
     let loaded = load_input(args.spec.as_deref(), &board, &args.search_path)?;
     if loaded.spec.arch != board.arch() {
         return Err(CliError::ArchMismatch {
@@ -28,7 +33,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     }
     let (untypeds, source) = match &args.untypeds {
         Some(log) => log_untypeds(log)?,
-        None => board_untypeds(&board, args.ram.unwrap_or(board.default_ram_bytes()))?,
+        None => board_untypeds(&board, board.ram_bytes())?,
     };
     let (reqs, _) = requests(&loaded.spec);
     let sim = simulate_spec(&loaded.spec, &untypeds)?;

@@ -25,9 +25,9 @@ if [ -z "${SEL4_PREFIX:-}" ] || [ ! -f "$SEL4_PREFIX/aarch64/kernel.elf" ] || [ 
 fi
 command -v qemu-system-aarch64 >/dev/null || { echo "error: qemu-system-aarch64 is not installed" >&2; exit 1; }
 
-OUT=${OUT:-target/boots-aarch64}
-TARGET_DIR=${CARGO_TARGET_DIR:-target}
-case "$TARGET_DIR" in /*) ;; *) TARGET_DIR=$PWD/$TARGET_DIR ;; esac
+absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
+OUT=$(absolute "${OUT:-target/boots-aarch64}")
+TARGET_DIR=$(absolute "${CARGO_TARGET_DIR:-target}")
 BOOT_TIMEOUT=${BOOT_TIMEOUT:-120}
 mkdir -p "$OUT"
 
@@ -52,7 +52,7 @@ boot_one() { # name system expected-pds... [-- qemu args]
   rm -rf "$dir"
   "$SYSINIT" build "$system" --board qemu-aarch64-virt -o "$dir" --search-path "$R" --roottask "$R/sysinit-roottask" || return 1
   # The loader embeds the root task at build time, so every system gets its own loader.
-  SYSINIT_LOADER_ROOTTASK=$PWD/$dir/image.elf \
+  SYSINIT_LOADER_ROOTTASK=$dir/image.elf \
     build --manifest-path crates/loader/Cargo.toml --config crates/loader/.cargo/config.toml -p sysinit-loader || return 1
   cp "$R/sysinit-loader" "$dir/loader.elf" || return 1
   "${run[@]}" || return 1

@@ -5,26 +5,34 @@ use std::{env, fs, path::PathBuf};
 
 use sysinit_image::{CAPACITY_ENV as ENV, DEFAULT_CAPACITY as DEFAULT};
 
-/// The only target the root task is written for.
-const TARGET: &str = "x86_64-unknown-none";
+/// The targets the root task is written for; the first is the default in .cargo/config.toml.
+const TARGETS: [&str; 2] = ["x86_64-unknown-none", "aarch64-unknown-none"];
 
 fn main() {
     println!("cargo:rerun-if-env-changed={ENV}");
     let target = env::var("TARGET").unwrap_or_default();
-    if target != TARGET {
+    if !TARGETS.contains(&target.as_str()) {
         eprintln!(
-            "sysinit-roottask is a bare-metal seL4 program for {TARGET}, not {target}. Build it \
+            "sysinit-roottask is a bare-metal seL4 program for {} or {}, not {target}. Build it \
              from crates/roottask (its .cargo/config.toml sets the target), or from the \
              repository root with `cargo build --release --manifest-path \
-             crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml`."
+             crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml` \
+             (add `--target aarch64-unknown-none` for aarch64).",
+            TARGETS[0], TARGETS[1]
         );
         std::process::exit(1);
     }
     // A static, non-PIE ELF at 0x400000: seL4 maps the image where the ELF says
     // and applies no relocations; the low 4 MiB stay unmapped so null-ish
-    // pointers fault.
+    // pointers fault. The ELF header stays in the first load segment (lld's
+    // default layout), where the root task reads its program headers.
     for arg in ["-no-pie", "--image-base=0x400000"] {
         println!("cargo:rustc-link-arg-bins={arg}");
+    }
+    if target.starts_with("aarch64") {
+        // lld aligns aarch64 segments to 64 KiB by default; seL4 maps 4 KiB pages,
+        // so page alignment is enough and keeps the file and the image small.
+        println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
     }
     let capacity = match env::var(ENV) {
         Err(_) => DEFAULT,

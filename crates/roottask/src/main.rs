@@ -1,4 +1,5 @@
-//! The sysinit root task for seL4 on x86_64: boots the system described by its embedded spec.
+//! The sysinit root task for seL4 on x86_64 and aarch64: boots the system described by its
+//! embedded spec.
 //!
 //! Flow: print the boot untypeds as trace records, decode and validate the
 //! spec embedded in the `.sysinit_spec` section (refusing bad bytes before
@@ -6,11 +7,21 @@
 //! initializer against the real kernel ([`sel4_kernel::Sel4Kernel`]), print
 //! the summary and suspend. Every line goes to the kernel console through
 //! `seL4_DebugPutChar`; a failure prints `SYSINIT error: ...` and stops.
+//! What differs between the architectures (entry, cycle counter, paging and
+//! interrupt invocations) is in `arch/x86_64.rs` and `arch/aarch64.rs`.
 //! docs/roottask.md describes the image layout and the boot in full.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
+
+#[cfg(target_arch = "x86_64")]
+#[path = "arch/x86_64.rs"]
+mod arch;
+
+#[cfg(target_arch = "aarch64")]
+#[path = "arch/aarch64.rs"]
+mod arch;
 
 mod heap;
 mod sel4_kernel;
@@ -19,10 +30,11 @@ mod spec_section;
 use alloc::vec::Vec;
 use core::fmt::{self, Write};
 
+use arch::sys::{self, DebugConsole};
+use arch::ARCH;
 use sel4_kernel::Sel4Kernel;
 use sysinit_initializer::SlotLayout;
-use sysinit_kobj::{Arch, BootUntyped};
-use sysinit_sel4::x86_64::{self as sys, DebugConsole};
+use sysinit_kobj::BootUntyped;
 use sysinit_sel4::BootInfo;
 use sysinit_spec::Spec;
 use sysinit_trace::Record;
@@ -33,22 +45,8 @@ const STACK_SIZE: usize = 256 << 10;
 #[repr(C, align(16))]
 struct Stack([u8; STACK_SIZE]);
 
+/// The stack `_start` (in the arch module) sets up before it calls [`main`].
 static mut STACK: Stack = Stack([0; STACK_SIZE]);
-
-// The kernel starts the root task at the ELF entry with the boot info pointer
-// in rdi and no usable stack: set one up, keep rdi for `main`, and never return.
-core::arch::global_asm!(
-    ".globl _start",
-    "_start:",
-    "lea rsp, [rip + {stack} + {size}]",
-    "xor ebp, ebp",
-    "call {main}",
-    "2: hlt",
-    "jmp 2b",
-    stack = sym STACK,
-    size = const STACK_SIZE,
-    main = sym main,
-);
 
 /// Writes one line to the kernel console.
 fn line(args: fmt::Arguments<'_>) {
@@ -107,14 +105,6 @@ impl BootInfoCell {
     }
 }
 
-fn cycles() -> u64 {
-    // SAFETY: rdtsc only reads the time stamp counter.
-    #[allow(unused_unsafe)]
-    unsafe {
-        core::arch::x86_64::_rdtsc()
-    }
-}
-
 macro_rules! fail {
     ($($arg:tt)*) => {{
         line(format_args!("SYSINIT error: {}", format_args!($($arg)*)));
@@ -128,10 +118,10 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         fail!("the kernel passed no boot info")
     };
     BOOT_INFO.0.set(Some(bi));
-    let start = cycles();
+    let start = arch::cycles();
 
     let untypeds: Vec<BootUntyped> = bi.untypeds().map(|(_, u)| u).collect();
-    sysinit_initializer::trace_untypeds(Arch::X86_64, &untypeds, print);
+    sysinit_initializer::trace_untypeds(ARCH, &untypeds, print);
 
     let bytes = match spec_section::embedded() {
         Ok([]) => fail!(
@@ -150,9 +140,11 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
             bytes.len()
         ),
     };
-    if spec.arch != Arch::X86_64 {
+    if spec.arch != ARCH {
         fail!(
-            "the embedded spec is for {}, but this root task runs on x86_64",
+            "the embedded spec is for {}, but this root task runs on {ARCH}; build the \
+             system for {ARCH} or use the {} root task (nothing was created)",
+            spec.arch,
             spec.arch
         )
     }
@@ -183,7 +175,10 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         Ok(done) => done,
         Err(e) => fail!("{e}"),
     };
-    print(&done.summary(Some(cycles().wrapping_sub(start))));
+    let cycles = arch::cycles()
+        .zip(start)
+        .map(|(end, start)| end.wrapping_sub(start));
+    print(&done.summary(cycles));
     line(format_args!(
         "SYSINIT roottask done heap_used={} kernel_invocations={}",
         heap::HEAP.used(),

@@ -1,38 +1,45 @@
 //! The initializer's [`Kernel`] trait on real seL4, one `sysinit-sel4` invocation per operation.
 //!
+//! The invocations that differ between x86_64 and aarch64 (paging, ASIDs,
+//! registers, interrupts, I/O ports) come from [`crate::arch`]; the generic ones
+//! (retype, CNode, TCB, IRQ handler) are built here.
+//!
 //! Frame fills go through a window in the root task's own address space. For
 //! 4 KiB frames it is a scratch page: a page-aligned static of the root task's
 //! image, unmapped once at start so its virtual address is free and its page
-//! table stays. 2 MiB and 1 GiB frames use fixed aligned addresses whose page
-//! directory / PDPT entry is free but whose table exists: [`LARGE_WINDOW`] in the
-//! page directory that maps the image, [`HUGE_WINDOW`] in the PDPT above it.
+//! table stays. 2 MiB and 1 GiB frames use fixed aligned addresses whose entry
+//! is free but whose table exists: [`LARGE_WINDOW`] in the table one level up
+//! from the image's page table (x86 page directory, aarch64 level-2 table),
+//! [`HUGE_WINDOW`] in the table above that (PDPT, level-1 table). Both arches
+//! have four levels of 512 entries, so the same addresses work on both.
 //! A fill copies the target frame's cap into a reserved slot, maps the copy at
-//! the window, writes, and unmaps and deletes the copy; the target's own cap
-//! stays unmapped for the initializer to map where the spec says.
+//! the window, writes, does the architecture's cache maintenance, and unmaps
+//! and deletes the copy; the target's own cap stays unmapped for the
+//! initializer to map where the spec says.
 
 use core::fmt;
 use core::ptr::NonNull;
 
 use sysinit_initializer::{CapData, Kernel, Slot, ThreadStart};
-use sysinit_kobj::{Arch, ObjectType};
+use sysinit_kobj::ObjectType;
 use sysinit_sel4::bootinfo::initial_cap;
-use sysinit_sel4::invocation::x86_64::{
-    self as x86, IoapicPin, MsiSource, UserContext, VmAttributes,
-};
 use sysinit_sel4::invocation::{self, CNodeSlot, RetypeDest};
 use sysinit_sel4::object_type::object_type_number;
-use sysinit_sel4::x86_64::{Invoker, Reply};
+
+use crate::arch::sys::{Invoker, Reply};
+use crate::arch::{self, ARCH};
 use sysinit_sel4::{BootInfo, CNodeCapData, CapRights, Invocation, InvocationError, IpcBuffer};
 use sysinit_spec::{IrqSource, Rights};
 
 const PAGE: usize = 4096;
 
 /// Where 2 MiB frames are mapped to be filled: 512 MiB, 2 MiB aligned, in the first
-/// GiB whose page directory the kernel made for the image (which ends far below).
+/// GiB whose table (x86 page directory, aarch64 level 2) the kernel made for the image
+/// (which ends far below).
 pub const LARGE_WINDOW: u64 = 0x2000_0000;
 
 /// Where 1 GiB frames are mapped to be filled: 256 GiB, 1 GiB aligned, under the
-/// PDPT that covers the image's first 512 GiB.
+/// table (x86 PDPT, aarch64 level 1) that covers the image's first 512 GiB.
 pub const HUGE_WINDOW: u64 = 0x40_0000_0000;
 
 /// The page whose virtual address frame fills borrow.
@@ -67,7 +74,7 @@ pub enum KernelError {
         /// Bytes written.
         len: usize,
     },
-    /// A paging level that x86_64 has no table for.
+    /// A paging level that this architecture has no table for.
     BadTableLevel {
         /// The level asked for.
         level: u8,
@@ -79,13 +86,24 @@ pub enum KernelError {
         /// Guard width.
         guard_size: u8,
     },
-    /// An object type with no x86_64 number.
+    /// An object type with no number on this architecture.
     NoSuchType {
         /// The type.
         ty: ObjectType,
     },
-    /// An interrupt kind that x86_64 does not have.
-    UnsupportedIrq,
+    /// An interrupt kind that this architecture does not have.
+    UnsupportedIrq {
+        /// The kind, as the spec gives it.
+        kind: &'static str,
+    },
+    /// I/O ports asked for on an architecture without them (aarch64).
+    #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+    NoIoPorts {
+        /// First port.
+        first: u16,
+        /// Last port.
+        last: u16,
+    },
     /// The root task could not find its own scratch page among its image frames.
     ScratchNotFound {
         /// The scratch page's virtual address.
@@ -112,14 +130,22 @@ impl fmt::Display for KernelError {
             ),
             KernelError::BadTableLevel { level } => write!(
                 f,
-                "paging level {level} has no x86_64 table (valid: 1 PDPT, 2 page directory, 3 page table)"
+                "paging level {level} has no {ARCH} table (valid: {})",
+                arch::TABLE_LEVELS
             ),
             KernelError::BadGuard { guard, guard_size } => write!(
                 f,
                 "CNode guard {guard:#x} of {guard_size} bits does not fit seL4's cap data (at most 58 bits of guard, 6 bits of size)"
             ),
-            KernelError::NoSuchType { ty } => write!(f, "object type {ty} does not exist on x86_64"),
-            KernelError::UnsupportedIrq => f.write_str("ARM interrupts cannot be issued on x86_64"),
+            KernelError::NoSuchType { ty } => write!(f, "object type {ty} does not exist on {ARCH}"),
+            KernelError::UnsupportedIrq { kind } => {
+                write!(f, "{kind} interrupts cannot be issued on {ARCH}")
+            }
+            KernelError::NoIoPorts { first, last } => write!(
+                f,
+                "I/O ports {first:#x}..={last:#x} cannot be issued: I/O ports exist only on x86_64 \
+                 and this root task runs on {ARCH}"
+            ),
             KernelError::ScratchNotFound { vaddr, image_start, frames } => write!(
                 f,
                 "the scratch page at {vaddr:#x} is not among the {frames} image frames from {image_start:#x}"
@@ -218,7 +244,7 @@ impl Sel4Kernel {
         };
         k.call(
             "unmapping the root task's scratch page",
-            x86::page_unmap(own),
+            arch::page_unmap(own),
         )?;
         Ok(k)
     }
@@ -250,7 +276,7 @@ impl Kernel for Sel4Kernel {
         dest: Slot,
         count: u32,
     ) -> Result<(), KernelError> {
-        let number = object_type_number(Arch::X86_64, ty).ok_or(KernelError::NoSuchType { ty })?;
+        let number = object_type_number(ARCH, ty).ok_or(KernelError::NoSuchType { ty })?;
         let dest = RetypeDest {
             root: initial_cap::INIT_THREAD_CNODE,
             node_index: 0,
@@ -263,8 +289,11 @@ impl Kernel for Sel4Kernel {
     }
 
     fn frame_paddr(&mut self, frame: Slot) -> Result<u64, KernelError> {
-        self.call("reading back a frame address", x86::page_get_address(frame))
-            .map(|r| r.mrs[0])
+        self.call(
+            "reading back a frame address",
+            arch::page_get_address(frame),
+        )
+        .map(|r| r.mrs[0])
     }
 
     fn cnode_mint(
@@ -294,7 +323,7 @@ impl Kernel for Sel4Kernel {
     }
 
     fn asid_assign(&mut self, vspace: Slot) -> Result<(), KernelError> {
-        let inv = x86::asid_pool_assign(initial_cap::INIT_THREAD_ASID_POOL, vspace);
+        let inv = arch::asid_pool_assign(initial_cap::INIT_THREAD_ASID_POOL, vspace);
         self.call("ASIDPool_Assign", inv).map(drop)
     }
 
@@ -305,13 +334,7 @@ impl Kernel for Sel4Kernel {
         vspace: Slot,
         vaddr: u64,
     ) -> Result<(), KernelError> {
-        let attrs = VmAttributes::WriteBack;
-        let inv = match level {
-            1 => x86::pdpt_map(table, vspace, vaddr, attrs),
-            2 => x86::page_directory_map(table, vspace, vaddr, attrs),
-            3 => x86::page_table_map(table, vspace, vaddr, attrs),
-            _ => return Err(KernelError::BadTableLevel { level }),
-        };
+        let inv = arch::table_map(table, level, vspace, vaddr)?;
         self.call("mapping a paging structure", inv).map(drop)
     }
 
@@ -323,13 +346,8 @@ impl Kernel for Sel4Kernel {
         rights: Rights,
         cached: bool,
     ) -> Result<(), KernelError> {
-        let attrs = if cached {
-            VmAttributes::WriteBack
-        } else {
-            VmAttributes::Uncacheable
-        };
-        let inv = x86::page_map(frame, vspace, vaddr, cap_rights(rights), attrs);
-        self.call("X86Page_Map", inv).map(drop)
+        let inv = arch::page_map(frame, vspace, vaddr, cap_rights(rights), cached);
+        self.call(arch::PAGE_MAP, inv).map(drop)
     }
 
     fn write_frame(
@@ -360,12 +378,12 @@ impl Kernel for Sel4Kernel {
             "copying a frame cap to fill it",
             invocation::cnode_copy(root(copy), root(frame), CapRights::ALL),
         )?;
-        let map = x86::page_map(
+        let map = arch::page_map(
             copy,
             initial_cap::INIT_THREAD_VSPACE,
             window,
             CapRights::READ_WRITE,
-            VmAttributes::WriteBack,
+            true,
         );
         self.call("mapping a frame into the root task to fill it", map)?;
         // SAFETY: the window now maps the target frame, writable, and nothing
@@ -375,7 +393,11 @@ impl Kernel for Sel4Kernel {
             let dst = (window as *mut u8).add(offset as usize);
             core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
-        self.call("unmapping a filled frame", x86::page_unmap(copy))?;
+        let end = offset + data.len() as u64;
+        for (doing, inv) in arch::after_fill(copy, offset, end).into_iter().flatten() {
+            self.call(doing, inv)?;
+        }
+        self.call("unmapping a filled frame", arch::page_unmap(copy))?;
         self.call(
             "deleting the fill cap copy",
             invocation::cnode_delete(root(copy)),
@@ -426,22 +448,8 @@ impl Kernel for Sel4Kernel {
         tcb: Slot,
         start: ThreadStart<'_>,
     ) -> Result<(), KernelError> {
-        // System V argument registers, as a Rust `extern "C"` entry expects them.
-        let arg = |i: usize| start.args.get(i).copied().unwrap_or(0);
-        let regs = UserContext {
-            rip: start.pc,
-            rsp: start.sp,
-            rdi: arg(0),
-            rsi: arg(1),
-            rdx: arg(2),
-            rcx: arg(3),
-            ..UserContext::default()
-        };
-        self.call(
-            "TCB_WriteRegisters",
-            x86::tcb_write_registers(tcb, false, &regs),
-        )
-        .map(drop)
+        self.call("TCB_WriteRegisters", arch::tcb_write_registers(tcb, start))
+            .map(drop)
     }
 
     fn tcb_bind_notification(&mut self, tcb: Slot, ntfn: Slot) -> Result<(), KernelError> {
@@ -452,10 +460,9 @@ impl Kernel for Sel4Kernel {
         .map(drop)
     }
 
-    fn vcpu_set_tcb(&mut self, _vcpu: Slot, _tcb: Slot) -> Result<(), KernelError> {
-        Err(KernelError::NoSuchType {
-            ty: ObjectType::Vcpu,
-        })
+    fn vcpu_set_tcb(&mut self, vcpu: Slot, tcb: Slot) -> Result<(), KernelError> {
+        let inv = arch::vcpu_set_tcb(vcpu, tcb)?;
+        self.call("VCPU_SetTCB", inv).map(drop)
     }
 
     fn tcb_resume(&mut self, tcb: Slot) -> Result<(), KernelError> {
@@ -464,40 +471,7 @@ impl Kernel for Sel4Kernel {
     }
 
     fn irq_get(&mut self, irq: &IrqSource, dest: Slot) -> Result<(), KernelError> {
-        let control = initial_cap::IRQ_CONTROL;
-        let inv = match *irq {
-            IrqSource::IoApic {
-                ioapic,
-                pin,
-                level_triggered,
-                active_low,
-                vector,
-            } => {
-                let pin = IoapicPin {
-                    ioapic: u64::from(ioapic),
-                    pin: u64::from(pin),
-                    level_triggered,
-                    active_low,
-                };
-                x86::irq_control_get_ioapic(control, root(dest), pin, u64::from(vector))
-            }
-            IrqSource::Msi {
-                pci_bus,
-                pci_dev,
-                pci_func,
-                handle,
-                vector,
-            } => {
-                let source = MsiSource {
-                    bus: u64::from(pci_bus),
-                    dev: u64::from(pci_dev),
-                    func: u64::from(pci_func),
-                    handle,
-                };
-                x86::irq_control_get_msi(control, root(dest), source, u64::from(vector))
-            }
-            IrqSource::Arm { .. } => return Err(KernelError::UnsupportedIrq),
-        };
+        let inv = arch::irq_get(initial_cap::IRQ_CONTROL, irq, root(dest))?;
         self.call("IRQControl_Get", inv).map(drop)
     }
 
@@ -510,7 +484,7 @@ impl Kernel for Sel4Kernel {
     }
 
     fn ioports_issue(&mut self, first: u16, last: u16, dest: Slot) -> Result<(), KernelError> {
-        let inv = x86::io_port_control_issue(initial_cap::IO_PORT_CONTROL, first, last, root(dest));
+        let inv = arch::ioports_issue(initial_cap::IO_PORT_CONTROL, first, last, root(dest))?;
         self.call("IOPortControl_Issue", inv).map(drop)
     }
 }

@@ -745,6 +745,15 @@ pub mod aarch64 {
         Invocation::new(frame, label::ARM_PAGE_UNMAP)
     }
 
+    /// `ARM_Page_Clean_Data`: clean the data cache to the point of coherency for bytes
+    /// `start..end` of the frame, so writes through a cached mapping reach memory (and
+    /// uncached mappings of the same frame). The frame cap must be mapped.
+    pub fn page_clean_data(frame: CPtr, start: Word, end: Word) -> Invocation {
+        Invocation::new(frame, label::ARM_PAGE_CLEAN_DATA)
+            .mr(start)
+            .mr(end)
+    }
+
     /// `ARM_Page_Unify_Instruction`: clean the data cache to the point of unification and
     /// invalidate the instruction cache for bytes `start..end` of the frame, so code written
     /// through a data mapping is what instruction fetches see. The frame cap must be mapped.

@@ -354,6 +354,14 @@ fn aarch64_paging_invocations() {
     );
     check(&aarch64::page_get_address(100), 100, 46, &[], &[]);
     check(&aarch64::page_unmap(100), 100, 41, &[], &[]);
+    // ARMPageClean_Data (42): start_offset, end_offset.
+    check(
+        &aarch64::page_clean_data(100, 0, 512),
+        100,
+        42,
+        &[],
+        &[0, 512],
+    );
     // ARMPageUnify_Instruction (45): start_offset, end_offset.
     check(
         &aarch64::page_unify_instruction(100, 16, 4096),

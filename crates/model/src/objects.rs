@@ -193,6 +193,33 @@ fn err(op: &'static str, code: Sel4Error, detail: String) -> InvocationError {
     InvocationError { op, code, detail }
 }
 
+/// Gives a CNode cap a guard of `size` bits, as `updateCapData` does for CNodes; the
+/// kernel refuses a guard that, with the radix, passes the word size.
+fn set_guard(
+    op: &'static str,
+    cnode: &mut ObjectCap,
+    guard: u64,
+    size: u8,
+) -> Result<(), InvocationError> {
+    if u16::from(size) + u16::from(cnode.size_arg) > u16::from(WORD_BITS) {
+        return Err(err(
+            op,
+            Sel4Error::IllegalOperation,
+            format!(
+                "a {size}-bit guard and radix {} exceed 64 bits",
+                cnode.size_arg
+            ),
+        ));
+    }
+    cnode.guard_size = size;
+    cnode.guard = if size >= 64 {
+        guard
+    } else {
+        guard & ((1u64 << size) - 1)
+    };
+    Ok(())
+}
+
 fn paging_level(arch: Arch, ty: ObjectType) -> Option<u8> {
     (1..LEVELS).find(|&l| arch.paging_structure(l) == Some(ty))
 }
@@ -785,22 +812,7 @@ impl KernelModel {
                         }
                     }
                     (MintData::Guard { guard, size }, ObjectType::CNode) => {
-                        if u16::from(size) + u16::from(o.size_arg) > u16::from(WORD_BITS) {
-                            return Err(err(
-                                OP,
-                                Sel4Error::IllegalOperation,
-                                format!(
-                                    "a {size}-bit guard and radix {} exceed 64 bits",
-                                    o.size_arg
-                                ),
-                            ));
-                        }
-                        o.guard_size = size;
-                        o.guard = if size >= 64 {
-                            guard
-                        } else {
-                            guard & ((1u64 << size) - 1)
-                        };
+                        set_guard(OP, &mut o, guard, size)?;
                     }
                     _ => {}
                 }
@@ -872,22 +884,7 @@ impl KernelModel {
             Sel4Error::IllegalOperation,
         )?;
         if let Some((guard, size)) = cspace_guard {
-            if u16::from(size) + u16::from(croot.size_arg) > u16::from(WORD_BITS) {
-                return Err(err(
-                    OP,
-                    Sel4Error::IllegalOperation,
-                    format!(
-                        "a {size}-bit guard and radix {} exceed 64 bits",
-                        croot.size_arg
-                    ),
-                ));
-            }
-            croot.guard_size = size;
-            croot.guard = if size >= 64 {
-                guard
-            } else {
-                guard & ((1u64 << size) - 1)
-            };
+            set_guard(OP, &mut croot, guard, size)?;
         }
         let (vroot, _) = self.mapped_vspace(OP, vspace, Sel4Error::IllegalOperation)?;
         let buffer = match ipc_buffer {

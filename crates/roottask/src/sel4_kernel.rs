@@ -20,8 +20,9 @@
 use core::fmt;
 use core::ptr::NonNull;
 
+use alloc::vec::Vec;
 use sysinit_initializer::{CapData, Kernel, Slot, ThreadStart};
-use sysinit_kobj::ObjectType;
+use sysinit_kobj::{BootUntyped, ObjectType};
 use sysinit_sel4::bootinfo::initial_cap;
 use sysinit_sel4::invocation::{self, CNodeSlot, RetypeDest};
 use sysinit_sel4::object_type::object_type_number;
@@ -158,6 +159,9 @@ impl fmt::Display for KernelError {
 pub struct Sel4Kernel {
     invoker: Invoker,
     scratch_vaddr: u64,
+    /// The RAM boot untypeds, when the architecture maps fills of RAM and device
+    /// frames differently ([`arch::FILL_BY_MEMORY_KIND`]); empty otherwise.
+    ram: Vec<BootUntyped>,
     /// Empty slot reserved for the temporary frame cap copy of a fill.
     fill_slot: Slot,
     /// Invocations made (for the boot summary).
@@ -236,9 +240,18 @@ impl Sel4Kernel {
                 frames: bi.user_image_frames.len(),
             });
         }
+        let ram = if arch::FILL_BY_MEMORY_KIND {
+            bi.untypeds()
+                .map(|(_, u)| u)
+                .filter(|u| !u.is_device)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut k = Sel4Kernel {
             invoker,
             scratch_vaddr,
+            ram,
             fill_slot,
             invocations: 0,
         };
@@ -378,12 +391,25 @@ impl Kernel for Sel4Kernel {
             "copying a frame cap to fill it",
             invocation::cnode_copy(root(copy), root(frame), CapRights::ALL),
         )?;
+        // Device memory is written through a device mapping and needs no cache
+        // maintenance; only aarch64 tells the two apart (x86 fills write-back).
+        let ram = if arch::FILL_BY_MEMORY_KIND {
+            let paddr = self
+                .call(
+                    "reading the address of a frame to fill",
+                    arch::page_get_address(copy),
+                )?
+                .mrs[0];
+            self.ram.iter().any(|u| u.contains(paddr))
+        } else {
+            true
+        };
         let map = arch::page_map(
             copy,
             initial_cap::INIT_THREAD_VSPACE,
             window,
             CapRights::READ_WRITE,
-            true,
+            ram,
         );
         self.call("mapping a frame into the root task to fill it", map)?;
         // SAFETY: the window now maps the target frame, writable, and nothing
@@ -393,9 +419,11 @@ impl Kernel for Sel4Kernel {
             let dst = (window as *mut u8).add(offset as usize);
             core::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
         }
-        let end = offset + data.len() as u64;
-        for (doing, inv) in arch::after_fill(copy, offset, end).into_iter().flatten() {
-            self.call(doing, inv)?;
+        if ram {
+            let end = offset + data.len() as u64;
+            for (doing, inv) in arch::after_fill(copy, offset, end).into_iter().flatten() {
+                self.call(doing, inv)?;
+            }
         }
         self.call("unmapping a filled frame", arch::page_unmap(copy))?;
         self.call(

@@ -19,6 +19,12 @@ pub const ARCH: Arch = Arch::Aarch64;
 /// What the paging levels of the spec are on aarch64 (for error messages).
 pub const TABLE_LEVELS: &str = "1, 2 and 3, each a PageTable under the VSpace root";
 
+/// Whether a fill first asks the frame's address to map device memory uncached: yes.
+/// RAM is written through a cached window and then cleaned ([`after_fill`]); device
+/// memory must not be mapped cacheable, and the kernel refuses cache maintenance on
+/// it when it lies outside the kernel window (most of QEMU virt's PCIe space).
+pub const FILL_BY_MEMORY_KIND: bool = true;
+
 /// Name of the frame map invocation (for error messages).
 pub const PAGE_MAP: &str = "ARMPage_Map";
 

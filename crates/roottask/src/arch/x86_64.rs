@@ -21,6 +21,10 @@ pub const ARCH: Arch = Arch::X86_64;
 /// What the paging levels of the spec are on x86_64 (for error messages).
 pub const TABLE_LEVELS: &str = "1 PDPT, 2 page directory, 3 page table";
 
+/// Whether a fill first asks the frame's address to map device memory uncached: no, x86
+/// fills through write-back windows (device frames are not filled in practice).
+pub const FILL_BY_MEMORY_KIND: bool = false;
+
 /// Name of the frame map invocation (for error messages).
 pub const PAGE_MAP: &str = "X86Page_Map";
 

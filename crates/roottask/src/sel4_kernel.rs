@@ -26,11 +26,11 @@ use sysinit_kobj::{BootUntyped, ObjectType};
 use sysinit_sel4::bootinfo::initial_cap;
 use sysinit_sel4::invocation::{self, CNodeSlot, RetypeDest};
 use sysinit_sel4::object_type::object_type_number;
+use sysinit_sel4::{BootInfo, CNodeCapData, CapRights, Invocation, InvocationError, IpcBuffer};
+use sysinit_spec::{IrqSource, Rights};
 
 use crate::arch::sys::{Invoker, Reply};
 use crate::arch::{self, ARCH};
-use sysinit_sel4::{BootInfo, CNodeCapData, CapRights, Invocation, InvocationError, IpcBuffer};
-use sysinit_spec::{IrqSource, Rights};
 
 const PAGE: usize = 4096;
 

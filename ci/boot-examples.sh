@@ -22,11 +22,16 @@ command -v qemu-system-x86_64 >/dev/null || { echo "error: qemu-system-x86_64 is
 
 OUT=${OUT:-target/boots}
 mkdir -p "$OUT"
-cargo build --locked --release --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
-cargo build --locked --release --manifest-path examples/Cargo.toml --target x86_64-unknown-none
-cargo build --locked --release -p sysinit
-R=target/x86_64-unknown-none/release
-SYSINIT=target/release/sysinit
+# One target directory for all three workspaces (the root task and the examples are
+# workspaces of their own and would otherwise build into their own target/).
+TARGET_DIR=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+cargo build --locked --release --target-dir "$TARGET_DIR" \
+  --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
+cargo build --locked --release --target-dir "$TARGET_DIR" \
+  --manifest-path examples/Cargo.toml --target x86_64-unknown-none
+cargo build --locked --release --target-dir "$TARGET_DIR" -p sysinit
+R=$TARGET_DIR/x86_64-unknown-none/release
+SYSINIT=$TARGET_DIR/release/sysinit
 
 boot() { # name system expected-pds... [-- qemu args]
   local name=$1 system=$2; shift 2

@@ -42,6 +42,13 @@ pub mod message;
 pub mod object_type;
 pub mod syscall;
 
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+mod syscalls;
+#[cfg(target_arch = "aarch64")]
+use aarch64 as raw;
+#[cfg(target_arch = "x86_64")]
+use x86_64 as raw;
+
 #[cfg(target_arch = "x86_64")]
 pub mod x86_64;
 

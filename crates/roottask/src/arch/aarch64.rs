@@ -47,12 +47,15 @@ core::arch::global_asm!(
     main = sym crate::main,
 );
 
-/// No cycle count on aarch64: our kernel configuration does not export the generic
-/// timer's counter to user mode (`KernelArmExportVCNTUser` off leaves
-/// `CNTKCTL_EL1.EL0VCTEN` clear), and reading `cntvct_el0` faults the root task
-/// (booted: "Caught ... unknown fault" at the `mrs`). The summary says `cycles=-`.
+/// The generic timer's virtual counter (`cntvct_el0`), in counter ticks (QEMU virt:
+/// 62.5 MHz). The kernel lets user mode read it because kernel-config/aarch64.cmake
+/// sets `KernelArmExportVCNTUser`; without that the read traps.
 pub fn cycles() -> Option<u64> {
-    None
+    let ticks: u64;
+    // SAFETY: reads a system register that the kernel configuration exports to EL0;
+    // no memory is touched.
+    unsafe { core::arch::asm!("isb", "mrs {0}, cntvct_el0", out(reg) ticks, options(nomem, nostack)) };
+    Some(ticks)
 }
 
 /// Normal cacheable memory, as libsel4's `seL4_ARM_Default_VMAttributes`.

@@ -11,7 +11,7 @@
 #
 # Exit 0: the root task printed `SYSINIT summary` and, for every --expect-pd
 #         NAME, a line `SYSINIT pd NAME ok` appeared.
-# Exit 1: `SYSINIT error`, a kernel fault report, QEMU exiting early, or the timeout.
+# Exit 1: `SYSINIT error`, a PD's `fail:`/`panic:` line, a kernel fault report, QEMU exiting early, or the timeout.
 # Exit 2: bad usage or a missing kernel/QEMU.
 #
 # --qemu-arg passes one argument through to QEMU, e.g. for an ivshmem device:
@@ -69,60 +69,9 @@ qemu-system-x86_64 \
     "${extra[@]}" </dev/null >>"$log" 2>&1 &
 qemu=$!
 
-stop_qemu() {
-    kill "$qemu" 2>/dev/null
-    wait "$qemu" 2>/dev/null
-}
-trap 'stop_qemu; exit 1' INT TERM
-
 # Kernel messages for a thread fault nobody handles, and for kernel failures.
 fault_re='Found thread has no fault handler|Caught (cap|vm|unknown|user|null)|seL4 called fail|seL4 failed assertion|KERNEL PANIC'
 
-outcome="" reason=""
-deadline=$((SECONDS + timeout_secs))
-while :; do
-    if line=$(grep -a -m1 'SYSINIT error' "$log"); then
-        outcome=fail reason="the root task reported: ${line#*SYSINIT error: }"
-    elif line=$(grep -a -m1 -E "$fault_re" "$log"); then
-        outcome=fail reason="the kernel reported a fault: $line"
-    elif grep -aq 'SYSINIT summary' "$log"; then
-        missing=()
-        for pd in "${expect[@]}"; do
-            grep -aq "SYSINIT pd $pd ok" "$log" || missing+=("$pd")
-        done
-        [ ${#missing[@]} -eq 0 ] && { outcome=ok; reason="summary and ${#expect[@]} expected PD(s) seen"; }
-    fi
-    if [ "$outcome" = fail ]; then
-        # The line may still be arriving byte by byte: give it a moment, then quote it whole.
-        sleep 0.5
-        if line=$(grep -a -m1 'SYSINIT error' "$log"); then
-            reason="the root task reported: ${line#*SYSINIT error: }"
-        elif line=$(grep -a -m1 -E "$fault_re" "$log"); then
-            reason="the kernel reported a fault: $line"
-        fi
-    fi
-    [ -n "$outcome" ] && break
-    if ! kill -0 "$qemu" 2>/dev/null; then
-        outcome=fail reason="QEMU exited before the outcome was known"
-        break
-    fi
-    if [ "$SECONDS" -ge "$deadline" ]; then
-        if grep -aq 'SYSINIT summary' "$log"; then
-            reason="timeout after ${timeout_secs}s: the root task finished but no 'SYSINIT pd NAME ok' for: ${missing[*]}"
-        else
-            reason="timeout after ${timeout_secs}s without a 'SYSINIT summary' line"
-        fi
-        outcome=fail
-        break
-    fi
-    sleep 0.2
-done
-stop_qemu
-trap - INT TERM
-
-if [ "$outcome" = ok ]; then
-    echo "run-x86_64: ok: $reason (log: $log)"
-    exit 0
-fi
-echo "run-x86_64: FAILED: $reason (log: $log)" >&2
-exit 1
+# shellcheck source=qemu/watch-boot.sh
+. "$(dirname "$0")/watch-boot.sh"
+watch_boot run-x86_64 "$log" "$qemu" "$timeout_secs" "$fault_re" "${expect[@]}"

@@ -7,9 +7,13 @@
 //! uses (`reserve_region` in src/kernel/boot.c; whatever is not reserved
 //! becomes device untypeds), removes the span from its free RAM
 //! (`init_freemem`) and carves the root server objects from the top-most free
-//! region that fits them, aligned to the largest object. The kernel's image
-//! size, the root task's size and the extra boot info are board estimates
-//! (the `[kernel]` table of the board file); real boots replace them.
+//! region that fits them, aligned to the largest object. Their size follows
+//! `calculate_rootserver_size`: fixed objects plus one paging structure per
+//! table the root task's virtual span needs (`arch_get_n_paging`), so it
+//! depends on the root task image ([`crate::RootTaskImage`]). The kernel's
+//! image end, its boot-only part and the extra boot info come from the
+//! `[kernel]` table of the board file (measured from our kernel build on x86_64,
+//! estimated on aarch64).
 
 use sysinit_kobj::{align_up, ObjectType, PhysRange, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
 use sysinit_model::BootMemory;
@@ -85,10 +89,7 @@ impl Board {
             next = align_up(dtb.end, PAGE_BITS);
             dtb
         });
-        let root_task_image = PhysRange::new(
-            next,
-            next.saturating_add(align_up(k.root_task_image_bytes, PAGE_BITS)),
-        );
+        let root_task_image = PhysRange::new(next, next.saturating_add(self.root_task.bytes()));
         let loaded = PhysRange::new(base, root_task_image.end);
         if !kernel_ram
             .iter()
@@ -100,7 +101,7 @@ impl Board {
             });
         }
 
-        let (size, align_bits) = self.root_server_footprint();
+        let (size, align_bits) = self.root_server_footprint()?;
         let free = subtract(&kernel_ram, &[loaded]);
         let (free_ram, root_server_objects) = carve_root_server(&free, size, align_bits)
             .ok_or_else(|| BoardError::NoRoomForRootServer {
@@ -135,7 +136,7 @@ impl Board {
 
     /// Size and alignment (log2) of the root server objects block, as the
     /// kernel's `calculate_rootserver_size` and `rootserver_max_size_bits` compute it.
-    fn root_server_footprint(&self) -> (u64, u8) {
+    fn root_server_footprint(&self) -> Result<(u64, u8), BoardError> {
         let k = &self.kernel;
         let bits = |ty: ObjectType| ty.size_bits(self.arch, 0).unwrap_or(PAGE_BITS);
         let page = 1u64 << PAGE_BITS;
@@ -147,11 +148,20 @@ impl Board {
             0
         };
 
-        // The root task's virtual region: image, IPC buffer, boot info, extra boot info.
-        let v_start = k.root_task_vaddr & !(page - 1);
-        let ipc_buffer = v_start + align_up(k.root_task_image_bytes, PAGE_BITS);
-        let extra_vaddr = ipc_buffer + 2 * page;
-        let v_end = align_up(extra_vaddr + extra, PAGE_BITS);
+        // The root task's virtual region (`it_v_reg`): the image, then the IPC
+        // buffer and boot info pages, then the extra boot info.
+        let v_start = self.root_task.vaddr_start();
+        let v_end = self
+            .root_task
+            .vaddr_end()
+            .checked_add(2 * page + extra)
+            .filter(|&end| end <= self.user_vaddr_end())
+            .ok_or_else(|| BoardError::RootTaskTooHigh {
+                board: self.name.clone(),
+                image_end: self.root_task.vaddr_end(),
+                needed: 2 * page + extra,
+                user_top: self.user_vaddr_end(),
+            })?;
         // One table per span of virtual addresses an entry of the level above maps:
         // the kernel's `arch_get_n_paging` for every level below the root.
         let paging_tables: u64 = (1..PAGING_LEVELS)
@@ -168,7 +178,7 @@ impl Board {
             + (1u64 << bits(ObjectType::VSpace))
             + paging_tables * (1u64 << bits(ObjectType::PageTable));
         let align_bits = cnode_bits.max(bits(ObjectType::VSpace)).max(extra_bits);
-        (size, align_bits)
+        Ok((size, align_bits))
     }
 }
 

@@ -37,6 +37,19 @@ pub enum BoardError {
     /// The kernel image and root task do not fit where the kernel loads them.
     #[error("board '{board}': kernel and root task {needed} do not fit in the kernel's RAM")]
     KernelDoesNotFit { board: String, needed: PhysRange },
+    /// The root task image ends too high for the kernel to map the IPC buffer and
+    /// boot info pages after it.
+    #[error(
+        "board '{board}': the root task image ends at {image_end:#x}, but the kernel maps \
+         {needed:#x} bytes of IPC buffer and boot info after it, below {user_top:#x}; \
+         link the root task lower"
+    )]
+    RootTaskTooHigh {
+        board: String,
+        image_end: u64,
+        needed: u64,
+        user_top: u64,
+    },
     /// No free RAM region can hold the root task's kernel objects.
     #[error(
         "board '{board}': no free RAM region holds the root server objects \

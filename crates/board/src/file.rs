@@ -10,7 +10,7 @@ use sysinit_kobj::{Arch, PhysRange};
 
 use crate::{
     Board, BoardError, HighWindow, Interrupts, KernelFootprint, KernelIrq, NamedRange, RamLayout,
-    RamSplit, ReservedKind, ReservedRange,
+    RamSplit, ReservedKind, ReservedRange, RootTaskImage,
 };
 
 #[derive(Deserialize)]
@@ -237,6 +237,13 @@ impl BoardFile {
             },
         };
         let k = self.kernel;
+        // Saturating: an end past 2^64 is refused by `RootTaskImage::new` as a bad span.
+        let root_task_end = k.root_task_vaddr.saturating_add(k.root_task_image_bytes);
+        let root_task = RootTaskImage::new(k.root_task_vaddr, root_task_end).map_err(|e| {
+            invalid(format!(
+                "kernel.root_task_vaddr and root_task_image_bytes: {e}"
+            ))
+        })?;
         Ok(Board {
             name: self.name,
             description: self.description,
@@ -273,11 +280,11 @@ impl BoardFile {
                 boot_code_bytes: k.boot_code_bytes,
                 ignores_ram_below: k.ignores_ram_below,
                 dtb_bytes: k.dtb_bytes,
-                root_task_image_bytes: k.root_task_image_bytes,
-                root_task_vaddr: k.root_task_vaddr,
                 extra_bootinfo_bytes: k.extra_bootinfo_bytes,
                 root_cnode_size_bits: k.root_cnode_size_bits,
             },
+            default_root_task: root_task,
+            root_task,
             ram_bytes: self.ram.default,
         })
     }

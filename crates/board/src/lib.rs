@@ -3,16 +3,18 @@
 //! A board is data (`boards/*.toml` in the repository, embedded into the
 //! binary): the QEMU memory map as a function of the `-m` RAM size, named
 //! device ranges, ranges user level must not get, the interrupt controller's
-//! limits and an estimate of the kernel's boot footprint. From that this crate
-//! answers the questions validation asks ("is this RAM? a device? reserved?")
-//! and produces the inputs of the kernel's `create_untypeds`
-//! ([`Board::boot_memory`]).
+//! limits and the kernel's boot footprint (measured from our kernel build where
+//! real boots exist, estimated otherwise). From that this crate answers the
+//! questions validation asks ("is this RAM? a device? reserved?") and produces
+//! the inputs of the kernel's `create_untypeds` ([`Board::boot_memory`]), given
+//! the root task image the kernel will load ([`RootTaskImage`]).
 #![forbid(unsafe_code)]
 
 mod boot;
 mod error;
 mod file;
 mod ranges;
+mod roottask;
 
 use std::fmt;
 
@@ -20,6 +22,7 @@ use sysinit_kobj::{Arch, KernelWindow, PhysRange};
 
 pub use boot::BootLayout;
 pub use error::BoardError;
+pub use roottask::{RootTaskImage, RootTaskImageError};
 
 /// The boards built into sysinit: (name, TOML text).
 const BUILT_IN: [(&str, &str); 2] = [
@@ -165,8 +168,6 @@ pub(crate) struct KernelFootprint {
     pub(crate) boot_code_bytes: u64,
     pub(crate) ignores_ram_below: u64,
     pub(crate) dtb_bytes: u64,
-    pub(crate) root_task_image_bytes: u64,
-    pub(crate) root_task_vaddr: u64,
     pub(crate) extra_bootinfo_bytes: u64,
     pub(crate) root_cnode_size_bits: u8,
 }
@@ -191,6 +192,9 @@ pub struct Board {
     reserved: Vec<ReservedRange>,
     interrupts: Interrupts,
     kernel: KernelFootprint,
+    /// The board file's estimate of the root task image, used until one is given.
+    default_root_task: RootTaskImage,
+    root_task: RootTaskImage,
     ram_bytes: u64,
 }
 
@@ -226,6 +230,28 @@ impl Board {
         self.boot_layout(ram_bytes)?;
         self.ram_bytes = ram_bytes;
         Ok(self)
+    }
+
+    /// The same board booting the root task image `image` (e.g. from
+    /// [`RootTaskImage::from_elf`]) instead of the board file's estimate.
+    ///
+    /// The image's size moves the start of free RAM, and its span decides how many
+    /// paging structures the kernel allocates with the root server objects, so
+    /// only with the real image is [`Board::boot_memory`] exactly what the kernel does.
+    pub fn with_root_task_image(mut self, image: RootTaskImage) -> Result<Board, BoardError> {
+        self.root_task = image;
+        self.boot_layout(self.ram_bytes)?;
+        Ok(self)
+    }
+
+    /// The root task image the boot layout is computed for.
+    pub fn root_task_image(&self) -> RootTaskImage {
+        self.root_task
+    }
+
+    /// The board file's estimate of the root task image, used when none is given.
+    pub fn default_root_task_image(&self) -> RootTaskImage {
+        self.default_root_task
     }
 
     /// Board name, as used on command lines.

@@ -1,6 +1,6 @@
 //! The built-in boards' memory maps and boot memory for typical `-m` sizes.
 
-use sysinit_board::{Board, BoardError, ReservedKind};
+use sysinit_board::{Board, BoardError, ReservedKind, RootTaskImage};
 use sysinit_kobj::{Arch, PhysRange};
 use sysinit_model::boot_untypeds;
 
@@ -92,7 +92,8 @@ fn q35_512m_keeps_all_ram_below_4g() {
     assert!(mem
         .reserved
         .contains(&PhysRange::new(0xfec0_0000, 0xfec0_1000)));
-    assert_eq!(mem.boot_reuse, Some(PhysRange::new(0x10_0000, 0x11_0000)));
+    // The kernel's boot-only part, [KERNEL_ELF_BASE, ki_boot_end) of our build.
+    assert_eq!(mem.boot_reuse, Some(PhysRange::new(0x10_0000, 0x80_0000)));
     assert_eq!(
         mem.free_ram.first().unwrap().start,
         layout.root_task_image.end
@@ -105,6 +106,99 @@ fn q35_512m_keeps_all_ram_below_4g() {
     assert_eq!(untypeds.dropped, 0);
     let first = untypeds.untypeds[0];
     assert!(first.is_device && first.paddr == 0);
+}
+
+/// The numbers of the recorded boots (tests/boots/x86_64, -m 2G, root task span
+/// [0x400000, 0x2674000)): the kernel's "Kernel loaded to", "Moving loaded
+/// userland images" and "Reserved virt address space regions" lines, and the
+/// RAM untypeds around the root server objects.
+#[test]
+fn q35_2g_with_the_recorded_root_task_is_the_recorded_layout() {
+    let recorded = RootTaskImage::new(0x40_0000, 0x267_4000).unwrap();
+    let b = board("qemu-x86_64", 2 * GIB)
+        .with_root_task_image(recorded)
+        .unwrap();
+    // The board file's estimate is this very root task.
+    assert_eq!(b.default_root_task_image(), recorded);
+    let layout = b.boot_layout(2 * GIB).unwrap();
+    assert_eq!(layout.kernel_image, PhysRange::new(0x10_0000, 0xa1_3000));
+    assert_eq!(
+        layout.root_task_image,
+        PhysRange::new(0xa1_3000, 0x2c8_7000)
+    );
+    // 16 MiB CNode, TCB, IPC buffer, boot info, ASID pool, one page of extra boot
+    // info, the PML4 and 18 PTs + 1 PD + 1 PDPT for [0x400000, 0x2677000).
+    assert_eq!(
+        layout.root_server_objects,
+        PhysRange::new(0x7e00_0000, 0x7f01_9800)
+    );
+    let mem = &layout.memory;
+    assert_eq!(mem.boot_reuse, Some(PhysRange::new(0x10_0000, 0x80_0000)));
+    assert_eq!(
+        mem.free_ram,
+        vec![
+            PhysRange::new(0x2c8_7000, 0x7e00_0000),
+            PhysRange::new(0x7f01_9800, 0x7ffd_f000)
+        ]
+    );
+}
+
+#[test]
+fn the_root_task_span_sizes_the_image_and_the_paging_structures() {
+    let b = board("qemu-x86_64", 512 * MIB);
+    let root_server = |image: RootTaskImage| {
+        let layout = b
+            .clone()
+            .with_root_task_image(image)
+            .unwrap()
+            .boot_layout(512 * MIB)
+            .unwrap();
+        assert_eq!(layout.root_task_image.len(), image.bytes());
+        layout.root_server_objects.len()
+    };
+    let fixed = 0x100_0000 + 0x800 + 5 * 0x1000;
+    // One page: one PT, one PD, one PDPT (the IPC buffer, boot info and extra boot
+    // info pages after it stay in the same 2 MiB).
+    let small = RootTaskImage::new(0x40_0000, 0x40_1000).unwrap();
+    assert_eq!(root_server(small), fixed + 3 * 0x1000);
+    // Across a 1 GiB boundary: two PTs and two PDs.
+    let straddling = RootTaskImage::new(0x3fe0_0000, 0x4000_1000).unwrap();
+    assert_eq!(root_server(straddling), fixed + 5 * 0x1000);
+    // The PTs of the last 2 MiB of the image also cover the pages after it, until
+    // those pages cross into the next 2 MiB.
+    let full_2m = RootTaskImage::new(0x40_0000, 0x5f_d000).unwrap();
+    assert_eq!(root_server(full_2m), fixed + 3 * 0x1000);
+    let spills = RootTaskImage::new(0x40_0000, 0x5f_e000).unwrap();
+    assert_eq!(root_server(spills), fixed + 4 * 0x1000);
+
+    // A bigger image moves the start of free RAM with it.
+    let layout = b
+        .clone()
+        .with_root_task_image(small)
+        .unwrap()
+        .boot_layout(512 * MIB)
+        .unwrap();
+    assert_eq!(layout.memory.free_ram[0].start, 0xa1_4000);
+}
+
+#[test]
+fn root_task_images_the_kernel_cannot_load_are_refused() {
+    let b = board("qemu-x86_64", 512 * MIB);
+    let huge = RootTaskImage::new(0x40_0000, 0x2040_0000).unwrap();
+    let err = b.clone().with_root_task_image(huge).unwrap_err();
+    assert!(matches!(err, BoardError::KernelDoesNotFit { .. }), "{err}");
+    let high = RootTaskImage::new(0x7fff_ffff_d000, 0x7fff_ffff_e000).unwrap();
+    let err = b.clone().with_root_task_image(high).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "board 'qemu-x86_64': the root task image ends at 0x7fffffffe000, but the kernel \
+         maps 0x3000 bytes of IPC buffer and boot info after it, below 0x7ffffffff000; link \
+         the root task lower"
+    );
+    // The image given stays when the RAM size changes.
+    let small = RootTaskImage::new(0x40_0000, 0x40_1000).unwrap();
+    let b = b.with_root_task_image(small).unwrap();
+    assert_eq!(b.with_ram_bytes(GIB).unwrap().root_task_image(), small);
 }
 
 #[test]
@@ -230,11 +324,21 @@ fn broken_board_files_are_refused() {
         Board::from_toml_str(&text.replace("cores = 1", "cores = 1\ncolour = 3")).unwrap_err();
     assert!(matches!(err, BoardError::Toml { .. }), "{err}");
     let err = Board::from_toml_str(&text.replace(
-        "root_task_image_bytes = 0x20_0000",
+        "root_task_image_bytes = 0x227_4000",
         "root_task_image_bytes = 0x4000_0000",
     ))
     .unwrap_err();
     assert!(matches!(err, BoardError::KernelDoesNotFit { .. }), "{err}");
+    let err = Board::from_toml_str(
+        &text.replace("root_task_vaddr = 0x40_0000", "root_task_vaddr = 0x40_0800"),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "board 'qemu-x86_64': kernel.root_task_vaddr and root_task_image_bytes: the image \
+         starts at 0x400800, which is not 4 KiB aligned; seL4 refuses such an image (link the \
+         root task at a page boundary, e.g. 0x400000)"
+    );
 }
 
 #[test]

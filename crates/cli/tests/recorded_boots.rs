@@ -2,15 +2,18 @@
 //!
 //! Each directory holds the serial log of a real seL4 boot under QEMU
 //! (`boot.log`), the spec that boot ran (`spec.json`) and how it was made
-//! (`boot.toml`: board, RAM, kernel commit, QEMU command). CI has no seL4, so
-//! it checks the recording instead: the kernel model must put every object at
-//! the recorded address, the host planner must plan exactly the recorded steps,
-//! and the board model must predict the kernel's device untypeds exactly.
+//! (`boot.toml`: board, RAM, kernel commit, QEMU command, root task span). CI
+//! has no seL4, so it checks the recording instead: the kernel model must put
+//! every object at the recorded address, the host planner must plan exactly the
+//! recorded steps, and the board model must predict the kernel's device
+//! untypeds exactly, and on x86_64 (whose board is calibrated to our kernel
+//! build) the whole untyped list, RAM included, in the kernel's order.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sysinit_board::Board;
+use sysinit_board::{Board, RootTaskImage};
+use sysinit_kobj::{Arch, BootUntyped, PhysRange};
 use sysinit_model::boot_untypeds;
 use sysinit_trace::Record;
 
@@ -37,6 +40,8 @@ struct Meta {
     ram: String,
     kernel_commit: String,
     qemu_command: String,
+    /// Virtual span `[start, end)` of the root task ELF the boot ran.
+    roottask_vaddr: Option<[u64; 2]>,
 }
 
 fn meta(dir: &Path) -> Meta {
@@ -133,20 +138,77 @@ fn every_recorded_boot_replays_on_the_model_and_matches_the_planner() {
     }
 }
 
+/// The untyped list a boot log reports, in its order.
+fn real_untypeds(log: &str) -> Vec<BootUntyped> {
+    log.lines()
+        .filter_map(|l| match Record::parse(l.trim_end()) {
+            Ok(Some(Record::Untyped { untyped, .. })) => Some(untyped),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The hex value of `key=0x...` in the first log line that starts with `prefix`.
+fn logged(log: &str, prefix: &str, key: &str) -> u64 {
+    let line = log
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no log line starting with '{prefix}'"));
+    let value = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=0x")))
+        .unwrap_or_else(|| panic!("no {key}= in '{line}'"));
+    u64::from_str_radix(value, 16).unwrap_or_else(|_| panic!("{key} in '{line}'"))
+}
+
+/// The board of a recorded boot, at its RAM size, loading its root task image.
+fn recorded_board(m: &Meta) -> Board {
+    let board = Board::by_name(&m.board)
+        .unwrap()
+        .with_ram_bytes(ram_bytes(&m.ram))
+        .unwrap();
+    match m.roottask_vaddr {
+        Some([start, end]) => board
+            .with_root_task_image(RootTaskImage::new(start, end).unwrap())
+            .unwrap(),
+        None => board,
+    }
+}
+
+/// Where two untyped lists first differ, for a message a person can read.
+fn first_difference(model: &[BootUntyped], real: &[BootUntyped]) -> Option<String> {
+    let show = |u: Option<&BootUntyped>| match u {
+        Some(u) => format!(
+            "paddr={:#x} size_bits={} device={}",
+            u.paddr, u.size_bits, u.is_device as u8
+        ),
+        None => "(none)".to_string(),
+    };
+    (0..model.len().max(real.len()))
+        .find(|&i| model.get(i) != real.get(i))
+        .map(|i| {
+            format!(
+                "untyped {i}: model {} but the real boot {} (model {} untypeds, real {})",
+                show(model.get(i)),
+                show(real.get(i)),
+                model.len(),
+                real.len()
+            )
+        })
+}
+
 #[test]
 fn the_board_model_predicts_the_real_device_untypeds() {
     for dir in boots() {
         let m = meta(&dir);
         let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
-        let real: Vec<_> = log
-            .lines()
-            .filter_map(|l| match Record::parse(l.trim_end()) {
-                Ok(Some(Record::Untyped { untyped, .. })) if untyped.is_device => Some(untyped),
-                _ => None,
-            })
+        let real: Vec<_> = real_untypeds(&log)
+            .into_iter()
+            .filter(|u| u.is_device)
             .collect();
-        let board = Board::by_name(&m.board).unwrap();
-        let mem = board.boot_memory(ram_bytes(&m.ram)).unwrap();
+        let board = recorded_board(&m);
+        let mem = board.boot_memory(board.ram_bytes()).unwrap();
         let model: Vec<_> = boot_untypeds(board.arch(), &mem, usize::MAX)
             .unwrap()
             .untypeds
@@ -154,10 +216,86 @@ fn the_board_model_predicts_the_real_device_untypeds() {
             .filter(|u| u.is_device)
             .collect();
         assert_eq!(
-            model,
-            real,
+            first_difference(&model, &real),
+            None,
             "{}: device untypeds differ from the real boot",
             dir.display()
         );
     }
+}
+
+/// The kernel's own boot messages agree with boot.toml and with the board's layout:
+/// the root task span it loaded, where it says it put itself and the root task.
+#[test]
+fn the_board_layout_matches_the_kernels_boot_messages_on_x86_64() {
+    for dir in boots()
+        .into_iter()
+        .filter(|d| d.parent().unwrap().ends_with("x86_64"))
+    {
+        let m = meta(&dir);
+        let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
+        let [start, end] = m.roottask_vaddr.unwrap_or_else(|| {
+            panic!(
+                "{}: boot.toml needs roottask_vaddr = [start, end]",
+                dir.display()
+            )
+        });
+        assert_eq!(
+            (start, end),
+            (
+                logged(&log, "size=", "v_start"),
+                logged(&log, "size=", "v_end")
+            ),
+            "{}: roottask_vaddr differs from the kernel's ELF-loading line",
+            dir.display()
+        );
+        let board = recorded_board(&m);
+        let layout = board.boot_layout(board.ram_bytes()).unwrap();
+        assert_eq!(
+            layout.kernel_image,
+            PhysRange::new(
+                logged(&log, "Kernel loaded to:", "start"),
+                logged(&log, "Kernel loaded to:", "end")
+            ),
+            "{}: kernel image",
+            dir.display()
+        );
+        let to = logged(&log, "Moving loaded userland images", "to");
+        let size = logged(&log, "Moving loaded userland images", "size");
+        assert_eq!(
+            layout.root_task_image,
+            PhysRange::new(to, to + size),
+            "{}: root task image",
+            dir.display()
+        );
+    }
+}
+
+/// The calibrated x86_64 board reproduces every untyped of every recorded boot,
+/// device and RAM, in the kernel's order: the planner's placements in report.txt
+/// are then exactly what the root task does on that boot.
+#[test]
+fn the_board_model_predicts_the_entire_real_untyped_list_on_x86_64() {
+    let mut checked = 0;
+    for dir in boots() {
+        let m = meta(&dir);
+        let board = recorded_board(&m);
+        if board.arch() != Arch::X86_64 {
+            continue;
+        }
+        let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
+        let real = real_untypeds(&log);
+        assert!(real.iter().any(|u| !u.is_device), "{}", dir.display());
+        let mem = board.boot_memory(board.ram_bytes()).unwrap();
+        let model = boot_untypeds(board.arch(), &mem, usize::MAX).unwrap();
+        assert_eq!(model.dropped, 0);
+        assert_eq!(
+            first_difference(&model.untypeds, &real),
+            None,
+            "{}: the board model's boot untypeds differ from the real boot",
+            dir.display()
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} x86_64 boots checked");
 }

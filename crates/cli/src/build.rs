@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use sysinit_board::Board;
+use sysinit_board::{Board, RootTaskImage};
 use sysinit_builder::{BuiltSystem, MappingSource};
 use sysinit_initializer::requests;
 use sysinit_spec::{Object, Spec};
@@ -84,9 +84,39 @@ fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, CliError> {
     Ok(path)
 }
 
+/// The root task ELF given with `--roottask`, and the board booting it.
+///
+/// The board lays out boot memory for the ELF's own virtual span, so the
+/// placements in report.txt are where this root task's boot puts every object.
+fn read_roottask(path: &Path, board: Board) -> Result<(Vec<u8>, Board), CliError> {
+    let elf = std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let image = RootTaskImage::from_elf(&elf, board.arch()).map_err(|e| CliError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+    })?;
+    let name = board.name().to_string();
+    let board = board
+        .with_root_task_image(image)
+        .map_err(|source| CliError::Board {
+            board: name,
+            source,
+        })?;
+    Ok((elf, board))
+}
+
 /// `sysinit build`: spec.json, spec.bin, report.txt and, with `--roottask`, image.elf.
 pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let board = board(&args.board, args.ram)?;
+    let (roottask_elf, board) = match &args.roottask {
+        Some(path) => {
+            let (elf, board) = read_roottask(path, board)?;
+            (Some(elf), board)
+        }
+        None => (None, board),
+    };
     let built = build_from_description(&args.system, &board, &args.search_path)?;
     let spec = &built.spec;
     std::fs::create_dir_all(&args.output).map_err(|source| CliError::Write {
@@ -98,7 +128,7 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let json_path = args.output.join("spec.json");
     std::thread::scope(|scope| {
         let json = scope.spawn(|| write(json_path.clone(), spec.to_json_pretty().as_bytes()));
-        let rest = write_plan_outputs(args, &board, &built);
+        let rest = write_plan_outputs(args, &board, &built, roottask_elf.as_deref());
         let json = json.join().unwrap_or_else(|_| {
             Err(CliError::Write {
                 path: json_path.clone(),
@@ -114,6 +144,7 @@ fn write_plan_outputs(
     args: &BuildArgs,
     board: &Board,
     built: &BuiltSystem,
+    roottask_elf: Option<&[u8]>,
 ) -> Result<(), CliError> {
     let spec = &built.spec;
     let binary = spec.to_postcard();
@@ -129,15 +160,18 @@ fn write_plan_outputs(
         .copied()
         .zip(plan.placements.iter().copied())
         .collect();
-    let report = report(&args.system, board, ram, built, &placements);
+    let report = report(
+        &args.system,
+        board,
+        ram,
+        args.roottask.as_deref(),
+        built,
+        &placements,
+    );
     write(args.output.join("report.txt"), report.as_bytes())?;
 
-    if let Some(roottask) = &args.roottask {
-        let elf = std::fs::read(roottask).map_err(|source| CliError::Read {
-            path: roottask.clone(),
-            source,
-        })?;
-        let image = sysinit_image::embed_spec(&elf, &binary).map_err(|source| CliError::Image {
+    if let (Some(roottask), Some(elf)) = (&args.roottask, roottask_elf) {
+        let image = sysinit_image::embed_spec(elf, &binary).map_err(|source| CliError::Image {
             path: roottask.clone(),
             source,
         })?;
@@ -161,10 +195,13 @@ fn size_bits(spec: &Spec, object: &Object) -> Option<u8> {
 }
 
 /// The report: every PD's mappings, then every object's expected physical address.
+///
+/// `roottask` is the root task ELF whose span the board was given, if any.
 pub fn report(
     system: &Path,
     board: &Board,
     ram: u64,
+    roottask: Option<&Path>,
     built: &BuiltSystem,
     placements: &[(sysinit_spec::ObjectId, u64)],
 ) -> String {
@@ -180,6 +217,14 @@ pub fn report(
         ram,
         Bytes(ram)
     );
+    let image = board.root_task_image();
+    let _ = match roottask {
+        Some(elf) => writeln!(out, "root task image: {image}, from {}", elf.display()),
+        None => writeln!(
+            out,
+            "root task image: {image}, the board's estimate (give --roottask for its real span)"
+        ),
+    };
     let _ = writeln!(
         out,
         "objects: {}, program data: {:#x} bytes\n",

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use sysinit_board::{Board, RootTaskImage};
+use sysinit_builder::test_elf::TestElf;
 use sysinit_kobj::{Arch, BootUntyped, PhysRange};
 use sysinit_model::boot_untypeds;
 use sysinit_trace::Record;
@@ -298,4 +299,220 @@ fn the_board_model_predicts_the_entire_real_untyped_list_on_x86_64() {
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} x86_64 boots checked");
+}
+
+/// A minimal x86_64 root task ELF: one `PT_LOAD` segment spanning
+/// `[vaddr_start, vaddr_end)` and an empty `.sysinit_spec` section to embed into.
+fn roottask_elf(vaddr_start: u64, vaddr_end: u64) -> Vec<u8> {
+    const EHDR: usize = 64;
+    const PHDR: usize = 56;
+    const SHDR: usize = 64;
+    let capacity = 256 << 10;
+    let mut section = sysinit_image::SectionHeader {
+        capacity,
+        length: 0,
+    }
+    .to_bytes()
+    .to_vec();
+    section.resize(sysinit_image::HEADER_LEN + capacity as usize, 0);
+    let names = b"\0.sysinit_spec\0.shstrtab\0";
+    let section_at = EHDR + PHDR;
+    let names_at = section_at + section.len();
+    let shdrs_at = (names_at + names.len()).next_multiple_of(8);
+
+    let mut b = vec![0u8; EHDR];
+    b[..4].copy_from_slice(b"\x7fELF");
+    b[4] = 2; // 64-bit
+    b[5] = 1; // little endian
+    b[6] = 1; // version
+    let put =
+        |b: &mut Vec<u8>, at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
+    put(&mut b, 16, &2u16.to_le_bytes()); // ET_EXEC
+    put(&mut b, 18, &62u16.to_le_bytes()); // EM_X86_64
+    put(&mut b, 20, &1u32.to_le_bytes());
+    put(&mut b, 24, &vaddr_start.to_le_bytes()); // e_entry
+    put(&mut b, 32, &(EHDR as u64).to_le_bytes()); // e_phoff
+    put(&mut b, 40, &(shdrs_at as u64).to_le_bytes()); // e_shoff
+    put(&mut b, 52, &(EHDR as u16).to_le_bytes());
+    put(&mut b, 54, &(PHDR as u16).to_le_bytes());
+    put(&mut b, 56, &1u16.to_le_bytes()); // e_phnum
+    put(&mut b, 58, &(SHDR as u16).to_le_bytes());
+    put(&mut b, 60, &3u16.to_le_bytes()); // e_shnum
+    put(&mut b, 62, &2u16.to_le_bytes()); // e_shstrndx
+
+    let mut phdr = vec![0u8; PHDR];
+    put(&mut phdr, 0, &1u32.to_le_bytes()); // PT_LOAD
+    put(&mut phdr, 4, &6u32.to_le_bytes()); // PF_R | PF_W
+    put(&mut phdr, 16, &vaddr_start.to_le_bytes());
+    put(&mut phdr, 24, &vaddr_start.to_le_bytes());
+    put(&mut phdr, 32, &(names_at as u64).to_le_bytes()); // p_filesz
+    put(&mut phdr, 40, &(vaddr_end - vaddr_start).to_le_bytes()); // p_memsz
+    put(&mut phdr, 48, &0x1000u64.to_le_bytes());
+    b.extend_from_slice(&phdr);
+    b.extend_from_slice(&section);
+    b.extend_from_slice(names);
+    b.resize(shdrs_at, 0);
+
+    let shdr = |name: u32, ty: u32, offset: usize, size: usize| {
+        let mut s = vec![0u8; SHDR];
+        s[..4].copy_from_slice(&name.to_le_bytes());
+        s[4..8].copy_from_slice(&ty.to_le_bytes());
+        s[24..32].copy_from_slice(&(offset as u64).to_le_bytes());
+        s[32..40].copy_from_slice(&(size as u64).to_le_bytes());
+        s[48..56].copy_from_slice(&1u64.to_le_bytes()); // sh_addralign
+        s
+    };
+    b.extend_from_slice(&[0u8; SHDR]);
+    b.extend_from_slice(&shdr(1, 1, section_at, section.len())); // PROGBITS
+    b.extend_from_slice(&shdr(15, 3, names_at, names.len())); // STRTAB
+    b
+}
+
+/// Two PDs and 64 MiB of 2 MiB pages: more than the kernel's reclaimed boot
+/// memory holds, so placements reach the free RAM after the root task image.
+const SYSTEM: &str = r#"<system>
+    <memory_region name="shared" size="0x1000" />
+    <memory_region name="bulk" size="0x4000000" page_size="0x200000" />
+    <protection_domain name="ping" priority="100">
+        <program_image path="ping.elf" />
+        <map mr="shared" vaddr="0x4000000" perms="rw" setvar_vaddr="shared" />
+        <map mr="bulk" vaddr="0x10000000" perms="rw" />
+    </protection_domain>
+    <protection_domain name="pong" priority="101">
+        <program_image path="pong.elf" />
+        <map mr="shared" vaddr="0x4000000" perms="r" setvar_vaddr="shared" />
+    </protection_domain>
+    <channel>
+        <end pd="ping" id="0" pp="true" />
+        <end pd="pong" id="0" />
+    </channel>
+</system>
+"#;
+
+/// `sysinit build --board qemu-x86_64 --ram 2G` of [`SYSTEM`] with generated PD
+/// images and the given root task ELF, into `dir/out`.
+fn build_with_roottask(dir: &Path, roottask: &[u8]) -> std::process::Output {
+    for pd in ["ping", "pong"] {
+        let elf = TestElf::pd(Arch::X86_64, &["shared"]).to_bytes();
+        std::fs::write(dir.join(format!("{pd}.elf")), elf).unwrap();
+    }
+    std::fs::write(dir.join("test.system"), SYSTEM).unwrap();
+    std::fs::write(dir.join("roottask.elf"), roottask).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_sysinit"))
+        .arg("build")
+        .arg(dir.join("test.system"))
+        .args(["--board", "qemu-x86_64", "--ram", "2G", "-o"])
+        .arg(dir.join("out"))
+        .arg("--roottask")
+        .arg(dir.join("roottask.elf"))
+        .output()
+        .unwrap()
+}
+
+/// report.txt's placement rows: object name to physical address.
+fn report_placements(report: &str) -> Vec<(String, u64)> {
+    let mut rows: Vec<(String, u64)> = report
+        .lines()
+        .skip_while(|l| !l.starts_with("expected physical placement"))
+        .skip(2)
+        .map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            let paddr = u64::from_str_radix(fields[0].trim_start_matches("0x"), 16).unwrap();
+            (fields[3].to_string(), paddr)
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// What the planner places on the untyped list of a real boot, by object name.
+fn planned_on(spec: &sysinit_spec::Spec, untypeds: &[BootUntyped]) -> Vec<(String, u64)> {
+    let (requests, ids) = sysinit_initializer::requests(spec);
+    let plan = sysinit_planner::plan(spec.arch, untypeds, &requests).unwrap();
+    let mut rows: Vec<(String, u64)> = ids
+        .iter()
+        .zip(&plan.placements)
+        .filter_map(|(&id, &paddr)| {
+            let named = spec.get(id)?;
+            named.object.kernel_object(spec.arch)?;
+            Some((named.name.clone(), paddr))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sysinit-recorded-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// With `--roottask`, report.txt places every object where the planner places it on
+/// the untyped list of a real boot of a root task with that span: the recorded one.
+#[test]
+fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
+    let hello = boots()
+        .into_iter()
+        .find(|d| d.ends_with("x86_64/hello"))
+        .expect("the recorded x86_64 hello boot");
+    let m = meta(&hello);
+    assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_4000]));
+    let real = real_untypeds(&std::fs::read_to_string(hello.join("boot.log")).unwrap());
+
+    let same = scratch("same-span");
+    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_4000));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(same.join("out/report.txt")).unwrap();
+    assert!(
+        report.contains("root task image: vaddr [0x400000..0x2674000) (0x2274000 bytes), from "),
+        "{report}"
+    );
+    let spec = std::fs::read(same.join("out/spec.bin")).unwrap();
+    let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
+    let reported = report_placements(&report);
+    // Some objects lie in free RAM after the root task image, whose start the
+    // root task's span decides.
+    assert!(
+        reported.iter().any(|&(_, paddr)| paddr >= 0x2c8_7000),
+        "{report}"
+    );
+    assert_eq!(reported, planned_on(&spec, &real));
+
+    // A smaller root task leaves more RAM below the root server objects: the
+    // report follows the ELF, and so no longer matches that boot.
+    let small = scratch("small-span");
+    let out = build_with_roottask(&small, &roottask_elf(0x40_0000, 0x60_0000));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(small.join("out/report.txt")).unwrap();
+    assert!(
+        report.contains("root task image: vaddr [0x400000..0x600000) (0x200000 bytes), from "),
+        "{report}"
+    );
+    assert_ne!(report_placements(&report), planned_on(&spec, &real));
+    assert!(small.join("out/image.elf").exists());
+    let _ = std::fs::remove_dir_all(same);
+    let _ = std::fs::remove_dir_all(small);
+}
+
+#[test]
+fn build_refuses_a_roottask_that_is_not_an_elf() {
+    let dir = scratch("not-elf");
+    let out = build_with_roottask(&dir, b"#!/bin/sh\n");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("roottask.elf: not a 64-bit ELF file"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
 }

@@ -19,6 +19,9 @@ for target in x86_64-unknown-none aarch64-unknown-none; do
     -p sysinit-sel4 -p sysinit-pd-abi
 done
 
+step "fuzz targets still build (running them needs nightly cargo-fuzz, see fuzz/README.md)"
+cargo check --locked --manifest-path fuzz/Cargo.toml
+
 step "root task and example PDs build for both bare-metal targets"
 # (The aarch64 loader embeds the seL4 kernel at build time, so it is built only where
 # SEL4_PREFIX is; its layout logic, crates/loader-layout, is tested below.)

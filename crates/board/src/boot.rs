@@ -1,19 +1,22 @@
 //! What the kernel makes of the board's memory at boot: the inputs of `create_untypeds`.
 //!
 //! Follows seL4's boot path: the boot loader puts the kernel image at its base,
-//! then (ARM) the device tree and then the root task image, each page-aligned
-//! (elfloader; on x86 the kernel moves the root task right after itself). The
-//! kernel reserves that span, its own device pages and every RAM region it
-//! uses (`reserve_region` in src/kernel/boot.c; whatever is not reserved
-//! becomes device untypeds), removes the span from its free RAM
+//! then (ARM) the device tree at the next page and the root task image at the
+//! first page after the device tree's last byte; on x86 the kernel moves the
+//! root task right after itself. On aarch64 that placement is our loader's
+//! (`Layout::plan` in crates/loader-layout, the source of truth; this crate's
+//! tests check that both agree). The kernel reserves the kernel image, the
+//! device tree's exact bytes and the root task image, its own device pages and
+//! every RAM region it uses (`reserve_region` in src/kernel/boot.c; whatever is
+//! not reserved becomes device untypeds), removes the images from its free RAM
 //! (`init_freemem`) and carves the root server objects from the top-most free
 //! region that fits them, aligned to the largest object. Their size follows
 //! `calculate_rootserver_size`: fixed objects plus one paging structure per
 //! table the root task's virtual span needs (`arch_get_n_paging`), so it
 //! depends on the root task image ([`crate::RootTaskImage`]). The kernel's
-//! image end, its boot-only part and the extra boot info come from the
-//! `[kernel]` table of the board file (measured from our kernel build on x86_64,
-//! estimated on aarch64).
+//! image end, its boot-only part, the device tree's size and the extra boot
+//! info come from the `[kernel]` table of the board file, measured from our
+//! kernel builds and checked against recorded boots.
 
 use sysinit_kobj::{align_up, ObjectType, PhysRange, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
 use sysinit_model::BootMemory;
@@ -102,7 +105,12 @@ impl Board {
         }
 
         let (size, align_bits) = self.root_server_footprint()?;
-        let free = subtract(&kernel_ram, &[loaded]);
+        // The kernel reserves each image exactly (`arch_init_freemem` on ARM),
+        // so the bytes between the device tree's end and the root task's page
+        // stay free RAM.
+        let mut images = vec![kernel_image, root_task_image];
+        images.extend(device_tree);
+        let free = subtract(&kernel_ram, &images);
         let (free_ram, root_server_objects) = carve_root_server(&free, size, align_bits)
             .ok_or_else(|| BoardError::NoRoomForRootServer {
                 board: self.name.clone(),

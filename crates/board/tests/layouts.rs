@@ -273,7 +273,8 @@ fn virt_1g_leaves_vm_memory_to_user_level() {
     assert_eq!(layout.kernel_image.start, 0x6000_0000);
     let dtb = layout.device_tree.unwrap();
     assert_eq!(dtb.start, layout.kernel_image.end);
-    assert_eq!(layout.root_task_image.start, dtb.end);
+    // The root task starts at the first page after the device tree's last byte.
+    assert_eq!(layout.root_task_image.start, (dtb.end + 0xfff) & !0xfff);
     let mem = &layout.memory;
     assert_eq!(
         *mem.reserved.last().unwrap(),
@@ -299,7 +300,7 @@ fn ram_size_limits_are_reported() {
     assert!(matches!(err, BoardError::RamTooSmall { .. }));
     assert_eq!(
         err.to_string(),
-        "board 'qemu-aarch64-virt': RAM size 0x10000000 is too small; valid: 0x24000000..=0x3fc0000000"
+        "board 'qemu-aarch64-virt': RAM size 0x10000000 is too small; valid: 0x28000000..=0x3fc0000000"
     );
     assert!(matches!(
         b.ram_ranges(256 * GIB),

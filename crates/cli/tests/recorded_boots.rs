@@ -5,9 +5,9 @@
 //! (`boot.toml`: board, RAM, kernel commit, QEMU command, root task span). CI
 //! has no seL4, so it checks the recording instead: the kernel model must put
 //! every object at the recorded address, the host planner must plan exactly the
-//! recorded steps, and the board model must predict the kernel's device
-//! untypeds exactly, and on x86_64 (whose board is calibrated to our kernel
-//! build) the whole untyped list, RAM included, in the kernel's order.
+//! recorded steps, and the board model (calibrated to our kernel builds) must
+//! predict the kernel's whole untyped list, device and RAM, in the kernel's
+//! order, on both architectures.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,12 +60,14 @@ fn ram_bytes(text: &str) -> u64 {
 }
 
 #[test]
-fn there_are_recorded_boots_for_x86_64() {
+fn there_are_recorded_boots_for_both_arches() {
     let dirs = boots();
-    assert!(
-        dirs.iter().any(|d| d.parent().unwrap().ends_with("x86_64")),
-        "no recorded x86_64 boot in {dirs:?}"
-    );
+    for arch in ["x86_64", "aarch64"] {
+        assert!(
+            dirs.iter().any(|d| d.parent().unwrap().ends_with(arch)),
+            "no recorded {arch} boot in {dirs:?}"
+        );
+    }
     for dir in &dirs {
         let m = meta(dir);
         assert_eq!(
@@ -272,18 +274,103 @@ fn the_board_layout_matches_the_kernels_boot_messages_on_x86_64() {
     }
 }
 
-/// The calibrated x86_64 board reproduces every untyped of every recorded boot,
+/// The `[start..end)` our aarch64 loader reports for `part` ("kernel",
+/// "device tree", "root task") in a line `sysinit-loader: <part> [0x..0x)`.
+fn loader_range(log: &str, part: &str) -> PhysRange {
+    let prefix = format!("sysinit-loader: {part} [");
+    let line = log
+        .lines()
+        .map(|l| {
+            l.trim_end()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no loader line for the {part}"));
+    let hex = |s: &str| {
+        u64::from_str_radix(s.trim_start_matches("0x"), 16)
+            .unwrap_or_else(|_| panic!("bad address '{s}' in '{line}'"))
+    };
+    let inner = line[prefix.len()..].trim_end_matches(')');
+    let (start, end) = inner
+        .split_once("..")
+        .unwrap_or_else(|| panic!("no range in '{line}'"));
+    PhysRange::new(hex(start), hex(end))
+}
+
+/// The `pv_offset 0x...` our aarch64 loader passes the kernel (root task
+/// physical minus virtual address).
+fn loader_pv_offset(log: &str) -> u64 {
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("sysinit-loader: entering the kernel"))
+        .expect("no loader line entering the kernel");
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let value = words
+        .windows(2)
+        .find(|w| w[0] == "pv_offset")
+        .map(|w| w[1].trim_end_matches(','))
+        .unwrap_or_else(|| panic!("no pv_offset in '{line}'"));
+    u64::from_str_radix(value.trim_start_matches("0x"), 16)
+        .unwrap_or_else(|_| panic!("bad pv_offset in '{line}'"))
+}
+
+/// Our aarch64 loader's messages (the placement crates/loader-layout computed
+/// for the real images) agree with boot.toml and with the board's layout: the
+/// kernel, the device tree's exact bytes, and the root task at the span
+/// boot.toml names.
+#[test]
+fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
+    let mut checked = 0;
+    for dir in boots()
+        .into_iter()
+        .filter(|d| d.parent().unwrap().ends_with("aarch64"))
+    {
+        let m = meta(&dir);
+        let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
+        let [start, end] = m.roottask_vaddr.unwrap_or_else(|| {
+            panic!(
+                "{}: boot.toml needs roottask_vaddr = [start, end]",
+                dir.display()
+            )
+        });
+        let root_task = loader_range(&log, "root task");
+        let pv_offset = loader_pv_offset(&log);
+        assert_eq!(
+            (start, end),
+            (root_task.start - pv_offset, root_task.end - pv_offset),
+            "{}: roottask_vaddr differs from the loader's root task range and pv_offset",
+            dir.display()
+        );
+        let board = recorded_board(&m);
+        let layout = board.boot_layout(board.ram_bytes()).unwrap();
+        for (part, modelled) in [
+            ("kernel", Some(layout.kernel_image)),
+            ("device tree", layout.device_tree),
+            ("root task", Some(layout.root_task_image)),
+        ] {
+            assert_eq!(
+                modelled,
+                Some(loader_range(&log, part)),
+                "{}: the board places the {part} elsewhere than the loader did",
+                dir.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} aarch64 boots checked");
+}
+
+/// The calibrated boards reproduce every untyped of every recorded boot,
 /// device and RAM, in the kernel's order: the planner's placements in report.txt
 /// are then exactly what the root task does on that boot.
 #[test]
-fn the_board_model_predicts_the_entire_real_untyped_list_on_x86_64() {
-    let mut checked = 0;
+fn the_board_model_predicts_the_entire_real_untyped_list() {
+    let mut checked = std::collections::BTreeMap::new();
     for dir in boots() {
         let m = meta(&dir);
         let board = recorded_board(&m);
-        if board.arch() != Arch::X86_64 {
-            continue;
-        }
         let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
         let real = real_untypeds(&log);
         assert!(real.iter().any(|u| !u.is_device), "{}", dir.display());
@@ -296,9 +383,12 @@ fn the_board_model_predicts_the_entire_real_untyped_list_on_x86_64() {
             "{}: the board model's boot untypeds differ from the real boot",
             dir.display()
         );
-        checked += 1;
+        *checked.entry(board.arch().to_string()).or_insert(0) += 1;
     }
-    assert!(checked >= 4, "only {checked} x86_64 boots checked");
+    for arch in [Arch::X86_64, Arch::Aarch64] {
+        let n = checked.get(&arch.to_string()).copied().unwrap_or(0);
+        assert!(n >= 4, "only {n} {arch} boots checked");
+    }
 }
 
 /// A minimal x86_64 root task ELF: one `PT_LOAD` segment spanning

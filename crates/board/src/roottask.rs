@@ -205,6 +205,24 @@ mod tests {
     }
 
     #[test]
+    fn span_of_the_recorded_aarch64_root_task() {
+        // The program headers of the sysinit-roottask that made tests/boots/aarch64
+        // (readelf -l); our loader put it at [0x60241000..0x624b2000).
+        let bytes = elf(
+            EM_AARCH64,
+            &[
+                (PT_LOAD, 0x40_0000, 0x8ae0),
+                (PT_LOAD, 0x40_9ae0, 0x2_3d84),
+                (PT_LOAD, 0x42_e868, 0x224_17a8),
+                (PT_GNU_STACK, 0, 0),
+            ],
+        );
+        let image = RootTaskImage::from_elf(&bytes, Arch::Aarch64).unwrap();
+        assert_eq!(image, RootTaskImage::new(0x40_0000, 0x267_1000).unwrap());
+        assert_eq!(image.bytes(), 0x624b_2000 - 0x6024_1000);
+    }
+
+    #[test]
     fn x86_counts_every_segment_with_memory_and_aarch64_only_loads() {
         let phdrs = [(PT_LOAD, 0x40_0000, 0x1000), (PT_TLS, 0x50_0000, 0x10)];
         let x86 = RootTaskImage::from_elf(&elf(EM_X86_64, &phdrs), Arch::X86_64).unwrap();

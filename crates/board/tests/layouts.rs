@@ -293,6 +293,48 @@ fn virt_1g_leaves_vm_memory_to_user_level() {
         .any(|u| u.is_device && u.paddr == GIB && u.size_bits == 29));
 }
 
+/// The recorded aarch64 boots (tests/boots/aarch64, 2 GiB, the root task of
+/// vaddr [0x400000, 0x2671000)): where the loader put the images, where the
+/// kernel put the root server objects, and the free RAM left.
+#[test]
+fn virt_2g_boot_layout_is_the_recorded_one() {
+    let b = board("qemu-aarch64-virt", 2 * GIB)
+        .with_root_task_image(RootTaskImage::new(0x40_0000, 0x267_1000).unwrap())
+        .unwrap();
+    let layout = b.boot_layout(2 * GIB).unwrap();
+    assert_eq!(
+        layout.kernel_image,
+        PhysRange::new(0x6000_0000, 0x6023_f000)
+    );
+    assert_eq!(
+        layout.device_tree,
+        Some(PhysRange::new(0x6023_f000, 0x6024_0e98))
+    );
+    assert_eq!(
+        layout.root_task_image,
+        PhysRange::new(0x6024_1000, 0x624b_2000)
+    );
+    // 16 MiB CNode, TCB, IPC buffer, boot info, ASID pool, 8 KiB extra boot
+    // info (the device tree copy), VSpace and 20 paging tables: 0x101a800
+    // bytes, aligned to the CNode's 16 MiB.
+    assert_eq!(
+        layout.root_server_objects,
+        PhysRange::new(0xbe00_0000, 0xbf01_a800)
+    );
+    assert_eq!(
+        layout.memory.boot_reuse,
+        Some(PhysRange::new(0x6000_0000, 0x6001_0000))
+    );
+    assert_eq!(
+        layout.memory.free_ram,
+        vec![
+            PhysRange::new(0x6024_0e98, 0x6024_1000),
+            PhysRange::new(0x624b_2000, 0xbe00_0000),
+            PhysRange::new(0xbf01_a800, 0xc000_0000),
+        ]
+    );
+}
+
 #[test]
 fn ram_size_limits_are_reported() {
     let b = Board::by_name("qemu-aarch64-virt").unwrap();

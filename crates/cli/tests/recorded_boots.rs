@@ -338,8 +338,12 @@ fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
         let root_task = loader_range(&log, "root task");
         let pv_offset = loader_pv_offset(&log);
         assert_eq!(
-            (start, end),
-            (root_task.start - pv_offset, root_task.end - pv_offset),
+            format!("[{start:#x}, {end:#x}]"),
+            format!(
+                "[{:#x}, {:#x}]",
+                root_task.start - pv_offset,
+                root_task.end - pv_offset
+            ),
             "{}: roottask_vaddr differs from the loader's root task range and pv_offset",
             dir.display()
         );
@@ -350,9 +354,11 @@ fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
             ("device tree", layout.device_tree),
             ("root task", Some(layout.root_task_image)),
         ] {
+            // Compared as text, so a failure shows the ranges in hex.
+            let modelled = modelled.map_or("(none)".to_string(), |r| r.to_string());
             assert_eq!(
                 modelled,
-                Some(loader_range(&log, part)),
+                loader_range(&log, part).to_string(),
                 "{}: the board places the {part} elsewhere than the loader did",
                 dir.display()
             );

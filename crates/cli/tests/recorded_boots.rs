@@ -280,12 +280,8 @@ fn loader_range(log: &str, part: &str) -> PhysRange {
     let prefix = format!("sysinit-loader: {part} [");
     let line = log
         .lines()
-        .map(|l| {
-            l.trim_end()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        // The loader right-aligns part names; one space between words.
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
         .find(|l| l.starts_with(&prefix))
         .unwrap_or_else(|| panic!("no loader line for the {part}"));
     let hex = |s: &str| {

@@ -3,8 +3,8 @@
 //! A board is data (`boards/*.toml` in the repository, embedded into the
 //! binary): the QEMU memory map as a function of the `-m` RAM size, named
 //! device ranges, ranges user level must not get, the interrupt controller's
-//! limits and the kernel's boot footprint (measured from our kernel build where
-//! real boots exist, estimated otherwise). From that this crate answers the
+//! limits and the kernel's boot footprint (measured from our kernel builds and
+//! checked against recorded real boots on both architectures). From that this crate answers the
 //! questions validation asks ("is this RAM? a device? reserved?") and produces
 //! the inputs of the kernel's `create_untypeds` ([`Board::boot_memory`]), given
 //! the root task image the kernel will load ([`RootTaskImage`]).

@@ -608,3 +608,49 @@ fn build_refuses_a_roottask_that_is_not_an_elf() {
     );
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Recorded boots whose root task had to refuse its spec (tests/refusals/<arch>/<name>/).
+fn refusals() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/refusals");
+    let mut dirs = Vec::new();
+    for arch in std::fs::read_dir(&root).expect("tests/refusals exists") {
+        for case in std::fs::read_dir(arch.unwrap().path()).unwrap() {
+            dirs.push(case.unwrap().path());
+        }
+    }
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn a_recorded_refusal_created_nothing_and_said_what_the_host_decoder_says() {
+    let dirs = refusals();
+    assert!(!dirs.is_empty(), "no recorded refusal in tests/refusals");
+    for dir in dirs {
+        let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
+        let lines: Vec<&str> = log.lines().map(str::trim_end).collect();
+        let spec = std::fs::read(dir.join("spec.bin")).unwrap();
+        let prefix = format!(
+            "SYSINIT error: the embedded spec ({} bytes) was refused, nothing was created: ",
+            spec.len()
+        );
+        let error = lines
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("{}: no '{prefix}...' line", dir.display()));
+        // The root task decodes with the same crate as the host: same bytes, same verdict.
+        let host = sysinit_spec::Spec::from_postcard(&spec)
+            .expect_err("the recorded bytes are not a spec");
+        assert_eq!(error, host.to_string(), "{}", dir.display());
+        assert!(
+            !lines.iter().any(|l| l.starts_with("SYSINIT retype ")),
+            "{}: something was retyped",
+            dir.display()
+        );
+        assert!(
+            !lines.iter().any(|l| l.starts_with("SYSINIT summary ")),
+            "{}: a summary after a refusal",
+            dir.display()
+        );
+    }
+}

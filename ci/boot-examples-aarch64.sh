@@ -34,6 +34,8 @@ mkdir -p "$OUT"
 # One target directory for the four workspaces (main, root task, examples, loader), so
 # every path below is known whatever CARGO_TARGET_DIR says.
 build() { cargo build --locked --release --target-dir "$TARGET_DIR" "$@"; }
+# The host tests that need this kernel build (ignored in plain `cargo test`).
+cargo test --locked --target-dir "$TARGET_DIR" -p sysinit-board -p sysinit-loader-layout -- --ignored
 build --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml --target aarch64-unknown-none
 build --manifest-path examples/Cargo.toml --target aarch64-unknown-none
 build -p sysinit

@@ -28,13 +28,46 @@ pub const FIRST_UNTYPED: Slot = 5;
 /// One [`Kernel`] method call with its arguments.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Call {
-    Retype { src: Slot, ty: ObjectType, size_arg: u8, dest: Slot, count: u32 },
-    FramePaddr { frame: Slot },
-    Mint { cnode: Slot, index: u64, depth: u8, src: Slot, rights: Rights, data: CapData },
-    AsidAssign { vspace: Slot },
-    MapTable { table: Slot, level: u8, vspace: Slot, vaddr: u64 },
-    MapFrame { frame: Slot, vspace: Slot, vaddr: u64, rights: Rights, cached: bool },
-    WriteFrame { frame: Slot, size_bits: u8, offset: u64, data: Vec<u8> },
+    Retype {
+        src: Slot,
+        ty: ObjectType,
+        size_arg: u8,
+        dest: Slot,
+        count: u32,
+    },
+    FramePaddr {
+        frame: Slot,
+    },
+    Mint {
+        cnode: Slot,
+        index: u64,
+        depth: u8,
+        src: Slot,
+        rights: Rights,
+        data: CapData,
+    },
+    AsidAssign {
+        vspace: Slot,
+    },
+    MapTable {
+        table: Slot,
+        level: u8,
+        vspace: Slot,
+        vaddr: u64,
+    },
+    MapFrame {
+        frame: Slot,
+        vspace: Slot,
+        vaddr: u64,
+        rights: Rights,
+        cached: bool,
+    },
+    WriteFrame {
+        frame: Slot,
+        size_bits: u8,
+        offset: u64,
+        data: Vec<u8>,
+    },
     TcbConfigure {
         tcb: Slot,
         fault_ep: u64,
@@ -44,14 +77,41 @@ pub enum Call {
         buffer_vaddr: u64,
         buffer: Option<Slot>,
     },
-    SchedParams { tcb: Slot, max_priority: u8, priority: u8 },
-    WriteRegisters { tcb: Slot, pc: u64, sp: u64, args: Vec<u64> },
-    BindNotification { tcb: Slot, ntfn: Slot },
-    VcpuSetTcb { vcpu: Slot, tcb: Slot },
-    Resume { tcb: Slot },
-    IrqGet { irq: IrqSource, dest: Slot },
-    IrqSetNotification { handler: Slot, ntfn: Slot },
-    IoPortsIssue { first: u16, last: u16, dest: Slot },
+    SchedParams {
+        tcb: Slot,
+        max_priority: u8,
+        priority: u8,
+    },
+    WriteRegisters {
+        tcb: Slot,
+        pc: u64,
+        sp: u64,
+        args: Vec<u64>,
+    },
+    BindNotification {
+        tcb: Slot,
+        ntfn: Slot,
+    },
+    VcpuSetTcb {
+        vcpu: Slot,
+        tcb: Slot,
+    },
+    Resume {
+        tcb: Slot,
+    },
+    IrqGet {
+        irq: IrqSource,
+        dest: Slot,
+    },
+    IrqSetNotification {
+        handler: Slot,
+        ntfn: Slot,
+    },
+    IoPortsIssue {
+        first: u16,
+        last: u16,
+        dest: Slot,
+    },
 }
 
 /// Why the fake refused a call: injected by the script, or a call seL4 would refuse.
@@ -75,8 +135,17 @@ impl fmt::Display for FakeError {
 /// What a root slot holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Held {
-    Untyped { paddr: u64, size_bits: u8, device: bool, watermark: u64 },
-    Object { ty: ObjectType, size_arg: u8, paddr: u64 },
+    Untyped {
+        paddr: u64,
+        size_bits: u8,
+        device: bool,
+        watermark: u64,
+    },
+    Object {
+        ty: ObjectType,
+        size_arg: u8,
+        paddr: u64,
+    },
     IrqHandler,
     IoPorts,
 }
@@ -132,19 +201,29 @@ impl Fake {
         let n = self.calls.len();
         self.calls.push(call);
         if self.fail_at == Some(n) {
-            return Err(FakeError { call: n, misuse: None });
+            return Err(FakeError {
+                call: n,
+                misuse: None,
+            });
         }
         Ok(n)
     }
 
     fn refuse<T>(&self, what: String) -> Result<T, FakeError> {
-        Err(FakeError { call: self.calls.len() - 1, misuse: Some(what) })
+        Err(FakeError {
+            call: self.calls.len() - 1,
+            misuse: Some(what),
+        })
     }
 
     /// The type of the object in `slot`, or a refusal naming what was expected.
     fn object(&self, slot: Slot, want: &str) -> Result<(ObjectType, u8, u64), FakeError> {
         match self.slots.get(&slot) {
-            Some(&Held::Object { ty, size_arg, paddr }) => Ok((ty, size_arg, paddr)),
+            Some(&Held::Object {
+                ty,
+                size_arg,
+                paddr,
+            }) => Ok((ty, size_arg, paddr)),
             other => self.refuse(format!("slot {slot} should hold {want}, holds {other:?}")),
         }
     }
@@ -186,8 +265,19 @@ impl Kernel for Fake {
         dest: Slot,
         count: u32,
     ) -> Result<(), FakeError> {
-        self.begin(Call::Retype { src, ty, size_arg, dest, count })?;
-        let Some(&Held::Untyped { paddr, size_bits, device, watermark }) = self.slots.get(&src)
+        self.begin(Call::Retype {
+            src,
+            ty,
+            size_arg,
+            dest,
+            count,
+        })?;
+        let Some(&Held::Untyped {
+            paddr,
+            size_bits,
+            device,
+            watermark,
+        }) = self.slots.get(&src)
         else {
             return self.refuse(format!("slot {src} holds no untyped"));
         };
@@ -206,15 +296,31 @@ impl Kernel for Fake {
         for k in 0..count {
             let at = start + (u64::from(k) << bits);
             let held = if ty == ObjectType::Untyped {
-                Held::Untyped { paddr: at, size_bits: bits, device, watermark: 0 }
+                Held::Untyped {
+                    paddr: at,
+                    size_bits: bits,
+                    device,
+                    watermark: 0,
+                }
             } else {
-                Held::Object { ty, size_arg, paddr: at }
+                Held::Object {
+                    ty,
+                    size_arg,
+                    paddr: at,
+                }
             };
             self.put(dest + u64::from(k), held)?;
         }
         let watermark = end - paddr;
-        self.slots
-            .insert(src, Held::Untyped { paddr, size_bits, device, watermark });
+        self.slots.insert(
+            src,
+            Held::Untyped {
+                paddr,
+                size_bits,
+                device,
+                watermark,
+            },
+        );
         Ok(())
     }
 
@@ -236,7 +342,14 @@ impl Kernel for Fake {
         rights: Rights,
         data: CapData,
     ) -> Result<(), FakeError> {
-        self.begin(Call::Mint { cnode, index, depth, src, rights, data })?;
+        self.begin(Call::Mint {
+            cnode,
+            index,
+            depth,
+            src,
+            rights,
+            data,
+        })?;
         let Some(&held) = self.slots.get(&src) else {
             return self.refuse(format!("mint from empty slot {src}"));
         };
@@ -248,7 +361,9 @@ impl Kernel for Fake {
         }
         let (ty, radix, _) = self.object(cnode, "a CNode")?;
         if ty != ObjectType::CNode || radix != depth || index >> radix != 0 {
-            return self.refuse(format!("index {index} at depth {depth} in a {ty} of {radix}"));
+            return self.refuse(format!(
+                "index {index} at depth {depth} in a {ty} of {radix}"
+            ));
         }
         Ok(())
     }
@@ -266,9 +381,23 @@ impl Kernel for Fake {
         Ok(())
     }
 
-    fn map_table(&mut self, table: Slot, level: u8, vspace: Slot, vaddr: u64) -> Result<(), FakeError> {
-        self.begin(Call::MapTable { table, level, vspace, vaddr })?;
-        let want = self.arch.paging_structure(level).expect("table level 1..=3");
+    fn map_table(
+        &mut self,
+        table: Slot,
+        level: u8,
+        vspace: Slot,
+        vaddr: u64,
+    ) -> Result<(), FakeError> {
+        self.begin(Call::MapTable {
+            table,
+            level,
+            vspace,
+            vaddr,
+        })?;
+        let want = self
+            .arch
+            .paging_structure(level)
+            .expect("table level 1..=3");
         self.expect(table, want)?;
         self.expect(vspace, ObjectType::VSpace)?;
         if !self.asids.contains(&vspace) {
@@ -281,8 +410,13 @@ impl Kernel for Fake {
                 return self.refuse(format!("no level-{} table above {vaddr:#x}", level - 1));
             }
         }
-        if !self.tables.insert((vspace, level, vaddr >> entry_span_bits(level - 1))) {
-            return self.refuse(format!("a level-{level} table is mapped at {vaddr:#x} already"));
+        if !self
+            .tables
+            .insert((vspace, level, vaddr >> entry_span_bits(level - 1)))
+        {
+            return self.refuse(format!(
+                "a level-{level} table is mapped at {vaddr:#x} already"
+            ));
         }
         Ok(())
     }
@@ -295,11 +429,22 @@ impl Kernel for Fake {
         rights: Rights,
         cached: bool,
     ) -> Result<(), FakeError> {
-        self.begin(Call::MapFrame { frame, vspace, vaddr, rights, cached })?;
+        self.begin(Call::MapFrame {
+            frame,
+            vspace,
+            vaddr,
+            rights,
+            cached,
+        })?;
         let (bits, _) = self.expect_frame(frame)?;
         self.expect(vspace, ObjectType::VSpace)?;
-        let level = (1..4).find(|&l| entry_span_bits(l) == bits).expect("page size");
-        if !self.tables.contains(&(vspace, level, vaddr >> entry_span_bits(level - 1))) {
+        let level = (1..4)
+            .find(|&l| entry_span_bits(l) == bits)
+            .expect("page size");
+        if !self
+            .tables
+            .contains(&(vspace, level, vaddr >> entry_span_bits(level - 1)))
+        {
             return self.refuse(format!("no level-{level} table for {vaddr:#x}"));
         }
         if !self.mapped.insert(frame) {
@@ -308,8 +453,19 @@ impl Kernel for Fake {
         Ok(())
     }
 
-    fn write_frame(&mut self, frame: Slot, size_bits: u8, offset: u64, data: &[u8]) -> Result<(), FakeError> {
-        self.begin(Call::WriteFrame { frame, size_bits, offset, data: data.to_vec() })?;
+    fn write_frame(
+        &mut self,
+        frame: Slot,
+        size_bits: u8,
+        offset: u64,
+        data: &[u8],
+    ) -> Result<(), FakeError> {
+        self.begin(Call::WriteFrame {
+            frame,
+            size_bits,
+            offset,
+            data: data.to_vec(),
+        })?;
         let (bits, _) = self.expect_frame(frame)?;
         if bits != size_bits || offset + data.len() as u64 > 1u64 << bits {
             return self.refuse(format!("write of {} at {offset} into 2^{bits}", data.len()));
@@ -327,7 +483,15 @@ impl Kernel for Fake {
         buffer_vaddr: u64,
         buffer: Option<Slot>,
     ) -> Result<(), FakeError> {
-        let call = Call::TcbConfigure { tcb, fault_ep, cspace, cspace_data, vspace, buffer_vaddr, buffer };
+        let call = Call::TcbConfigure {
+            tcb,
+            fault_ep,
+            cspace,
+            cspace_data,
+            vspace,
+            buffer_vaddr,
+            buffer,
+        };
         self.begin(call)?;
         self.expect(tcb, ObjectType::Tcb)?;
         self.expect(cspace, ObjectType::CNode)?;
@@ -338,14 +502,28 @@ impl Kernel for Fake {
         Ok(())
     }
 
-    fn tcb_set_sched_params(&mut self, tcb: Slot, max_priority: u8, priority: u8) -> Result<(), FakeError> {
-        self.begin(Call::SchedParams { tcb, max_priority, priority })?;
+    fn tcb_set_sched_params(
+        &mut self,
+        tcb: Slot,
+        max_priority: u8,
+        priority: u8,
+    ) -> Result<(), FakeError> {
+        self.begin(Call::SchedParams {
+            tcb,
+            max_priority,
+            priority,
+        })?;
         self.expect(tcb, ObjectType::Tcb)
     }
 
     fn tcb_write_registers(&mut self, tcb: Slot, start: ThreadStart<'_>) -> Result<(), FakeError> {
         let args = start.args.to_vec();
-        self.begin(Call::WriteRegisters { tcb, pc: start.pc, sp: start.sp, args })?;
+        self.begin(Call::WriteRegisters {
+            tcb,
+            pc: start.pc,
+            sp: start.sp,
+            args,
+        })?;
         self.expect(tcb, ObjectType::Tcb)
     }
 
@@ -367,7 +545,10 @@ impl Kernel for Fake {
     }
 
     fn irq_get(&mut self, irq: &IrqSource, dest: Slot) -> Result<(), FakeError> {
-        self.begin(Call::IrqGet { irq: irq.clone(), dest })?;
+        self.begin(Call::IrqGet {
+            irq: irq.clone(),
+            dest,
+        })?;
         self.put(dest, Held::IrqHandler)
     }
 
@@ -387,7 +568,11 @@ impl Kernel for Fake {
 
 /// A layout with `free` empty slots from slot 100 on.
 pub fn layout(free: u64) -> SlotLayout {
-    SlotLayout { first_untyped: FIRST_UNTYPED, first_free: 100, end_free: 100 + free }
+    SlotLayout {
+        first_untyped: FIRST_UNTYPED,
+        first_free: 100,
+        end_free: 100 + free,
+    }
 }
 pub mod specs;
 
@@ -399,14 +584,22 @@ pub struct Boot {
 }
 
 /// Runs `initialize` for `spec` on a fake set up by `script`, with 1000 free slots.
-pub fn boot(spec: &sysinit_spec::Spec, untypeds: &[BootUntyped], script: impl FnOnce(&mut Fake)) -> Boot {
+pub fn boot(
+    spec: &sysinit_spec::Spec,
+    untypeds: &[BootUntyped],
+    script: impl FnOnce(&mut Fake),
+) -> Boot {
     let mut fake = Fake::new(spec.arch, untypeds);
     script(&mut fake);
     let mut trace = Vec::new();
     let result = sysinit_initializer::initialize(spec, untypeds, layout(1000), &mut fake, |r| {
         trace.push(*r)
     });
-    Boot { result, fake, trace }
+    Boot {
+        result,
+        fake,
+        trace,
+    }
 }
 
 /// The spec object each root slot stands for after a successful boot: an object's own
@@ -421,7 +614,13 @@ pub fn names_by_slot(
         .filter_map(|(id, o)| Some((object_slots[id.index()]?, o.name.clone())))
         .collect();
     for call in calls {
-        if let Call::Mint { cnode: ROOT, index, src, .. } = call {
+        if let Call::Mint {
+            cnode: ROOT,
+            index,
+            src,
+            ..
+        } = call
+        {
             let name = names[src].clone();
             names.insert(*index, name);
         }

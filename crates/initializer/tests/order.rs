@@ -51,6 +51,17 @@ fn system_boot() -> (Spec, fake::Boot) {
     (spec, run)
 }
 
+/// Objects and untypeds the recorded retypes made.
+fn retyped_count(calls: &[Call]) -> u64 {
+    calls
+        .iter()
+        .map(|c| match c {
+            Call::Retype { count, .. } => u64::from(*count),
+            _ => 0,
+        })
+        .sum()
+}
+
 fn slot_of(spec: &Spec, done: &sysinit_initializer::Initialized, name: &str) -> u64 {
     let id = spec.id_of(name).expect("object in spec");
     done.object_slots[id.index()].expect("object has a slot")
@@ -301,16 +312,7 @@ fn every_spec_object_ends_in_a_slot_holding_that_object() {
 fn irq_and_ports_take_the_slots_after_the_retyped_objects() {
     let (spec, run) = system_boot();
     let done = run.result.as_ref().expect("boots");
-    let retyped: u64 = run
-        .fake
-        .calls
-        .iter()
-        .map(|c| match c {
-            Call::Retype { count, .. } => u64::from(*count),
-            _ => 0,
-        })
-        .sum();
-    let handler = 100 + retyped;
+    let handler = 100 + retyped_count(&run.fake.calls);
     let ntfn = slot_of(&spec, done, "irq.ntfn");
     let expected = [
         Call::IrqGet {
@@ -388,8 +390,9 @@ fn fills_are_written_before_mapping_and_second_mappings_use_copies() {
         .filter(|c| matches!(c, Call::MapFrame { .. } | Call::Mint { .. }) && phase(c) == 3)
         .cloned()
         .collect();
-    // The copy takes the first slot after the IRQ handler, its notification copy and ports.
-    let copy = done.slots_used + 100 - 1;
+    // The copy takes the first slot after the retyped objects, the IRQ handler, its
+    // notification copy and the port range.
+    let copy = 100 + retyped_count(&run.fake.calls) + 3;
     let rw = Rights::READ_WRITE;
     assert_eq!(
         maps,

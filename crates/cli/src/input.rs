@@ -38,7 +38,7 @@ pub fn load_input(
 ) -> Result<LoadedSpec, CliError> {
     match path {
         Some(p) if p.extension().is_some_and(|e| e == "system") => {
-            let built = crate::build::build_from_description(p, board, search)?;
+            let built = crate::system::build_from_description(p, board, search)?;
             Ok(LoadedSpec {
                 spec: built.spec,
                 name: p.display().to_string(),

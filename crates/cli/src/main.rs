@@ -2,13 +2,21 @@
 //!
 //! Exit status: 0 on success, 1 when the input is invalid or cannot be
 //! planned (every error found is printed), 2 on usage errors.
+//!
+//! Modules, each using only those before it: `error`, `units` (sizes in text),
+//! `system` (a description built for a board), `input` (specs, logs, boot
+//! untypeds), `report` and `build_report` (what `simulate` and `build` print),
+//! then one per command: `build` (check and build), `simulate`, `verify`.
 #![forbid(unsafe_code)]
 
 mod build;
+mod build_report;
 mod error;
 mod input;
 mod report;
 mod simulate;
+mod system;
+mod units;
 mod verify;
 
 use std::path::PathBuf;

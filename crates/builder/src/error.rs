@@ -103,6 +103,58 @@ pub enum BuildError {
         /// The spec builder's reason.
         message: String,
     },
+    /// A memory region has more frames than the root CNode has slots.
+    #[error("{location}: error: {element}: {size:#x} bytes in {page:#x}-byte pages are {frames:#x} frames, more than the root CNode's {limit:#x} slots can hold; valid: a region of at most {limit:#x} pages, or a larger page_size")]
+    RegionTooManyFrames {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// Its size.
+        size: u64,
+        /// Its page size.
+        page: u64,
+        /// Frames it would take.
+        frames: u64,
+        /// Slots of the root CNode.
+        limit: u64,
+    },
+    /// A RAM-backed memory region is larger than the board's RAM.
+    #[error("{location}: error: {element}: {size:#x} bytes of RAM, but board '{board}' has {ram:#x} bytes of RAM; valid: a region of at most {ram:#x} bytes, or more RAM (--ram)")]
+    RegionExceedsRam {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// Its size.
+        size: u64,
+        /// The board.
+        board: String,
+        /// The board's RAM in bytes.
+        ram: u64,
+    },
+    /// The whole system has more kernel objects than the root CNode has slots.
+    #[error("{location}: error: <system>: needs at least {objects:#x} kernel objects, more than the root CNode's {limit:#x} slots can hold; valid: fewer pages (smaller regions and stacks, or larger page_size)")]
+    TooManyObjects {
+        /// The `<system>` element.
+        location: Location,
+        /// Objects counted (a lower bound: page tables not included).
+        objects: u64,
+        /// Slots of the root CNode.
+        limit: u64,
+    },
+    /// Regions, stacks, IPC buffers and program images need more RAM than the board has.
+    #[error("{location}: error: <system>: needs at least {needed:#x} bytes of RAM for memory regions, stacks, IPC buffers and program images, but board '{board}' has {ram:#x} bytes of RAM; valid: less memory, or more RAM (--ram)")]
+    RamExceeded {
+        /// The `<system>` element.
+        location: Location,
+        /// Bytes counted (a lower bound: page tables and kernel objects not included).
+        needed: u64,
+        /// The board.
+        board: String,
+        /// The board's RAM in bytes.
+        ram: u64,
+    },
     /// The finished spec does not validate: a bug in the builder.
     #[error("the built spec is inconsistent (a sysinit bug, please report it): {0}")]
     Internal(String),

@@ -24,7 +24,7 @@ use sysinit_spec::Spec;
 
 pub use elf::{ElfError, PatchError, ProgramImage, SegmentRights};
 pub use error::{BuildError, BuildErrors};
-pub use layout::{build_spec, Mapping, MappingSource, PdLayout};
+pub use layout::{build_spec, Mapping, MappingSource, PdLayout, ROOT_CNODE_SLOTS};
 
 /// A spec and what each PD sees.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,13 +8,14 @@
 //! objects and program (`.image@<vaddr>`) pages, with page tables made on demand
 //! (`pd.<name>.vspace.pt<level>@<vaddr>`).
 //!
-//! One module per phase, run in this order by [`build_spec`]:
-//! [`regions`] (memory region frames, and later their mappings), [`pd`] (each
+//! One module per phase, run in this order by [`build_spec`] once [`budget`]
+//! has counted what they will need: [`regions`] (memory region frames, and later their mappings), [`pd`] (each
 //! PD's objects, CSpace contract slots and stack), [`channels`], [`irqs`]
 //! (interrupts and I/O ports), [`patches`] (setvar and the PD name) and
 //! [`image`] (program pages). What memory a frame is and how it is mapped is
 //! decided in [`frames`] for every phase.
 
+mod budget;
 mod channels;
 mod frames;
 mod image;
@@ -25,6 +26,7 @@ mod regions;
 
 use std::collections::BTreeMap;
 
+pub use budget::ROOT_CNODE_SLOTS;
 use sysinit_board::Board;
 use sysinit_sdf::{describe, Location, Perms, SystemDescription};
 use sysinit_spec::{Cap, ObjectId, SpecBuilder};
@@ -126,6 +128,7 @@ pub fn build_spec(
     board: &Board,
     mut images: BTreeMap<String, LoadedImage>,
 ) -> Result<BuiltSystem, BuildErrors> {
+    budget::check(description, board, &images).map_err(BuildErrors)?;
     let arch = board.arch();
     let mut layout = Layout {
         b: SpecBuilder::new(arch),

@@ -51,6 +51,38 @@ pub enum BuildError {
         /// The search directories, comma separated.
         search: String,
     },
+    /// The program image path names a directory (and no file is found elsewhere).
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image '{path}' is a directory ({}), not a file; valid: an ELF executable file, relative to the system description's directory or a --search-path DIR", dir.display())]
+    ImageIsDirectory {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The path as written.
+        path: String,
+        /// The directory found.
+        dir: PathBuf,
+    },
+    /// A program image segment reaches the PD's stack, guard page or IPC buffer.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} segment {index} at [{vaddr:#x}..{end:#x}) overlaps the PD's stack, stack guard page and IPC buffer at [{reserved:#x}..{limit:#x}); valid: segments below {reserved:#x}, or a smaller stack_size", path.display())]
+    ImageOverlapsStack {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The image.
+        path: PathBuf,
+        /// Program header index.
+        index: usize,
+        /// The segment's first address.
+        vaddr: u64,
+        /// Its end.
+        end: u64,
+        /// The stack's lowest address.
+        reserved: u64,
+        /// End of the user address space.
+        limit: u64,
+    },
     /// The program image exists but cannot be read.
     #[error("{location}: error: <protection_domain name=\"{pd}\">: cannot read program image {}: {message}", path.display())]
     ImageRead {

@@ -1,6 +1,7 @@
 //! Program images: one frame per page, filled with the file's bytes, mapped
 //! with the rights of the segments on it.
 
+use sysinit_kobj::Arch;
 use sysinit_pd_abi as abi;
 use sysinit_sdf::{Perms, ProtectionDomain};
 use sysinit_spec::FillEntry;
@@ -8,7 +9,36 @@ use sysinit_spec::FillEntry;
 use super::frames::{mapping_cap, ram_page};
 use super::pd::PdObjects;
 use super::{Layout, Mapping, MappingSource};
+use crate::error::BuildError;
 use crate::LoadedImage;
+
+/// Refuses segments reaching the top of the address space the PD runtime
+/// keeps: the stack, its guard page (never mapped, so it is easy to miss) and
+/// the IPC buffer. Returns whether the image is clear of them.
+fn clear_of_stack(
+    layout: &mut Layout,
+    pd: &ProtectionDomain,
+    loaded: &LoadedImage,
+    arch: Arch,
+) -> bool {
+    let stack_pages = pd.stack_size / abi::PAGE_SIZE;
+    let reserved = abi::stack_top(arch).saturating_sub(stack_pages.saturating_mul(abi::PAGE_SIZE));
+    let mut clear = true;
+    for s in loaded.image.segments().iter().filter(|s| s.end > reserved) {
+        layout.errors.push(BuildError::ImageOverlapsStack {
+            location: pd.program_image.location.clone(),
+            pd: pd.name.clone(),
+            path: loaded.path.clone(),
+            index: s.index,
+            vaddr: s.vaddr,
+            end: s.end,
+            reserved,
+            limit: arch.user_vaddr_end(),
+        });
+        clear = false;
+    }
+    clear
+}
 
 /// Adds and maps every page of `pd`'s (patched) image; runs of pages with the
 /// same rights become one mapping each.
@@ -19,7 +49,11 @@ pub(super) fn add_pages(
     o: &PdObjects,
     loaded: &LoadedImage,
     mappings: &mut Vec<Mapping>,
+    arch: Arch,
 ) {
+    if !clear_of_stack(layout, pd, loaded, arch) {
+        return;
+    }
     let mut run: Option<Mapping> = None;
     for (vaddr, page) in loaded.image.pages() {
         let fill = match page.content() {

@@ -163,7 +163,7 @@ pub fn build_spec(
         if let Some(loaded) = images.get_mut(name) {
             let wanted = patches.remove(name).unwrap_or_default();
             patches::apply(&mut layout, pd, &pd_element, loaded, wanted);
-            image::add_pages(&mut layout, pd, &pd_element, o, loaded, &mut mappings);
+            image::add_pages(&mut layout, pd, &pd_element, o, loaded, &mut mappings, arch);
         }
         mappings.sort_by_key(|m| m.vaddr);
         layouts.push(PdLayout {

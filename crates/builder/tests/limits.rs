@@ -1,4 +1,5 @@
-//! Sizes the board cannot hold are refused by arithmetic before anything is allocated.
+//! What the builder refuses on its own, at the element: sizes the board cannot
+//! hold (by arithmetic, before anything is allocated) and interrupts bound twice.
 //!
 //! These call `build_spec` on descriptions that were parsed but not validated:
 //! the builder must hold up on its own, whatever validation catches first.
@@ -46,7 +47,10 @@ fn the_root_cnode_size_is_the_kernel_configuration() {
 #[test]
 fn a_region_of_4_eib_is_refused_without_allocating() {
     // Before the check, this asked for 2^50 frame objects and aborted.
-    let sdf = system(r#"<memory_region name="huge" size="0x4000000000000000" />"#, "");
+    let sdf = system(
+        r#"<memory_region name="huge" size="0x4000000000000000" />"#,
+        "",
+    );
     assert_eq!(
         build(&sdf, &x86()).unwrap_err(),
         "t.system:2:5: error: <memory_region name=\"huge\">: 0x4000000000000000 bytes of RAM, \
@@ -133,5 +137,26 @@ fn a_stack_larger_than_ram_is_refused() {
         "t.system:1:1: error: <system>: needs at least 0x40004000 bytes of RAM for memory \
          regions, stacks, IPC buffers and program images, but board 'qemu-x86_64' has \
          0x20000000 bytes of RAM; valid: less memory, or more RAM (--ram)"
+    );
+}
+
+#[test]
+fn two_msis_with_the_same_device_and_handle_are_refused_at_the_second() {
+    let sdf = r#"<system>
+    <protection_domain name="a">
+        <program_image path="a.elf" />
+        <irq id="1" pcidev="00:02.0" handle="0" vector="21" />
+        <irq id="2" pcidev="00:02.0" handle="0" vector="22" />
+        <irq id="3" pin="4" ioapic="0" vector="21" />
+    </protection_domain>
+</system>"#;
+    assert_eq!(
+        build(sdf, &x86()).unwrap_err(),
+        "t.system:5:9: error: <irq id=\"2\"> in <protection_domain name=\"a\">: MSI 00:02.0 \
+         handle 0 is already bound by <irq id=\"1\"> in <protection_domain name=\"a\"> (at \
+         t.system:4:9); valid: each interrupt bound once\n\
+         t.system:6:9: error: <irq id=\"3\"> in <protection_domain name=\"a\">: vector 21 is \
+         already bound by <irq id=\"1\"> in <protection_domain name=\"a\"> (at t.system:4:9); \
+         valid: each interrupt bound once"
     );
 }

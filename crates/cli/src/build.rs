@@ -8,6 +8,7 @@ use sysinit_initializer::requests;
 
 use crate::build_report::report;
 use crate::input::board_untypeds;
+use crate::overwrite::refuse_overwriting;
 use crate::system::{board, build_from_description, parse};
 use crate::units::Bytes;
 use crate::{BuildArgs, CheckArgs, CliError};
@@ -59,6 +60,29 @@ fn read_roottask(path: &Path, board: Board) -> Result<(Vec<u8>, Board), CliError
     Ok((elf, board))
 }
 
+/// Every file `build` writes.
+fn outputs(args: &BuildArgs) -> Vec<PathBuf> {
+    let mut files = vec!["spec.json", "spec.bin", "report.txt"];
+    if args.roottask.is_some() {
+        files.push("image.elf");
+    }
+    files.iter().map(|f| args.output.join(f)).collect()
+}
+
+/// Every file `build` read, with what it is.
+fn inputs<'a>(args: &'a BuildArgs, built: &'a BuiltSystem) -> Vec<(String, &'a Path)> {
+    let mut inputs = vec![("the system description".to_string(), args.system.as_path())];
+    if let Some(roottask) = &args.roottask {
+        inputs.push(("the root task (--roottask)".to_string(), roottask));
+    }
+    for pd in &built.pds {
+        if let Some(image) = &pd.image {
+            inputs.push((format!("the program image of PD '{}'", pd.name), image));
+        }
+    }
+    inputs
+}
+
 /// `sysinit build`: spec.json, spec.bin, report.txt and, with `--roottask`, image.elf.
 pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let board = board(&args.board, args.ram)?;
@@ -70,6 +94,12 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
         None => (None, board),
     };
     let built = build_from_description(&args.system, &board, &args.search_path)?;
+    refuse_overwriting(
+        &format!("-o {}", args.output.display()),
+        &outputs(args),
+        &inputs(args, &built),
+        "an output directory (-o) holding none of the inputs",
+    )?;
     let spec = &built.spec;
     std::fs::create_dir_all(&args.output).map_err(|source| CliError::Write {
         path: args.output.clone(),

@@ -25,6 +25,7 @@ mod pd;
 mod regions;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 pub use budget::ROOT_CNODE_SLOTS;
 use sysinit_board::Board;
@@ -78,6 +79,8 @@ pub struct PdLayout {
     pub name: String,
     /// Entry point.
     pub entry: u64,
+    /// The program image file read, if the PD had one.
+    pub image: Option<PathBuf>,
     /// Mappings by address.
     pub mappings: Vec<Mapping>,
 }
@@ -139,6 +142,7 @@ pub fn build_spec(
     let objects = pd::add_objects(&mut layout, description, &pds, &images, arch);
     channels::connect(&mut layout, description, &objects);
     let mut patches = patches::collect(description);
+    let mut irq_claims = irqs::IrqClaims::default();
 
     let mut layouts = Vec::with_capacity(pds.len());
     for (pd, parent) in &pds {
@@ -148,7 +152,7 @@ pub fn build_spec(
         let mut mappings = vec![pd::ipc_buffer_mapping(arch)];
         pd::connect(&mut layout, pd, *parent, o, &objects);
         mappings.push(pd::add_stack(&mut layout, pd, &pd_element, o, arch));
-        irqs::add_irqs(&mut layout, pd, o);
+        irqs::add_irqs(&mut layout, &mut irq_claims, pd, o);
         irqs::add_ioports(&mut layout, pd, o);
         regions::map_into(
             &mut layout,
@@ -160,6 +164,7 @@ pub fn build_spec(
             &mut mappings,
         );
         let entry = images.get(name).map_or(0, |i| i.image.entry);
+        let image = images.get(name).map(|i| i.path.clone());
         if let Some(loaded) = images.get_mut(name) {
             let wanted = patches.remove(name).unwrap_or_default();
             patches::apply(&mut layout, pd, &pd_element, loaded, wanted);
@@ -169,6 +174,7 @@ pub fn build_spec(
         layouts.push(PdLayout {
             name: name.to_string(),
             entry,
+            image,
             mappings,
         });
     }

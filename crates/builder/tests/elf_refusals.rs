@@ -16,7 +16,8 @@ const SYSTEM: &str = r#"<system>
 </system>"#;
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysinit-builder-elf-{}-{test}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("sysinit-builder-elf-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir

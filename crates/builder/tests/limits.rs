@@ -41,7 +41,7 @@ fn x86() -> Board {
 
 #[test]
 fn the_root_cnode_size_is_the_kernel_configuration() {
-    assert_eq!(ROOT_CNODE_SLOTS, 1 << 19);
+    assert_eq!(ROOT_CNODE_SLOTS, 1 << sysinit_sel4::ROOT_CNODE_SIZE_BITS);
 }
 
 #[test]

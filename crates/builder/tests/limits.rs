@@ -160,3 +160,18 @@ fn two_msis_with_the_same_device_and_handle_are_refused_at_the_second() {
          valid: each interrupt bound once"
     );
 }
+
+#[test]
+fn a_map_past_the_end_of_the_address_space_is_refused_not_wrapped() {
+    let sdf = system(
+        r#"<memory_region name="r" size="0x2000" />"#,
+        r#"<map mr="r" vaddr="0xfffffffffffff000" perms="rw" />"#,
+    );
+    // The first page is already outside user space; no page after it is tried.
+    assert_eq!(
+        build(&sdf, &x86()).unwrap_err(),
+        "t.system:3:63: error: <map mr=\"r\"> in <protection_domain name=\"a\">: cannot map \
+         memory region 'r' at 0xfffffffffffff000: object \"pd.a.vspace\": the cap in slot 511 \
+         maps [0xfffffffffffff000..0x0), past the end of user virtual memory at 0x7ffffffff000"
+    );
+}

@@ -8,6 +8,7 @@ use sysinit_spec::ObjectId;
 use super::frames::{is_device, mapping_cap, region_frame, region_page_size};
 use super::pd::PdObjects;
 use super::{map_element, Layout, Mapping, MappingSource};
+use crate::error::BuildError;
 
 /// A region's frames, in address order, with their page size and kind.
 pub(super) struct RegionFrames {
@@ -63,7 +64,19 @@ pub(super) fn map_into(
         // Device memory defaults to uncached; validation refuses cached="true" on it.
         let cached = map.is_cached(region.device);
         for (i, &frame) in region.frames.iter().enumerate() {
-            let vaddr = map.vaddr + i as u64 * region.page;
+            // Validation keeps maps inside the address space; unvalidated ones must not wrap.
+            let Some(vaddr) = (i as u64)
+                .checked_mul(region.page)
+                .and_then(|offset| map.vaddr.checked_add(offset))
+            else {
+                layout.errors.push(BuildError::Layout {
+                    location: map.location.clone(),
+                    element: el.clone(),
+                    what: format!("memory region '{}'", map.mr),
+                    message: "it wraps around the end of the address space".to_string(),
+                });
+                break;
+            };
             let cap = mapping_cap(frame, map.perms, cached);
             let what = || format!("memory region '{}' at {vaddr:#x}", map.mr);
             if !layout.map(o.vspace, vaddr, cap, (&map.location, &el), what) {

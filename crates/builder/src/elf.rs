@@ -82,9 +82,69 @@ pub enum ElfError {
         /// End of user space.
         limit: u64,
     },
-    /// Nothing to load.
-    #[error("has no loadable (PT_LOAD) segment with memory")]
-    NoLoadableSegments,
+    /// No program headers at all.
+    #[error("has no program headers (e_phnum {e_phnum:#x}{}); valid: a linked executable with at least one PT_LOAD segment", if *e_phnum == elf::PN_XNUM { ", PN_XNUM: the count is section 0's sh_info, which is 0" } else { "" })]
+    NoProgramHeaders {
+        /// `e_phnum` as written.
+        e_phnum: u16,
+    },
+    /// Program headers, but nothing to load.
+    #[error("has no loadable (PT_LOAD) segment with memory among its {headers} program headers; valid: a linked executable with at least one PT_LOAD segment")]
+    NoLoadableSegments {
+        /// Program headers in the file.
+        headers: usize,
+    },
+    /// A segment on the null page, which stays unmapped so null pointers fault.
+    #[error("segment {index} at [{vaddr:#x}..{end:#x}) lies on the null page [0x0..{PAGE_SIZE:#x}), which stays unmapped so that null pointers fault; valid: segments at or above {PAGE_SIZE:#x}")]
+    SegmentOnNullPage {
+        /// Program header index.
+        index: usize,
+        /// `p_vaddr`.
+        vaddr: u64,
+        /// `p_vaddr + p_memsz`.
+        end: u64,
+    },
+    /// Two segments claim the same bytes: the later would overwrite the earlier.
+    #[error("segments {first} [{first_vaddr:#x}..{first_end:#x}) and {second} [{second_vaddr:#x}..{second_end:#x}) overlap, so one would overwrite the other's bytes; valid: segments that share no address")]
+    OverlappingSegments {
+        /// Index of the segment starting lower.
+        first: usize,
+        /// Its `p_vaddr`.
+        first_vaddr: u64,
+        /// Its end.
+        first_end: u64,
+        /// Index of the other.
+        second: usize,
+        /// Its `p_vaddr`.
+        second_vaddr: u64,
+        /// Its end.
+        second_end: u64,
+    },
+    /// `e_entry` is 0.
+    #[error("has entry point 0x0; valid: the address of code in an executable (PF_X) segment")]
+    NullEntry,
+    /// `e_entry` lies in no loadable segment.
+    #[error("has entry point {entry:#x} outside every loadable segment ({segments}); valid: an address in an executable (PF_X) segment")]
+    EntryOutsideSegments {
+        /// `e_entry`.
+        entry: u64,
+        /// The segments, as `[start..end) rwx`, comma separated.
+        segments: String,
+    },
+    /// `e_entry` lies in a segment without PF_X.
+    #[error("has entry point {entry:#x} in segment {index} [{vaddr:#x}..{end:#x}), which is not executable ({rights}); valid: an address in an executable (PF_X) segment")]
+    EntryNotExecutable {
+        /// `e_entry`.
+        entry: u64,
+        /// Program header index.
+        index: usize,
+        /// `p_vaddr`.
+        vaddr: u64,
+        /// `p_vaddr + p_memsz`.
+        end: u64,
+        /// The segment's rights.
+        rights: SegmentRights,
+    },
     /// Too much memory.
     #[error("needs {bytes:#x} bytes of memory; valid: at most {MAX_IMAGE_BYTES:#x}")]
     TooLarge {
@@ -193,11 +253,26 @@ impl Page {
     }
 }
 
+/// One loadable segment, as the file gives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Segment {
+    /// Program header index.
+    pub index: usize,
+    /// `p_vaddr`.
+    pub vaddr: u64,
+    /// `p_vaddr + p_memsz` (no segment wraps).
+    pub end: u64,
+    /// `p_flags`.
+    pub rights: SegmentRights,
+}
+
 /// A loaded program image.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProgramImage {
     /// Entry point.
     pub entry: u64,
+    /// Loadable segments with memory, by address.
+    segments: Vec<Segment>,
     /// Pages by virtual address.
     pages: BTreeMap<u64, Page>,
     /// Symbols: name → (address, size).
@@ -223,85 +298,171 @@ pub fn machine_of(arch: Arch) -> u16 {
     }
 }
 
+/// The ELF header, if it is a little-endian 64-bit executable for `arch`.
+fn parse_header(
+    data: &[u8],
+    arch: Arch,
+) -> Result<(&elf::FileHeader64<Endianness>, Endianness), ElfError> {
+    match FileKind::parse(data) {
+        Ok(FileKind::Elf64) => {}
+        Ok(FileKind::Elf32) => return Err(ElfError::Not64Bit),
+        _ if data.starts_with(&elf::ELFMAG) => {
+            return Err(ElfError::Malformed("unknown ELF class".into()))
+        }
+        _ => return Err(ElfError::NotElf),
+    }
+    let malformed = |e: object::read::Error| ElfError::Malformed(e.to_string());
+    let header = elf::FileHeader64::<Endianness>::parse(data).map_err(malformed)?;
+    let endian = header.endian().map_err(malformed)?;
+    if endian != Endianness::Little {
+        return Err(ElfError::BigEndian);
+    }
+    let machine = header.e_machine(endian);
+    if machine != machine_of(arch) {
+        return Err(ElfError::WrongMachine {
+            found: machine_name(machine),
+            arch,
+            expected: machine_of(arch),
+        });
+    }
+    let e_type = header.e_type(endian);
+    if e_type != elf::ET_EXEC {
+        return Err(ElfError::NotExecutable { e_type });
+    }
+    Ok((header, endian))
+}
+
+/// A `PT_LOAD` header with memory, checked on its own, and its file bytes.
+fn checked_segment<'d>(
+    index: usize,
+    ph: &elf::ProgramHeader64<Endianness>,
+    endian: Endianness,
+    data: &'d [u8],
+    limit: u64,
+) -> Result<(Segment, &'d [u8]), ElfError> {
+    let (vaddr, memsz) = (ph.p_vaddr(endian), ph.p_memsz(endian));
+    let (offset, filesz) = (ph.p_offset(endian), ph.p_filesz(endian));
+    if filesz > memsz {
+        return Err(ElfError::FileLargerThanMemory {
+            index,
+            filesz,
+            memsz,
+        });
+    }
+    let file_bytes = offset
+        .checked_add(filesz)
+        .and_then(|end| data.get(usize::try_from(offset).ok()?..usize::try_from(end).ok()?))
+        .ok_or(ElfError::SegmentOutsideFile {
+            index,
+            offset,
+            filesz,
+            file_len: data.len() as u64,
+        })?;
+    let end = vaddr.checked_add(memsz).filter(|&end| end <= limit).ok_or(
+        ElfError::SegmentOutOfRange {
+            index,
+            vaddr,
+            memsz,
+            limit,
+        },
+    )?;
+    if vaddr < PAGE_SIZE {
+        return Err(ElfError::SegmentOnNullPage { index, vaddr, end });
+    }
+    let flags = ph.p_flags(endian);
+    let rights = SegmentRights {
+        read: flags & elf::PF_R != 0,
+        write: flags & elf::PF_W != 0,
+        execute: flags & elf::PF_X != 0,
+    };
+    let segment = Segment {
+        index,
+        vaddr,
+        end,
+        rights,
+    };
+    Ok((segment, file_bytes))
+}
+
+/// Refuses two segments sharing an address (`segments` sorted by address); sharing
+/// a page is fine, its rights are the union.
+fn check_overlaps(segments: &[Segment]) -> Result<(), ElfError> {
+    let mut reach: Option<&Segment> = None;
+    for s in segments {
+        if let Some(r) = reach.filter(|r| s.vaddr < r.end) {
+            return Err(ElfError::OverlappingSegments {
+                first: r.index,
+                first_vaddr: r.vaddr,
+                first_end: r.end,
+                second: s.index,
+                second_vaddr: s.vaddr,
+                second_end: s.end,
+            });
+        }
+        if reach.is_none_or(|r| s.end > r.end) {
+            reach = Some(s);
+        }
+    }
+    Ok(())
+}
+
+/// Refuses an entry point that is not in an executable segment.
+fn check_entry(entry: u64, segments: &[Segment]) -> Result<(), ElfError> {
+    if entry == 0 {
+        return Err(ElfError::NullEntry);
+    }
+    let Some(s) = segments.iter().find(|s| (s.vaddr..s.end).contains(&entry)) else {
+        let list: Vec<String> = segments
+            .iter()
+            .map(|s| format!("[{:#x}..{:#x}) {}", s.vaddr, s.end, s.rights))
+            .collect();
+        return Err(ElfError::EntryOutsideSegments {
+            entry,
+            segments: list.join(", "),
+        });
+    };
+    if !s.rights.execute {
+        return Err(ElfError::EntryNotExecutable {
+            entry,
+            index: s.index,
+            vaddr: s.vaddr,
+            end: s.end,
+            rights: s.rights,
+        });
+    }
+    Ok(())
+}
+
 impl ProgramImage {
     /// Parses `data` as a program image for `arch`.
     pub fn parse(data: &[u8], arch: Arch) -> Result<ProgramImage, ElfError> {
-        match FileKind::parse(data) {
-            Ok(FileKind::Elf64) => {}
-            Ok(FileKind::Elf32) => return Err(ElfError::Not64Bit),
-            _ if data.starts_with(&elf::ELFMAG) => {
-                return Err(ElfError::Malformed("unknown ELF class".into()))
-            }
-            _ => return Err(ElfError::NotElf),
-        }
+        let (header, endian) = parse_header(data, arch)?;
         let malformed = |e: object::read::Error| ElfError::Malformed(e.to_string());
-        let header = elf::FileHeader64::<Endianness>::parse(data).map_err(malformed)?;
-        let endian = header.endian().map_err(malformed)?;
-        if endian != Endianness::Little {
-            return Err(ElfError::BigEndian);
-        }
-        let machine = header.e_machine(endian);
-        if machine != machine_of(arch) {
-            return Err(ElfError::WrongMachine {
-                found: machine_name(machine),
-                arch,
-                expected: machine_of(arch),
-            });
-        }
-        let e_type = header.e_type(endian);
-        if e_type != elf::ET_EXEC {
-            return Err(ElfError::NotExecutable { e_type });
-        }
         let mut image = ProgramImage {
             entry: header.e_entry(endian),
+            segments: Vec::new(),
             pages: BTreeMap::new(),
             symbols: BTreeMap::new(),
         };
-        let segments = header.program_headers(endian, data).map_err(malformed)?;
+        let headers = header.program_headers(endian, data).map_err(malformed)?;
+        if headers.is_empty() {
+            return Err(ElfError::NoProgramHeaders {
+                e_phnum: header.e_phnum(endian),
+            });
+        }
         let limit = arch.user_vaddr_end();
         let mut total: u64 = 0;
-        for (index, ph) in segments.iter().enumerate() {
+        for (index, ph) in headers.iter().enumerate() {
             if ph.p_type(endian) != elf::PT_LOAD || ph.p_memsz(endian) == 0 {
                 continue;
             }
-            let (vaddr, memsz) = (ph.p_vaddr(endian), ph.p_memsz(endian));
-            let (offset, filesz) = (ph.p_offset(endian), ph.p_filesz(endian));
-            if filesz > memsz {
-                return Err(ElfError::FileLargerThanMemory {
-                    index,
-                    filesz,
-                    memsz,
-                });
-            }
-            let file_bytes = offset
-                .checked_add(filesz)
-                .and_then(|end| data.get(usize::try_from(offset).ok()?..usize::try_from(end).ok()?))
-                .ok_or(ElfError::SegmentOutsideFile {
-                    index,
-                    offset,
-                    filesz,
-                    file_len: data.len() as u64,
-                })?;
-            let end = vaddr.checked_add(memsz).filter(|&end| end <= limit).ok_or(
-                ElfError::SegmentOutOfRange {
-                    index,
-                    vaddr,
-                    memsz,
-                    limit,
-                },
-            )?;
-            let first_page = vaddr & !(PAGE_SIZE - 1);
-            let last_page_end = end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
+            let (segment, file_bytes) = checked_segment(index, ph, endian, data, limit)?;
+            let first_page = segment.vaddr & !(PAGE_SIZE - 1);
+            let last_page_end = segment.end.div_ceil(PAGE_SIZE) * PAGE_SIZE;
             total = total.saturating_add(last_page_end - first_page);
             if total > MAX_IMAGE_BYTES {
                 return Err(ElfError::TooLarge { bytes: total });
             }
-            let flags = ph.p_flags(endian);
-            let rights = SegmentRights {
-                read: flags & elf::PF_R != 0,
-                write: flags & elf::PF_W != 0,
-                execute: flags & elf::PF_X != 0,
-            };
             let mut page = first_page;
             while page < last_page_end {
                 let entry = image.pages.entry(page).or_insert(Page {
@@ -309,18 +470,29 @@ impl ProgramImage {
                     bytes: None,
                     written: None,
                 });
-                entry.rights = entry.rights.union(rights);
+                entry.rights = entry.rights.union(segment.rights);
                 page += PAGE_SIZE;
             }
-            image.write(vaddr, file_bytes);
+            image.segments.push(segment);
+            image.write(segment.vaddr, file_bytes);
         }
-        if image.pages.is_empty() {
-            return Err(ElfError::NoLoadableSegments);
+        if image.segments.is_empty() {
+            return Err(ElfError::NoLoadableSegments {
+                headers: headers.len(),
+            });
         }
+        image.segments.sort_by_key(|s| (s.vaddr, s.index));
+        check_overlaps(&image.segments)?;
+        check_entry(image.entry, &image.segments)?;
         image
             .read_symbols(header, endian, data)
             .map_err(malformed)?;
         Ok(image)
+    }
+
+    /// The loadable segments with memory, by address.
+    pub fn segments(&self) -> &[Segment] {
+        &self.segments
     }
 
     fn read_symbols(

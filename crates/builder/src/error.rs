@@ -51,6 +51,38 @@ pub enum BuildError {
         /// The search directories, comma separated.
         search: String,
     },
+    /// The program image path names a directory (and no file is found elsewhere).
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image '{path}' is a directory ({}), not a file; valid: an ELF executable file, relative to the system description's directory or a --search-path DIR", dir.display())]
+    ImageIsDirectory {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The path as written.
+        path: String,
+        /// The directory found.
+        dir: PathBuf,
+    },
+    /// A program image segment reaches the PD's stack, guard page or IPC buffer.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} segment {index} at [{vaddr:#x}..{end:#x}) overlaps the PD's stack, stack guard page and IPC buffer at [{reserved:#x}..{limit:#x}); valid: segments below {reserved:#x}, or a smaller stack_size", path.display())]
+    ImageOverlapsStack {
+        /// The `<program_image>` element.
+        location: Location,
+        /// The PD.
+        pd: String,
+        /// The image.
+        path: PathBuf,
+        /// Program header index.
+        index: usize,
+        /// The segment's first address.
+        vaddr: u64,
+        /// Its end.
+        end: u64,
+        /// The stack's lowest address.
+        reserved: u64,
+        /// End of the user address space.
+        limit: u64,
+    },
     /// The program image exists but cannot be read.
     #[error("{location}: error: <protection_domain name=\"{pd}\">: cannot read program image {}: {message}", path.display())]
     ImageRead {
@@ -102,6 +134,72 @@ pub enum BuildError {
         what: String,
         /// The spec builder's reason.
         message: String,
+    },
+    /// A memory region has more frames than the root CNode has slots.
+    #[error("{location}: error: {element}: {size:#x} bytes in {page:#x}-byte pages are {frames:#x} frames, more than the root CNode's {limit:#x} slots can hold; valid: a region of at most {limit:#x} pages, or a larger page_size")]
+    RegionTooManyFrames {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// Its size.
+        size: u64,
+        /// Its page size.
+        page: u64,
+        /// Frames it would take.
+        frames: u64,
+        /// Slots of the root CNode.
+        limit: u64,
+    },
+    /// A RAM-backed memory region is larger than the board's RAM.
+    #[error("{location}: error: {element}: {size:#x} bytes of RAM, but board '{board}' has {ram:#x} bytes of RAM; valid: a region of at most {ram:#x} bytes, or more RAM (--ram)")]
+    RegionExceedsRam {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// Its size.
+        size: u64,
+        /// The board.
+        board: String,
+        /// The board's RAM in bytes.
+        ram: u64,
+    },
+    /// The whole system has more kernel objects than the root CNode has slots.
+    #[error("{location}: error: <system>: needs at least {objects:#x} kernel objects, more than the root CNode's {limit:#x} slots can hold; valid: fewer pages (smaller regions and stacks, or larger page_size)")]
+    TooManyObjects {
+        /// The `<system>` element.
+        location: Location,
+        /// Objects counted (a lower bound: page tables not included).
+        objects: u64,
+        /// Slots of the root CNode.
+        limit: u64,
+    },
+    /// Regions, stacks, IPC buffers and program images need more RAM than the board has.
+    #[error("{location}: error: <system>: needs at least {needed:#x} bytes of RAM for memory regions, stacks, IPC buffers and program images, but board '{board}' has {ram:#x} bytes of RAM; valid: less memory, or more RAM (--ram)")]
+    RamExceeded {
+        /// The `<system>` element.
+        location: Location,
+        /// Bytes counted (a lower bound: page tables and kernel objects not included).
+        needed: u64,
+        /// The board.
+        board: String,
+        /// The board's RAM in bytes.
+        ram: u64,
+    },
+    /// Two `<irq>`s bind the same interrupt source or vector.
+    #[error("{location}: error: {element}: {what} is already bound by {first} (at {first_location}); valid: each interrupt bound once")]
+    IrqClaimed {
+        /// The later `<irq>`.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// What both bind, e.g. "MSI 00:02.0 handle 0".
+        what: String,
+        /// The `<irq>` that bound it first, as written.
+        first: String,
+        /// Its location.
+        first_location: Location,
     },
     /// The finished spec does not validate: a bug in the builder.
     #[error("the built spec is inconsistent (a sysinit bug, please report it): {0}")]

@@ -22,9 +22,9 @@ use sysinit_board::Board;
 use sysinit_sdf::{describe, SystemDescription};
 use sysinit_spec::Spec;
 
-pub use elf::{ElfError, PatchError, ProgramImage, SegmentRights};
+pub use elf::{ElfError, PatchError, ProgramImage, Segment, SegmentRights};
 pub use error::{BuildError, BuildErrors};
-pub use layout::{build_spec, Mapping, MappingSource, PdLayout};
+pub use layout::{build_spec, Mapping, MappingSource, PdLayout, ROOT_CNODE_SLOTS};
 
 /// A spec and what each PD sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +111,16 @@ pub fn load_images(
             search.iter().map(|dir| dir.join(written)).collect()
         };
         let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+            // A directory where the file should be is named as such, not "not found".
+            if let Some(dir) = candidates.iter().find(|p| p.is_dir()) {
+                errors.push(BuildError::ImageIsDirectory {
+                    location: image.location.clone(),
+                    pd: pd.name.clone(),
+                    path: image.path.clone(),
+                    dir: dir.clone(),
+                });
+                continue;
+            }
             let list = |paths: &[PathBuf]| {
                 let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
                 if names.is_empty() {

@@ -1,64 +1,17 @@
 //! `sysinit check` and `sysinit build`: a system description to a spec, a report and an image.
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sysinit_board::{Board, RootTaskImage};
-use sysinit_builder::{BuiltSystem, MappingSource};
+use sysinit_builder::BuiltSystem;
 use sysinit_initializer::requests;
-use sysinit_spec::{Object, Spec};
 
+use crate::build_report::report;
 use crate::input::board_untypeds;
-use crate::report::Bytes;
+use crate::overwrite::refuse_overwriting;
+use crate::system::{board, build_from_description, parse};
+use crate::units::Bytes;
 use crate::{BuildArgs, CheckArgs, CliError};
-
-/// The board, at the RAM size asked for.
-pub fn board(name: &str, ram: Option<u64>) -> Result<Board, CliError> {
-    let board = Board::by_name(name).map_err(|source| CliError::Board {
-        board: name.to_string(),
-        source,
-    })?;
-    match ram {
-        Some(bytes) => board
-            .with_ram_bytes(bytes)
-            .map_err(|source| CliError::Board {
-                board: name.to_string(),
-                source,
-            }),
-        None => Ok(board),
-    }
-}
-
-fn parse(system: &Path) -> Result<sysinit_sdf::SystemDescription, CliError> {
-    sysinit_sdf::parse_file(system).map_err(|e| CliError::Invalid(e.into()))
-}
-
-/// Where program images are looked for: the description's directory, then `--search-path`s.
-pub fn search_paths(system: &Path, extra: &[PathBuf]) -> Vec<PathBuf> {
-    let own = match system.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::iter::once(own).chain(extra.iter().cloned()).collect()
-}
-
-/// Parses, validates and builds `system` on `board`: the spec `simulate` and `build` use.
-pub fn build_from_description(
-    system: &Path,
-    board: &Board,
-    extra_search: &[PathBuf],
-) -> Result<BuiltSystem, CliError> {
-    let description = parse(system)?;
-    let search = search_paths(system, extra_search);
-    eprintln!(
-        "sysinit: building {} ({} PDs, {} memory regions) for board {}",
-        system.display(),
-        description.all_protection_domains().len(),
-        description.memory_regions.len(),
-        board.name()
-    );
-    sysinit_builder::build_system(&description, board, &search).map_err(CliError::Invalid)
-}
 
 /// `sysinit check`: every problem, no program images needed.
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
@@ -107,6 +60,29 @@ fn read_roottask(path: &Path, board: Board) -> Result<(Vec<u8>, Board), CliError
     Ok((elf, board))
 }
 
+/// Every file `build` writes.
+fn outputs(args: &BuildArgs) -> Vec<PathBuf> {
+    let mut files = vec!["spec.json", "spec.bin", "report.txt"];
+    if args.roottask.is_some() {
+        files.push("image.elf");
+    }
+    files.iter().map(|f| args.output.join(f)).collect()
+}
+
+/// Every file `build` read, with what it is.
+fn inputs<'a>(args: &'a BuildArgs, built: &'a BuiltSystem) -> Vec<(String, &'a Path)> {
+    let mut inputs = vec![("the system description".to_string(), args.system.as_path())];
+    if let Some(roottask) = &args.roottask {
+        inputs.push(("the root task (--roottask)".to_string(), roottask));
+    }
+    for pd in &built.pds {
+        if let Some(image) = &pd.image {
+            inputs.push((format!("the program image of PD '{}'", pd.name), image));
+        }
+    }
+    inputs
+}
+
 /// `sysinit build`: spec.json, spec.bin, report.txt and, with `--roottask`, image.elf.
 pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let board = board(&args.board, args.ram)?;
@@ -118,6 +94,12 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
         None => (None, board),
     };
     let built = build_from_description(&args.system, &board, &args.search_path)?;
+    refuse_overwriting(
+        &format!("-o {}", args.output.display()),
+        &outputs(args),
+        &inputs(args, &built),
+        "an output directory (-o) holding none of the inputs",
+    )?;
     let spec = &built.spec;
     std::fs::create_dir_all(&args.output).map_err(|source| CliError::Write {
         path: args.output.clone(),
@@ -187,113 +169,4 @@ fn write_plan_outputs(
         plan.stats.retypes
     );
     Ok(())
-}
-
-fn size_bits(spec: &Spec, object: &Object) -> Option<u8> {
-    let k = object.kernel_object(spec.arch)?;
-    k.ty.size_bits(spec.arch, k.size_arg).ok()
-}
-
-/// The report: every PD's mappings, then every object's expected physical address.
-///
-/// `roottask` is the root task ELF whose span the board was given, if any.
-pub fn report(
-    system: &Path,
-    board: &Board,
-    ram: u64,
-    roottask: Option<&Path>,
-    built: &BuiltSystem,
-    placements: &[(sysinit_spec::ObjectId, u64)],
-) -> String {
-    let spec = &built.spec;
-    let mut out = String::new();
-    let _ = writeln!(out, "sysinit build report");
-    let _ = writeln!(out, "system: {}", system.display());
-    let _ = writeln!(
-        out,
-        "board: {} ({}), RAM {:#x} ({})",
-        board.name(),
-        board.arch(),
-        ram,
-        Bytes(ram)
-    );
-    let image = board.root_task_image();
-    let _ = match roottask {
-        Some(elf) => writeln!(out, "root task image: {image}, from {}", elf.display()),
-        None => writeln!(
-            out,
-            "root task image: {image}, the board's estimate (give --roottask for its real span)"
-        ),
-    };
-    let _ = writeln!(
-        out,
-        "objects: {}, program data: {:#x} bytes\n",
-        spec.objects.len(),
-        spec.blob.len()
-    );
-    for pd in &built.pds {
-        let _ = writeln!(out, "protection domain {} (entry {:#x})", pd.name, pd.entry);
-        let _ = writeln!(
-            out,
-            "  {:<18} {:<12} {:<9} {:<6} {:<6} what",
-            "vaddr", "size", "page", "rights", "cached"
-        );
-        for m in &pd.mappings {
-            let what = match &m.source {
-                MappingSource::Image => "program image".to_string(),
-                MappingSource::Stack => "stack".to_string(),
-                MappingSource::IpcBuffer => "IPC buffer".to_string(),
-                MappingSource::Region {
-                    name,
-                    paddr,
-                    device,
-                } => {
-                    let kind = if *device { "device region" } else { "region" };
-                    match paddr {
-                        Some(p) => format!("{kind} {name} at paddr {p:#x}"),
-                        None => format!("{kind} {name}"),
-                    }
-                }
-            };
-            let rights = format!(
-                "{}{}{}",
-                if m.perms.read { 'r' } else { '-' },
-                if m.perms.write { 'w' } else { '-' },
-                if m.perms.execute { 'x' } else { '-' }
-            );
-            let _ = writeln!(
-                out,
-                "  {:<#18x} {:<#12x} {:<#9x} {:<6} {:<6} {what}",
-                m.vaddr,
-                m.size,
-                m.page_size,
-                rights,
-                if m.cached { "yes" } else { "no" }
-            );
-        }
-        let _ = writeln!(out);
-    }
-    let _ = writeln!(
-        out,
-        "expected physical placement (planner on the board's boot untypeds)"
-    );
-    let _ = writeln!(out, "  {:<18} {:<4} {:<14} name", "paddr", "bits", "type");
-    let mut rows: Vec<(u64, u8, &str, &str)> = placements
-        .iter()
-        .filter_map(|&(id, paddr)| {
-            let named = spec.get(id)?;
-            let k = named.object.kernel_object(spec.arch)?;
-            Some((
-                paddr,
-                size_bits(spec, &named.object)?,
-                k.ty.name(),
-                named.name.as_str(),
-            ))
-        })
-        .collect();
-    rows.sort();
-    for (paddr, bits, ty, name) in rows {
-        let _ = writeln!(out, "  {paddr:<#18x} {bits:<4} {ty:<14} {name}");
-    }
-    out
 }

@@ -1,4 +1,6 @@
 //! Everything the command can refuse, with the file it was reading.
+//!
+//! [`CliError::exit_code`] says which are usage errors (2) and which are not (1).
 
 use std::path::PathBuf;
 
@@ -96,7 +98,50 @@ pub enum CliError {
         /// Why.
         source: sysinit_image::ImageError,
     },
+    /// The command line asks for something impossible (exit status 2, like clap's).
+    #[error("{0}")]
+    Usage(String),
+    /// An output file would replace one of the command's inputs.
+    #[error("{output} (written for {option}) is {what} {input}; writing it would destroy that input; valid: {valid}", output = output.display(), input = input.display())]
+    OutputIsInput {
+        /// The option naming the output, e.g. "--trace" or "-o DIR".
+        option: String,
+        /// The output, as the command would write it.
+        output: PathBuf,
+        /// Which input, e.g. "the spec".
+        what: String,
+        /// The input, as given.
+        input: PathBuf,
+        /// What to do instead.
+        valid: &'static str,
+    },
+    /// Neither text (a JSON spec) nor a binary spec.
+    #[error("{path}: neither a JSON spec (byte {offset:#x} is not UTF-8) nor a binary spec (it does not start with the magic \"sysinit\\0\"); valid: spec.json or spec.bin as `sysinit build` writes them, or a .system description")]
+    NotASpec {
+        /// The file.
+        path: String,
+        /// Offset of the first byte that is not UTF-8.
+        offset: usize,
+    },
+    /// A binary spec (spec.bin) that does not decode.
+    #[error("{path}: binary spec: {source}")]
+    SpecBinary {
+        /// The file.
+        path: String,
+        /// Why.
+        source: sysinit_spec::DecodeError,
+    },
     /// The system cannot be planned or the simulated boot failed.
     #[error("{0}")]
     Sim(#[from] sysinit_sim::SimError),
+}
+
+impl CliError {
+    /// The exit status: 2 for usage errors (as clap's own), 1 for everything else.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::OutputIsInput { .. } => 2,
+            _ => 1,
+        }
+    }
 }

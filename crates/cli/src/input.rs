@@ -23,10 +23,12 @@ pub fn read(path: &Path) -> Result<String, CliError> {
     })
 }
 
-/// A spec and the name to use for it in messages.
+/// A spec, the name to use for it in messages, and the files it was made from.
 pub struct LoadedSpec {
     pub spec: Spec,
     pub name: String,
+    /// Every file read, with what it is (for refusing to overwrite one).
+    pub inputs: Vec<(String, PathBuf)>,
 }
 
 /// Loads the simulator's input: a `.system` description built for `board`, a JSON spec,
@@ -38,29 +40,62 @@ pub fn load_input(
 ) -> Result<LoadedSpec, CliError> {
     match path {
         Some(p) if p.extension().is_some_and(|e| e == "system") => {
-            let built = crate::build::build_from_description(p, board, search)?;
+            let built = crate::system::build_from_description(p, board, search)?;
+            let mut inputs = vec![("the system description".to_string(), p.to_path_buf())];
+            for pd in &built.pds {
+                if let Some(image) = &pd.image {
+                    let what = format!("the program image of PD '{}'", pd.name);
+                    inputs.push((what, image.clone()));
+                }
+            }
             Ok(LoadedSpec {
                 spec: built.spec,
                 name: p.display().to_string(),
+                inputs,
             })
         }
         _ => load_spec(path, board.arch()),
     }
 }
 
-/// Loads and validates the spec at `path`, or the embedded example for `arch`.
+/// Loads and validates the spec at `path` (JSON, or the binary `spec.bin` form,
+/// told apart by its magic), or the embedded example for `arch`.
 pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError> {
-    let (text, name) = match path {
-        Some(p) => (read(p)?, p.display().to_string()),
-        None => {
-            let (text, file) = match arch {
-                Arch::X86_64 => (EXAMPLE_X86_64, "example-x86_64.json"),
-                Arch::Aarch64 => (EXAMPLE_AARCH64, "example-aarch64.json"),
-            };
-            (text.to_string(), format!("embedded specs/{file}"))
-        }
+    let Some(p) = path else {
+        let (text, file) = match arch {
+            Arch::X86_64 => (EXAMPLE_X86_64, "example-x86_64.json"),
+            Arch::Aarch64 => (EXAMPLE_AARCH64, "example-aarch64.json"),
+        };
+        let name = format!("embedded specs/{file}");
+        return json_spec(text, name, Vec::new());
     };
-    let spec = Spec::from_json(&text).map_err(|source| CliError::SpecJson {
+    let name = p.display().to_string();
+    let inputs = vec![("the spec".to_string(), p.to_path_buf())];
+    let bytes = std::fs::read(p).map_err(|source| CliError::Read {
+        path: p.to_path_buf(),
+        source,
+    })?;
+    if bytes.starts_with(&sysinit_spec::MAGIC) {
+        let spec = Spec::from_postcard(&bytes).map_err(|source| CliError::SpecBinary {
+            path: name.clone(),
+            source,
+        })?;
+        return Ok(LoadedSpec { spec, name, inputs });
+    }
+    let text = String::from_utf8(bytes).map_err(|e| CliError::NotASpec {
+        path: name.clone(),
+        offset: e.utf8_error().valid_up_to(),
+    })?;
+    json_spec(&text, name, inputs)
+}
+
+/// Parses and validates a JSON spec.
+fn json_spec(
+    text: &str,
+    name: String,
+    inputs: Vec<(String, PathBuf)>,
+) -> Result<LoadedSpec, CliError> {
+    let spec = Spec::from_json(text).map_err(|source| CliError::SpecJson {
         path: name.clone(),
         source,
     })?;
@@ -68,7 +103,7 @@ pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError
         path: name.clone(),
         source,
     })?;
-    Ok(LoadedSpec { spec, name })
+    Ok(LoadedSpec { spec, name, inputs })
 }
 
 /// Where the boot-time untyped list came from, for the report.

@@ -1,14 +1,26 @@
 //! The sysinit command: simulate, check and build seL4 systems.
 //!
 //! Exit status: 0 on success, 1 when the input is invalid or cannot be
-//! planned (every error found is printed), 2 on usage errors.
+//! planned (every error found is printed), 2 on usage errors (bad arguments, a
+//! `--ram` the board cannot have, a missing `--search-path`, an output that
+//! would overwrite an input).
+//!
+//! Modules, each using only those before it: `error`, `units` (sizes in text),
+//! `overwrite` (outputs that are inputs),
+//! `system` (a description built for a board), `input` (specs, logs, boot
+//! untypeds), `report` and `build_report` (what `simulate` and `build` print),
+//! then one per command: `build` (check and build), `simulate`, `verify`.
 #![forbid(unsafe_code)]
 
 mod build;
+mod build_report;
 mod error;
 mod input;
+mod overwrite;
 mod report;
 mod simulate;
+mod system;
+mod units;
 mod verify;
 
 use std::path::PathBuf;
@@ -56,7 +68,7 @@ pub struct CheckArgs {
     /// Board to check against.
     #[arg(long, value_parser = board_name)]
     pub board: String,
-    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    /// RAM size given to QEMU (-m), e.g. 512M, 2G or 1T. Default: the board's.
     #[arg(long, value_parser = parse_size)]
     pub ram: Option<u64>,
 }
@@ -78,7 +90,7 @@ pub struct BuildArgs {
     /// The sysinit root task ELF to embed the spec into, giving OUTDIR/image.elf.
     #[arg(long, value_name = "ELF")]
     pub roottask: Option<PathBuf>,
-    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    /// RAM size given to QEMU (-m), e.g. 512M, 2G or 1T. Default: the board's.
     #[arg(long, value_parser = parse_size)]
     pub ram: Option<u64>,
 }
@@ -88,7 +100,7 @@ pub struct BuildArgs {
 pub struct VerifyArgs {
     /// Serial log or trace file holding one boot's `SYSINIT` lines.
     pub log: PathBuf,
-    /// The spec (JSON) that boot ran, to check the plan as well as the placements.
+    /// The spec (JSON or binary) that boot ran, to check the plan as well as the placements.
     #[arg(long)]
     pub spec: Option<PathBuf>,
 }
@@ -96,8 +108,9 @@ pub struct VerifyArgs {
 /// Arguments of `sysinit simulate`.
 #[derive(clap::Args, Debug)]
 pub struct SimulateArgs {
-    /// CapDL spec in JSON form (see docs/spec-format.md) or a system description
-    /// (`.system`, built as `sysinit build` would). Default: the embedded example.
+    /// CapDL spec in JSON or binary form (spec.json, spec.bin; see docs/spec-format.md)
+    /// or a system description (`.system`, built as `sysinit build` would).
+    /// Default: the embedded example.
     pub spec: Option<PathBuf>,
     /// Another directory to look for program images in (for a `.system` input).
     #[arg(long, value_name = "DIR")]
@@ -105,7 +118,7 @@ pub struct SimulateArgs {
     /// Board model whose memory map gives the boot-time untyped list.
     #[arg(long, default_value = "qemu-x86_64", value_parser = board_name)]
     pub board: String,
-    /// RAM size given to QEMU (-m), e.g. 512M or 2G. Default: the board's.
+    /// RAM size given to QEMU (-m), e.g. 512M, 2G or 1T. Default: the board's.
     #[arg(long, value_parser = parse_size)]
     pub ram: Option<u64>,
     /// Take the boot-time untyped list from a trace or serial log (its `SYSINIT untyped`
@@ -129,19 +142,26 @@ fn board_name(name: &str) -> Result<String, String> {
     }
 }
 
-/// Parses `512M`, `2G`, `1024K` or a plain byte count.
+/// Parses `512M`, `2G`, `1T`, `1024K` or a plain byte count; zero is no RAM size.
 fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, shift) = match text.as_bytes().last() {
         Some(b'K' | b'k') => (&text[..text.len() - 1], 10),
         Some(b'M' | b'm') => (&text[..text.len() - 1], 20),
         Some(b'G' | b'g') => (&text[..text.len() - 1], 30),
+        Some(b'T' | b't') => (&text[..text.len() - 1], 40),
         _ => (text, 0),
     };
-    digits
+    let bytes = digits
         .parse::<u64>()
         .ok()
         .and_then(|n| n.checked_mul(1u64 << shift))
-        .ok_or_else(|| format!("'{text}' is not a size; write e.g. 512M, 2G or a byte count"))
+        .ok_or_else(|| {
+            format!("'{text}' is not a size; write e.g. 512M, 2G, 1T or a byte count")
+        })?;
+    if bytes == 0 {
+        return Err("0 bytes of RAM cannot boot; write e.g. 512M or 2G".to_string());
+    }
+    Ok(bytes)
 }
 
 fn main() -> ExitCode {
@@ -163,7 +183,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {e}");
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -179,5 +199,10 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("lots").is_err());
         assert!(parse_size("99999999999G").is_err());
+        assert_eq!(parse_size("1T"), Ok(1 << 40));
+        assert_eq!(
+            parse_size("0"),
+            Err("0 bytes of RAM cannot boot; write e.g. 512M or 2G".to_string())
+        );
     }
 }

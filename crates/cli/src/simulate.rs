@@ -1,28 +1,39 @@
 //! `sysinit simulate`: plan a spec and boot it on the kernel model.
 
 use std::io::Write;
+use std::path::Path;
 
-use sysinit_board::Board;
 use sysinit_initializer::requests;
 use sysinit_sim::simulate_spec;
 
 use crate::input::{board_untypeds, load_input, log_untypeds};
+use crate::overwrite::refuse_overwriting;
 use crate::report::Report;
+use crate::system::board;
 use crate::{CliError, SimulateArgs};
 
 /// Runs the command: the trace goes to standard output (or `--trace`), the report to
 /// standard error.
 pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
-    let board_err = |source| CliError::Board {
-        board: args.board.clone(),
-        source,
-    };
-    let mut board = Board::by_name(&args.board).map_err(board_err)?;
     // A system description is validated against the RAM the boot will have.
-    if let Some(ram) = args.ram {
-        board = board.with_ram_bytes(ram).map_err(board_err)?;
-    }
+    let board = board(&args.board, args.ram)?;
     let loaded = load_input(args.spec.as_deref(), &board, &args.search_path)?;
+    if let Some(trace) = &args.trace {
+        let mut inputs: Vec<(String, &Path)> = loaded
+            .inputs
+            .iter()
+            .map(|(w, p)| (w.clone(), p.as_path()))
+            .collect();
+        if let Some(log) = &args.untypeds {
+            inputs.push(("the untyped log (--untypeds)".to_string(), log));
+        }
+        refuse_overwriting(
+            "--trace",
+            std::slice::from_ref(trace),
+            &inputs,
+            "another file for --trace",
+        )?;
+    }
     if loaded.spec.arch != board.arch() {
         return Err(CliError::ArchMismatch {
             path: loaded.name,

@@ -141,11 +141,11 @@ fn a_spec_for_the_other_architecture_is_refused() {
 #[test]
 fn a_ram_size_the_board_cannot_have_is_refused_with_the_valid_range() {
     let out = sysinit(&["simulate", "--ram", "2M"]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.starts_with("error: board 'qemu-x86_64': RAM size 0x200000 is too small; valid: "),
-        "{stderr}"
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert_eq!(
+        text(&out.stderr),
+        "error: --ram 2.0 MiB: board 'qemu-x86_64': RAM size 0x200000 is too small; valid: \
+         0x8000000..=0x4000000000\n"
     );
 }
 

@@ -19,7 +19,7 @@
 //! - **Capability tree**: each cap knows its parent untyped and each untyped how
 //!   many live children it has, which is all a reset needs.
 //!
-//! - **Everything else the initializer does** (module `objects`): CNode contents and
+//! - **Everything else the initializer does** (module `objects`, one submodule per kind of object): CNode contents and
 //!   `CNode_Mint` with `deriveCap`'s rules, ASID assignment, page-table and frame
 //!   mapping per architecture, frame contents, TCB configuration, priorities,
 //!   notification and VCPU binding, resume, IRQ handlers and I/O port ranges, each

@@ -84,6 +84,14 @@ impl KernelModel {
         }
     }
 
+    /// The entry of the level-`level` table covering `vaddr` in the VSpace at `vspace_kva`.
+    fn entry_at(&self, vspace_kva: u64, level: u8, vaddr: u64) -> Option<Entry> {
+        let span = entry_span_bits(level);
+        self.entries(vspace_kva)?
+            .get(&(level, vaddr >> span << span))
+            .copied()
+    }
+
     fn entries(&self, vspace_kva: u64) -> Option<&BTreeMap<(u8, u64), Entry>> {
         match self.objects.get(&vspace_kva) {
             Some(ObjectState::VSpace { entries }) => Some(entries),
@@ -169,11 +177,10 @@ impl KernelModel {
                 ),
             ));
         }
-        let entries = self.entries(root.kva).cloned().unwrap_or_default();
-        let present = |level: u8| {
-            let span = entry_span_bits(level);
-            entries.get(&(level, vaddr >> span << span))
-        };
+        // Checks read the VSpace in place and all come before the one insert: a refused
+        // mapping leaves it untouched, and no call copies the map (which made mapping
+        // n pages into one address space cost O(n^2)).
+        let present = |level: u8| self.entry_at(root.kva, level, vaddr);
         let level = match arch {
             Arch::X86_64 => {
                 let level = paging_level(arch, cap.ty).unwrap_or(LEVELS - 1);
@@ -216,7 +223,7 @@ impl KernelModel {
                 Sel4Error::DeleteFirst,
                 format!(
                     "the level-{parent} entry covering {base:#x} already holds {}",
-                    describe(existing)
+                    describe(&existing)
                 ),
             ));
         }
@@ -305,11 +312,8 @@ impl KernelModel {
         let level = (0..LEVELS)
             .find(|&l| entry_span_bits(l) == size_bits && l > 0)
             .unwrap_or(LEVELS - 1);
-        let entries = self.entries(root.kva).cloned().unwrap_or_default();
-        let present = |l: u8| {
-            let span = entry_span_bits(l);
-            entries.get(&(l, vaddr >> span << span))
-        };
+        // As in `map_table`: every check reads the map in place before the one insert.
+        let present = |l: u8| self.entry_at(root.kva, l, vaddr);
         let walk_ends = (0..LEVELS)
             .find(|&l| !matches!(present(l), Some(Entry::Table { .. })))
             .unwrap_or(LEVELS);
@@ -332,14 +336,14 @@ impl KernelModel {
             cached,
         };
         match present(level) {
-            Some(Entry::Frame { kva, .. }) if remap && *kva == cap.kva => {}
+            Some(Entry::Frame { kva, .. }) if remap && kva == cap.kva => {}
             Some(existing) => {
                 return Err(err(
                     OP,
                     Sel4Error::DeleteFirst,
                     format!(
                         "the level-{level} entry for {vaddr:#x} already holds {}",
-                        describe(existing)
+                        describe(&existing)
                     ),
                 ))
             }

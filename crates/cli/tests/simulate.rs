@@ -90,7 +90,7 @@ fn a_log_without_untypeds_is_refused_with_its_name() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("empty.log:0: no 'SYSINIT' trace lines"),
+        stderr.contains("empty.log: no 'SYSINIT' trace lines"),
         "{stderr}"
     );
 }

@@ -44,7 +44,7 @@ pub use error::{
     ArgumentProblem, BootMemoryError, InvocationError, MemoryList, ModelError, RangeChecked,
     RetypeError, Sel4Error,
 };
-pub use kernel::{KernelModel, Retyped};
+pub use kernel::{check_boot_untypeds, KernelModel, Retyped};
 pub use objects::{
     entry_span_bits, vm_rights, Entry, IrqTarget, MintData, MintDest, ObjectState, TcbState,
     ROOT_TASK_MCP,

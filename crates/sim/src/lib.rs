@@ -13,7 +13,9 @@
 
 mod replay;
 
-pub use replay::{compare_plan, replay, RecordedTrace, ReplayError};
+pub use replay::{
+    compare_plan, replay, RecordedTrace, ReplayError, Replayed, TraceError, TraceLines,
+};
 
 mod end_state;
 

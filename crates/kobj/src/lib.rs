@@ -13,6 +13,12 @@
 use core::fmt;
 use serde::{Deserialize, Serialize};
 
+mod root_cnode;
+
+pub use root_cnode::{
+    RootCNodeAtBoot, RootCNodeFull, NUM_INITIAL_CAPS, ROOT_CNODE_SIZE_BITS, ROOT_TASK_SLOTS,
+};
+
 /// Smallest untyped the kernel hands out or lets us create (`seL4_MinUntypedBits`).
 /// The untyped watermark (`capFreeIndex`) counts in units of this size.
 pub const MIN_UNTYPED_BITS: u8 = 4;

@@ -29,7 +29,9 @@
 //! ordering beyond parent and child counts, multi-level lookups from the root
 //! (the root cspace is one flat CNode; minted copies into other CNodes are kept
 //! but not resolved through), zeroing, unmapping, scheduling after resume,
-//! preemption during reset, and running out of root CNode slots at boot.
+//! preemption during reset, and the caps seL4 puts in the root CNode at boot other than
+//! the untypeds (`sysinit_kobj::RootCNodeAtBoot` counts them; the simulator leaves
+//! their slots empty).
 #![forbid(unsafe_code)]
 
 mod boot;

@@ -19,9 +19,9 @@
 //! kernel builds and checked against recorded boots.
 
 use sysinit_kobj::{
-    align_up, ObjectType, PhysRange, RootCNodeAtBoot, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS,
+    align_up, BootMemory, ObjectType, PhysRange, RootCNodeAtBoot, PAGE_TABLE_INDEX_BITS,
+    PAGING_LEVELS,
 };
-use sysinit_model::BootMemory;
 
 use crate::ranges::{merge, subtract};
 use crate::{Board, BoardError, ReservedKind, ReservedRange};

@@ -85,9 +85,35 @@ impl KernelModel {
         rights: CapRights,
         data: MintData,
     ) -> Result<(), InvocationError> {
-        const OP: &str = "CNode_Mint";
         // Destination lookup comes first in the kernel.
-        let target = match dest {
+        let target = self.mint_target(dest)?;
+        let mut copy = self.derive(src, rights, data)?;
+        if let Cap::Object(o) = &mut copy {
+            // Copies count as children of the untyped for the reset rule.
+            if let Some(Some(Cap::Untyped(parent))) = self.slots.get_mut(o.parent) {
+                parent.children = parent.children.saturating_add(1);
+            }
+        }
+        match target {
+            None => {
+                if let MintDest::Root(index) = dest {
+                    self.set_root(index, copy);
+                }
+            }
+            Some((kva, index)) => {
+                if let Some(ObjectState::CNode { slots, .. }) = self.objects.get_mut(&kva) {
+                    slots.insert(index, copy);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a mint's copy goes: `None` for a root slot, else the CNode's address and
+    /// index; the checks of the destination lookup in the kernel's order.
+    fn mint_target(&self, dest: MintDest) -> Result<Option<(u64, u64)>, InvocationError> {
+        const OP: &str = "CNode_Mint";
+        match dest {
             MintDest::Root(index) => {
                 if index >= self.slots.len() {
                     return Err(err(
@@ -106,7 +132,7 @@ impl KernelModel {
                         format!("destination root slot {index} is not empty"),
                     ));
                 }
-                None
+                Ok(None)
             }
             MintDest::CNode {
                 cnode,
@@ -166,9 +192,19 @@ impl KernelModel {
                         format!("slot {index} of the CNode in root slot {cnode} is not empty"),
                     ));
                 }
-                Some((cap.kva, index))
+                Ok(Some((cap.kva, index)))
             }
-        };
+        }
+    }
+
+    /// The copy `deriveCap` and `updateCapData` make of the cap in root slot `src`.
+    fn derive(
+        &self,
+        src: usize,
+        rights: CapRights,
+        data: MintData,
+    ) -> Result<Cap, InvocationError> {
+        const OP: &str = "CNode_Mint";
         let source = match self.slots.get(src) {
             Some(Some(cap)) => *cap,
             _ => {
@@ -179,7 +215,7 @@ impl KernelModel {
                 ))
             }
         };
-        let mut copy = match source {
+        let copy = match source {
             Cap::Untyped(u) if u.children > 0 => {
                 return Err(err(
                     OP,
@@ -235,25 +271,7 @@ impl KernelModel {
             }
             other => other,
         };
-        if let Cap::Object(o) = &mut copy {
-            // Copies count as children of the untyped for the reset rule.
-            if let Some(Some(Cap::Untyped(parent))) = self.slots.get_mut(o.parent) {
-                parent.children = parent.children.saturating_add(1);
-            }
-        }
-        match target {
-            None => {
-                if let MintDest::Root(index) = dest {
-                    self.set_root(index, copy);
-                }
-            }
-            Some((kva, index)) => {
-                if let Some(ObjectState::CNode { slots, .. }) = self.objects.get_mut(&kva) {
-                    slots.insert(index, copy);
-                }
-            }
-        }
-        Ok(())
+        Ok(copy)
     }
 
     /// The cap in slot `index` of the CNode whose cap is in root slot `cnode`.

@@ -9,7 +9,9 @@
 //! A log is untrusted input: every figure is checked against the kernel's limits
 //! before anything is sized from it, and every refusal names the log line at fault.
 
-use sysinit_kobj::{Arch, BootUntyped, ObjectType, MIN_UNTYPED_BITS, RETYPE_FAN_OUT_LIMIT};
+use sysinit_kobj::{
+    Arch, BootUntyped, ObjectType, RootCNodeAtBoot, MIN_UNTYPED_BITS, RETYPE_FAN_OUT_LIMIT,
+};
 use sysinit_model::{check_boot_untypeds, Cap, KernelModel, ModelError};
 use sysinit_planner::{Plan, UntypedRef};
 use sysinit_trace::{ParseError, Record, Source};
@@ -355,18 +357,23 @@ pub struct Replayed {
 /// Re-runs every recorded retype on a model built from the recorded untyped list, then
 /// holds the summary line (if any) against what the replay establishes.
 pub fn replay(trace: &RecordedTrace) -> Result<Replayed, TraceError> {
-    let needed: u64 = trace
-        .retypes
-        .iter()
-        .map(|r| match r {
-            Record::Retype { count, .. } => u64::from(*count),
-            _ => 0,
-        })
-        .sum();
     // `RecordedTrace`'s fields are public: check the lines again rather than trust
     // that this trace came through `from_lines`, before sizing the model from them.
+    let mut needed = 0u64;
+    let root = RootCNodeAtBoot::minimal(trace.untypeds.len() as u64);
     for (n, r) in trace.retypes.iter().enumerate() {
         check_retype(trace.arch, trace.retype_line(n), r)?;
+        if let Record::Retype { count, .. } = r {
+            needed += u64::from(*count);
+        }
+        // Every object's cap went into the root CNode; more than it can hold is a
+        // boot that never happened (and would size the model beyond any kernel's).
+        root.check(needed).map_err(|full| {
+            at(
+                trace.retype_line(n),
+                ReplayError::Impossible(format!("after retype {n}, {full}")),
+            )
+        })?;
     }
     let first_free = trace.untypeds.len();
     let total = first_free as u64 + needed;

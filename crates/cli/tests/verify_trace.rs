@@ -151,3 +151,43 @@ fn a_system_description_as_spec_is_refused_with_the_way_to_a_spec() {
         )
     );
 }
+
+#[test]
+fn a_binary_spec_is_read_and_a_broken_one_refused_with_the_decoders_message() {
+    let dir = std::env::temp_dir().join(format!("sysinit-verify-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("boot.log");
+    let sim = Command::new(env!("CARGO_BIN_EXE_sysinit"))
+        .args(["simulate", "--trace"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(sim.status.success());
+    let json = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/example-x86_64.json");
+    let spec = sysinit_spec::Spec::from_json(&std::fs::read_to_string(json).unwrap()).unwrap();
+    let bin = dir.join("spec.bin");
+    std::fs::write(&bin, spec.to_postcard()).unwrap();
+    let (log, bin) = (log.to_str().unwrap(), bin.to_str().unwrap());
+    let ok = verify(&[log, "--spec", bin]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).ends_with(&format!(
+        "{log}: the host planner plans exactly these steps for {bin}\n"
+    )));
+
+    let garbage = dir.join("garbage.bin");
+    std::fs::write(&garbage, "garbage").unwrap();
+    let garbage = garbage.to_str().unwrap();
+    let bad = verify(&[log, "--spec", garbage]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&bad.stderr).trim_end(),
+        format!(
+            "error: {garbage}: not a sysinit spec: it starts with b\"garbage\" instead of the \
+             magic b\"sysinit\\x00\""
+        )
+    );
+}

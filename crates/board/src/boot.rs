@@ -18,8 +18,10 @@
 //! info come from the `[kernel]` table of the board file, measured from our
 //! kernel builds and checked against recorded boots.
 
-use sysinit_kobj::{align_up, ObjectType, PhysRange, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
-use sysinit_model::BootMemory;
+use sysinit_kobj::{
+    align_up, BootMemory, ObjectType, PhysRange, RootCNodeAtBoot, PAGE_TABLE_INDEX_BITS,
+    PAGING_LEVELS,
+};
 
 use crate::ranges::{merge, subtract};
 use crate::{Board, BoardError, ReservedKind, ReservedRange};
@@ -140,6 +142,18 @@ impl Board {
                 free_ram,
             },
         })
+    }
+
+    /// The root CNode when the root task starts, with this board's kernel, root task
+    /// image and `untypeds` boot untypeds: what is free there bounds the caps a system
+    /// may have (see [`RootCNodeAtBoot::check`]).
+    pub fn root_cnode_at_boot(&self, untypeds: usize) -> RootCNodeAtBoot {
+        RootCNodeAtBoot::new(
+            self.kernel.root_cnode_size_bits,
+            (self.root_task.vaddr_start(), self.root_task.vaddr_end()),
+            self.kernel.extra_bootinfo_bytes,
+            untypeds as u64,
+        )
     }
 
     /// Size and alignment (log2) of the root server objects block, as the

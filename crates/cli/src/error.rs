@@ -79,6 +79,24 @@ pub enum CliError {
         /// What is wrong.
         what: String,
     },
+    /// `verify-trace --spec` was given a system description instead of a spec.
+    #[error(
+        "{path}: --spec takes the spec the boot ran (spec.json or spec.bin, as `sysinit build` \
+         writes them), not a system description; build it first with `sysinit build {path} \
+         --board BOARD -o DIR` and pass DIR/spec.json"
+    )]
+    SpecIsDescription {
+        /// The file given.
+        path: PathBuf,
+    },
+    /// A binary spec does not decode.
+    #[error("{path}: {source}")]
+    SpecBin {
+        /// The file given.
+        path: PathBuf,
+        /// Why.
+        source: sysinit_spec::DecodeError,
+    },
     /// A recorded trace does not hold up against the model or the planner.
     #[error("{path}: {source}")]
     Replay {

@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use sysinit_board::Board;
 use sysinit_kobj::{Arch, BootUntyped};
 use sysinit_model::boot_untypeds;
-use sysinit_sim::RecordedTrace;
+use sysinit_sim::{RecordedTrace, TraceError};
 use sysinit_spec::Spec;
-use sysinit_trace::Record;
 
 use crate::CliError;
 
@@ -138,40 +137,24 @@ pub fn board_untypeds(
     ))
 }
 
-/// Every trace record of a log, in order, with broken trace lines refused by line number.
-pub fn read_log(path: &Path) -> Result<Vec<Record>, CliError> {
-    let text = read(path)?;
-    let mut records = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        match Record::parse(line) {
-            Ok(Some(r)) => records.push(r),
-            Ok(None) => {}
-            Err(e) => {
-                return Err(CliError::Log {
-                    path: path.to_path_buf(),
-                    line: n + 1,
-                    what: format!("broken trace line: {e}"),
-                })
-            }
-        }
-    }
-    if records.is_empty() {
-        return Err(CliError::Log {
-            path: path.to_path_buf(),
-            line: 0,
-            what: "no 'SYSINIT' trace lines; is this a sysinit trace or boot log?".into(),
-        });
-    }
-    Ok(records)
+/// A log's records grouped into one recorded boot, refused with the line at fault.
+pub fn read_trace(path: &Path) -> Result<RecordedTrace, CliError> {
+    RecordedTrace::parse(&read(path)?).map_err(|e| trace_error(path, e))
 }
 
-/// A log's records grouped into one recorded boot.
-pub fn read_trace(path: &Path) -> Result<RecordedTrace, CliError> {
-    RecordedTrace::from_records(&read_log(path)?).map_err(|e| CliError::Log {
-        path: path.to_path_buf(),
-        line: 0,
-        what: e.to_string(),
-    })
+/// A trace refusal as `path:line: what`, or `path: what` when the log as a whole is at fault.
+pub fn trace_error(path: &Path, e: TraceError) -> CliError {
+    match e.line {
+        0 => CliError::Replay {
+            path: path.to_path_buf(),
+            source: e.error,
+        },
+        line => CliError::Log {
+            path: path.to_path_buf(),
+            line,
+            what: e.error.to_string(),
+        },
+    }
 }
 
 /// The boot untyped list recorded in a log.

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 use sysinit_initializer::requests;
-use sysinit_sim::simulate_spec;
+use sysinit_sim::simulate_spec_in;
 
 use crate::input::{board_untypeds, load_input, log_untypeds};
 use crate::overwrite::refuse_overwriting;
@@ -47,7 +47,10 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         None => board_untypeds(&board, board.ram_bytes())?,
     };
     let (reqs, _) = requests(&loaded.spec);
-    let sim = simulate_spec(&loaded.spec, &untypeds)?;
+    // The caps must fit where the real root task would put them: the board's root
+    // CNode less what seL4 fills at boot with this board's root task image.
+    let root = board.root_cnode_at_boot(untypeds.len());
+    let sim = simulate_spec_in(&loaded.spec, &untypeds, root)?;
 
     let mut trace = String::new();
     for record in &sim.trace {

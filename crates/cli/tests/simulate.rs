@@ -90,7 +90,7 @@ fn a_log_without_untypeds_is_refused_with_its_name() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("empty.log:0: no 'SYSINIT' trace lines"),
+        stderr.contains("empty.log: no 'SYSINIT' trace lines"),
         "{stderr}"
     );
 }
@@ -243,6 +243,49 @@ fn a_simulated_trace_verifies_and_a_tampered_one_does_not() {
     );
     assert!(
         stderr.contains("but the host planner plans 3 x endpoint"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
+    // 2 GiB in 4 KiB pages: 524,288 frames, more than the 2^19-slot root CNode holds
+    // once seL4 has filled its boot caps.
+    let dir = scratch("root-cnode");
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/corpus/elf_program/pd-x86_64.elf"
+    );
+    std::fs::copy(elf, dir.join("pd.elf")).unwrap();
+    let system = dir.join("pages.system");
+    std::fs::write(
+        &system,
+        r#"<system>
+    <memory_region name="big" size="0x80000000" />
+    <protection_domain name="pd" priority="100">
+        <program_image path="pd.elf" />
+        <map mr="big" vaddr="0x10000000" perms="rw" />
+    </protection_domain>
+</system>
+"#,
+    )
+    .unwrap();
+    let out = sysinit(&["simulate", system.to_str().unwrap(), "--ram", "4G"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        out.stdout.is_empty(),
+        "no trace for a boot that cannot happen"
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.lines().any(|l| l
+            == "error: the system needs 525330 root CNode slots, but only 515318 are free: the \
+                root CNode has 2^19 = 524288 slots, seL4 fills 8969 at boot (16 initial caps, \
+                8820 root task image frames, 20 root task paging structures, 1 extra boot info \
+                frames, 112 untypeds) and the root task keeps 1 for frame fills; make the system \
+                smaller (fewer objects, larger pages) or build the kernel with a larger \
+                KernelRootCNodeSizeBits"),
         "{stderr}"
     );
 }

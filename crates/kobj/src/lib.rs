@@ -10,8 +10,17 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use core::fmt;
 use serde::{Deserialize, Serialize};
+
+mod root_cnode;
+
+pub use root_cnode::{
+    RootCNodeAtBoot, RootCNodeFull, NUM_INITIAL_CAPS, ROOT_CNODE_SIZE_BITS, ROOT_TASK_SLOTS,
+};
 
 /// Smallest untyped the kernel hands out or lets us create (`seL4_MinUntypedBits`).
 /// The untyped watermark (`capFreeIndex`) counts in units of this size.
@@ -169,6 +178,32 @@ impl BootUntyped {
     pub const fn contains(&self, paddr: u64) -> bool {
         paddr.wrapping_sub(self.paddr) < self.size()
     }
+}
+
+/// What the kernel knows about physical memory when it creates the boot-time untypeds.
+///
+/// Mirrors the inputs of seL4's `create_untypeds` (src/kernel/boot.c).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootMemory {
+    /// Every physical range that is *not* device memory (`ndks_boot.reserved`): all RAM,
+    /// including what the kernel and the root task occupy, and firmware-reserved RAM.
+    /// Sorted and non-overlapping. Device untypeds cover the gaps between these ranges,
+    /// up to `CONFIG_PADDR_USER_DEVICE_TOP`.
+    pub reserved: Vec<PhysRange>,
+    /// The kernel's boot-only code and data, handed back as normal untypeds (may be empty).
+    pub boot_reuse: Option<PhysRange>,
+    /// RAM left free after the kernel placed itself, the root task and the boot info
+    /// (`ndks_boot.freemem`), in the kernel's order. Becomes normal untypeds.
+    pub free_ram: Vec<PhysRange>,
+}
+
+/// The untyped a retype step draws from, as the planner plans it and a trace records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UntypedRef {
+    /// Entry `i` of the boot-time untyped list.
+    Boot(u32),
+    /// Untyped number `i` created by an earlier step (the planner's `Plan::derived`).
+    Derived(u32),
 }
 
 /// A half-open physical address range `[start, end)`.

@@ -21,78 +21,76 @@ pub struct BootUntypedList {
     pub dropped: usize,
 }
 
-impl BootMemory {
-    /// Checks that this description is one the kernel could have built.
-    ///
-    /// `reserved` must be sorted and non-overlapping; `boot_reuse` and every
-    /// `free_ram` range must lie inside the reserved ranges (otherwise the same
-    /// bytes would also be handed out as device untyped), must not overlap one
-    /// another, and must end inside the kernel window of `arch` (`paddr_top`), as
-    /// `provide_untyped_cap` requires of normal untypeds.
-    pub fn validate(&self, arch: Arch) -> Result<(), BootMemoryError> {
-        let window = arch.kernel_window();
-        let mut previous: Option<PhysRange> = None;
-        for (index, &range) in self.reserved.iter().enumerate() {
-            check_not_inverted(MemoryList::Reserved, index, range)?;
-            if let Some(previous) = previous {
-                if range.start < previous.end {
-                    return Err(BootMemoryError::ReservedOutOfOrder {
-                        index,
-                        range,
-                        previous,
-                    });
-                }
-            }
-            previous = Some(range);
-        }
-
-        let ram = self.ram_ranges();
-        for (position, &(list, index, range)) in ram.iter().enumerate() {
-            check_not_inverted(list, index, range)?;
-            if range.is_empty() {
-                continue;
-            }
-            if !covered_by_sorted(&self.reserved, range) {
-                return Err(BootMemoryError::NotReserved { list, index, range });
-            }
-            if range.end > window.paddr_top {
-                return Err(BootMemoryError::OutsideKernelWindow {
-                    list,
+/// Checks that `mem` is a description the kernel could have built.
+///
+/// `reserved` must be sorted and non-overlapping; `boot_reuse` and every
+/// `free_ram` range must lie inside the reserved ranges (otherwise the same
+/// bytes would also be handed out as device untyped), must not overlap one
+/// another, and must end inside the kernel window of `arch` (`paddr_top`), as
+/// `provide_untyped_cap` requires of normal untypeds.
+pub fn validate_boot_memory(mem: &BootMemory, arch: Arch) -> Result<(), BootMemoryError> {
+    let window = arch.kernel_window();
+    let mut previous: Option<PhysRange> = None;
+    for (index, &range) in mem.reserved.iter().enumerate() {
+        check_not_inverted(MemoryList::Reserved, index, range)?;
+        if let Some(previous) = previous {
+            if range.start < previous.end {
+                return Err(BootMemoryError::ReservedOutOfOrder {
                     index,
                     range,
-                    paddr_top: window.paddr_top,
-                });
-            }
-            if let Some(&(other_list, other_index, other)) = ram[..position]
-                .iter()
-                .find(|(_, _, other)| other.overlaps(&range))
-            {
-                return Err(BootMemoryError::RamOverlap {
-                    list,
-                    index,
-                    range,
-                    other_list,
-                    other_index,
-                    other,
+                    previous,
                 });
             }
         }
-        Ok(())
+        previous = Some(range);
     }
 
-    /// The ranges that become normal (RAM) untypeds, in the kernel's order, with their origin.
-    fn ram_ranges(&self) -> Vec<(MemoryList, usize, PhysRange)> {
-        self.boot_reuse
+    let ram = ram_ranges(mem);
+    for (position, &(list, index, range)) in ram.iter().enumerate() {
+        check_not_inverted(list, index, range)?;
+        if range.is_empty() {
+            continue;
+        }
+        if !covered_by_sorted(&mem.reserved, range) {
+            return Err(BootMemoryError::NotReserved { list, index, range });
+        }
+        if range.end > window.paddr_top {
+            return Err(BootMemoryError::OutsideKernelWindow {
+                list,
+                index,
+                range,
+                paddr_top: window.paddr_top,
+            });
+        }
+        if let Some(&(other_list, other_index, other)) = ram[..position]
             .iter()
-            .map(|&r| (MemoryList::BootReuse, 0, r))
-            .chain(
-                self.free_ram
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &r)| (MemoryList::FreeRam, i, r)),
-            )
-            .collect()
+            .find(|(_, _, other)| other.overlaps(&range))
+        {
+            return Err(BootMemoryError::RamOverlap {
+                list,
+                index,
+                range,
+                other_list,
+                other_index,
+                other,
+            });
+        }
     }
+    Ok(())
+}
+
+/// The ranges that become normal (RAM) untypeds, in the kernel's order, with their origin.
+fn ram_ranges(mem: &BootMemory) -> Vec<(MemoryList, usize, PhysRange)> {
+    mem.boot_reuse
+        .iter()
+        .map(|&r| (MemoryList::BootReuse, 0, r))
+        .chain(
+            mem.free_ram
+                .iter()
+                .enumerate()
+                .map(|(i, &r)| (MemoryList::FreeRam, i, r)),
+        )
+        .collect()
 }
 
 fn check_not_inverted(
@@ -131,13 +129,13 @@ fn covered_by_sorted(reserved: &[PhysRange], range: PhysRange) -> bool {
 /// range. Every region is cut in kernel-virtual space (see [`untypeds_for_region`]).
 /// Only the first `max_untypeds` are reported; the rest are counted in
 /// [`BootUntypedList::dropped`], like the kernel's "Too many untyped regions".
-/// A description that fails [`BootMemory::validate`] is refused with that error.
+/// A description that fails [`validate_boot_memory`] is refused with that error.
 pub fn boot_untypeds(
     arch: Arch,
     mem: &BootMemory,
     max_untypeds: usize,
 ) -> Result<BootUntypedList, BootMemoryError> {
-    mem.validate(arch)?;
+    validate_boot_memory(mem, arch)?;
     let window = arch.kernel_window();
     let mut list = BootUntypedList::default();
     let mut report = |untyped: BootUntyped| {

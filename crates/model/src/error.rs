@@ -266,6 +266,21 @@ pub enum ModelError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// Two boot untypeds share bytes.
+    #[error(
+        "boot untyped #{index} (paddr {paddr:#x}, {size_bits} bits) overlaps boot untyped \
+         #{other}; the kernel hands out each byte of memory once"
+    )]
+    OverlappingBootUntypeds {
+        /// Position of the later of the two in the list given.
+        index: usize,
+        /// Its physical address.
+        paddr: u64,
+        /// Its size in bits.
+        size_bits: u8,
+        /// Position of the earlier one.
+        other: usize,
+    },
     /// More boot untypeds than slots.
     #[error("{untypeds} boot untypeds do not fit in {total_slots} slots")]
     TooFewSlots {

@@ -96,8 +96,7 @@ impl KernelModel {
     }
 
     /// Like [`KernelModel::new`], but refuses untypeds the kernel could never report
-    /// (size outside `MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS`, kernel VA not size-aligned)
-    /// and a list that does not fit in `total_slots`.
+    /// ([`check_boot_untypeds`]) and a list that does not fit in `total_slots`.
     pub fn try_new(
         arch: Arch,
         untypeds: &[BootUntyped],
@@ -109,24 +108,7 @@ impl KernelModel {
                 total_slots,
             });
         }
-        let window = arch.kernel_window();
-        for (index, ut) in untypeds.iter().enumerate() {
-            let reason = if !(MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS).contains(&ut.size_bits) {
-                Some("size must be 4..=47 bits")
-            } else if !is_aligned(window.kva(ut.paddr), ut.size_bits) {
-                Some("its kernel virtual address is not aligned to its size")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return Err(ModelError::InvalidBootUntyped {
-                    index,
-                    paddr: ut.paddr,
-                    size_bits: ut.size_bits,
-                    reason,
-                });
-            }
-        }
+        check_boot_untypeds(arch, untypeds)?;
         Ok(Self::new(arch, untypeds, total_slots))
     }
 
@@ -363,6 +345,50 @@ impl KernelModel {
         }
         Ok(())
     }
+}
+
+/// Refuses a boot untyped list the kernel could never report: a size outside
+/// `MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS`, a kernel virtual address not aligned to the
+/// size, a range past the end of the physical address space, or two untypeds that share
+/// bytes (the kernel hands out each byte once). O(n log n) in the list's length.
+pub fn check_boot_untypeds(arch: Arch, untypeds: &[BootUntyped]) -> Result<(), ModelError> {
+    let window = arch.kernel_window();
+    let end = |ut: &BootUntyped| u128::from(ut.paddr) + bytes(ut.size_bits);
+    for (index, ut) in untypeds.iter().enumerate() {
+        let reason = if !(MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS).contains(&ut.size_bits) {
+            Some("size must be 4..=47 bits")
+        } else if !is_aligned(window.kva(ut.paddr), ut.size_bits) {
+            Some("its kernel virtual address is not aligned to its size")
+        } else if end(ut) > 1u128 << WORD_BITS {
+            Some("it passes the end of the 64-bit physical address space")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            return Err(ModelError::InvalidBootUntyped {
+                index,
+                paddr: ut.paddr,
+                size_bits: ut.size_bits,
+                reason,
+            });
+        }
+    }
+    let mut order: Vec<usize> = (0..untypeds.len()).collect();
+    order.sort_by_key(|&i| (untypeds[i].paddr, i));
+    for pair in order.windows(2) {
+        let (a, b) = (&untypeds[pair[0]], &untypeds[pair[1]]);
+        if end(a) > u128::from(b.paddr) {
+            let (index, other) = (pair[0].max(pair[1]), pair[0].min(pair[1]));
+            let ut = &untypeds[index];
+            return Err(ModelError::OverlappingBootUntypeds {
+                index,
+                paddr: ut.paddr,
+                size_bits: ut.size_bits,
+                other,
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The object size checks of `decodeUntypedInvocation`, in its order, with sizes from kobj.

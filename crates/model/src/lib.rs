@@ -19,7 +19,7 @@
 //! - **Capability tree**: each cap knows its parent untyped and each untyped how
 //!   many live children it has, which is all a reset needs.
 //!
-//! - **Everything else the initializer does** (module `objects`): CNode contents and
+//! - **Everything else the initializer does** (module `objects`, one submodule per kind of object): CNode contents and
 //!   `CNode_Mint` with `deriveCap`'s rules, ASID assignment, page-table and frame
 //!   mapping per architecture, frame contents, TCB configuration, priorities,
 //!   notification and VCPU binding, resume, IRQ handlers and I/O port ranges, each
@@ -29,7 +29,9 @@
 //! ordering beyond parent and child counts, multi-level lookups from the root
 //! (the root cspace is one flat CNode; minted copies into other CNodes are kept
 //! but not resolved through), zeroing, unmapping, scheduling after resume,
-//! preemption during reset, and running out of root CNode slots at boot.
+//! preemption during reset, and the caps seL4 puts in the root CNode at boot other than
+//! the untypeds (`sysinit_kobj::RootCNodeAtBoot` counts them; the simulator leaves
+//! their slots empty).
 #![forbid(unsafe_code)]
 
 mod boot;
@@ -38,34 +40,17 @@ mod error;
 mod kernel;
 mod objects;
 
-pub use boot::{boot_untypeds, untypeds_for_region, BootUntypedList};
+pub use boot::{boot_untypeds, untypeds_for_region, validate_boot_memory, BootUntypedList};
 pub use cap::{Cap, CapRights, IoPortsCap, IrqHandlerCap, MappedAt, ObjectCap, UntypedCap};
 pub use error::{
     ArgumentProblem, BootMemoryError, InvocationError, MemoryList, ModelError, RangeChecked,
     RetypeError, Sel4Error,
 };
-pub use kernel::{KernelModel, Retyped};
+pub use kernel::{check_boot_untypeds, KernelModel, Retyped};
 pub use objects::{
     entry_span_bits, vm_rights, Entry, IrqTarget, MintData, MintDest, ObjectState, TcbState,
     ROOT_TASK_MCP,
 };
-
-use serde::{Deserialize, Serialize};
-use sysinit_kobj::PhysRange;
-
-/// What the kernel knows about physical memory when it creates the boot-time untypeds.
-///
-/// Mirrors the inputs of seL4's `create_untypeds` (src/kernel/boot.c).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BootMemory {
-    /// Every physical range that is *not* device memory (`ndks_boot.reserved`): all RAM,
-    /// including what the kernel and the root task occupy, and firmware-reserved RAM.
-    /// Sorted and non-overlapping. Device untypeds cover the gaps between these ranges,
-    /// up to `CONFIG_PADDR_USER_DEVICE_TOP`.
-    pub reserved: Vec<PhysRange>,
-    /// The kernel's boot-only code and data, handed back as normal untypeds (may be empty).
-    pub boot_reuse: Option<PhysRange>,
-    /// RAM left free after the kernel placed itself, the root task and the boot info
-    /// (`ndks_boot.freemem`), in the kernel's order. Becomes normal untypeds.
-    pub free_ram: Vec<PhysRange>,
-}
+/// Boot memory is shared vocabulary (the boards describe it, the model turns it into
+/// untypeds): it lives in kobj and is re-exported here.
+pub use sysinit_kobj::BootMemory;

@@ -2,7 +2,10 @@
 
 use proptest::prelude::*;
 use sysinit_kobj::{is_aligned, Arch, BootUntyped, PhysRange, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS};
-use sysinit_model::{boot_untypeds, untypeds_for_region, BootMemory, BootMemoryError, MemoryList};
+use sysinit_model::{
+    boot_untypeds, untypeds_for_region, validate_boot_memory, BootMemory, BootMemoryError,
+    MemoryList,
+};
 
 const GIB: u64 = 1 << 30;
 
@@ -205,7 +208,7 @@ fn invalid_boot_memory_is_refused_with_the_range() {
         ..BootMemory::default()
     };
     assert!(matches!(
-        overlapping.validate(arch),
+        validate_boot_memory(&overlapping, arch),
         Err(BootMemoryError::ReservedOutOfOrder { index: 1, .. })
     ));
 
@@ -214,7 +217,7 @@ fn invalid_boot_memory_is_refused_with_the_range() {
         ..BootMemory::default()
     };
     assert!(matches!(
-        inverted.validate(arch),
+        validate_boot_memory(&inverted, arch),
         Err(BootMemoryError::Inverted {
             list: MemoryList::Reserved,
             index: 0,
@@ -226,7 +229,7 @@ fn invalid_boot_memory_is_refused_with_the_range() {
     not_reserved
         .free_ram
         .push(PhysRange::new(0x8000_0000, 0x9000_0000));
-    let err = not_reserved.validate(arch).unwrap_err();
+    let err = validate_boot_memory(&not_reserved, arch).unwrap_err();
     assert_eq!(
         err,
         BootMemoryError::NotReserved {
@@ -240,7 +243,7 @@ fn invalid_boot_memory_is_refused_with_the_range() {
     let mut overlap = qemu_pc();
     overlap.free_ram.push(PhysRange::new(0x10_2000, 0x10_4000));
     assert!(matches!(
-        overlap.validate(arch),
+        validate_boot_memory(&overlap, arch),
         Err(BootMemoryError::RamOverlap {
             list: MemoryList::FreeRam,
             index: 1,
@@ -256,10 +259,10 @@ fn invalid_boot_memory_is_refused_with_the_range() {
         free_ram: vec![PhysRange::new(0x7f_0000_0000, 0x80_1000_0000)],
     };
     assert!(matches!(
-        beyond.validate(arch),
+        validate_boot_memory(&beyond, arch),
         Err(BootMemoryError::OutsideKernelWindow { index: 0, .. })
     ));
-    assert!(qemu_pc().validate(arch).is_ok());
+    assert!(validate_boot_memory(&qemu_pc(), arch).is_ok());
 }
 
 fn sorted_reserved() -> impl Strategy<Value = Vec<PhysRange>> {

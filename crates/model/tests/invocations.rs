@@ -227,3 +227,43 @@ fn priorities_are_bounded_by_the_authority() {
     );
     m.tcb_set_sched_params(1, 100, 100).unwrap();
 }
+
+#[test]
+fn notification_rights_and_wrong_types_are_refused_with_their_messages() {
+    let mut m = with(
+        Arch::X86_64,
+        &[(ObjectType::Notification, 0), (ObjectType::Tcb, 0)],
+    );
+    let send_only = CapRights {
+        read: false,
+        ..CapRights::ALL
+    };
+    let receive_only = CapRights {
+        write: false,
+        ..CapRights::ALL
+    };
+    m.mint(MintDest::Root(3), 1, send_only, MintData::None)
+        .unwrap();
+    m.mint(MintDest::Root(4), 1, receive_only, MintData::None)
+        .unwrap();
+    let e = m.tcb_bind_notification(2, 3).unwrap_err();
+    assert_eq!(e.code, Sel4Error::IllegalOperation);
+    assert_eq!(
+        e.detail,
+        "the notification cap in slot 3 lacks the read (receive) right"
+    );
+    m.irq_get(40, 5).unwrap();
+    let e = m.irq_set_notification(5, 4).unwrap_err();
+    assert_eq!(e.code, Sel4Error::InvalidCapability);
+    assert_eq!(
+        e.detail,
+        "the notification cap in slot 4 lacks the write (send) right"
+    );
+    let e = m.tcb_bind_notification(2, 2).unwrap_err();
+    assert_eq!(e.code, Sel4Error::InvalidCapability);
+    assert_eq!(
+        e.detail,
+        "notification slot 2 holds a tcb cap, which is the wrong type"
+    );
+    assert_eq!(m.tcb_bind_notification(2, 4), Ok(()));
+}

@@ -448,6 +448,39 @@ fn try_new_refuses_what_the_kernel_never_reports() {
         Err(ModelError::InvalidBootUntyped { .. })
     ));
     assert!(bad(0x2000, 13).is_ok());
+    // Aligned in the x86_64 kernel window (which starts 2^39 below 2^64) but running
+    // past 2^64 physically.
+    let wraps = (1u64 << 39).wrapping_sub(1 << 47);
+    assert_eq!(
+        bad(wraps, 47).unwrap_err().to_string(),
+        "boot untyped #0 (paddr 0xffff808000000000, 47 bits) is invalid: it passes the end \
+         of the 64-bit physical address space"
+    );
+    let overlapping = [
+        BootUntyped {
+            paddr: 0x10_0000,
+            size_bits: 20,
+            is_device: false,
+        },
+        BootUntyped {
+            paddr: 0x4000,
+            size_bits: 12,
+            is_device: true,
+        },
+        BootUntyped {
+            paddr: 0x18_0000,
+            size_bits: 12,
+            is_device: true,
+        },
+    ];
+    assert_eq!(
+        KernelModel::try_new(Arch::X86_64, &overlapping, 4)
+            .unwrap_err()
+            .to_string(),
+        "boot untyped #2 (paddr 0x180000, 12 bits) overlaps boot untyped #0; the kernel \
+         hands out each byte of memory once"
+    );
+    assert!(KernelModel::try_new(Arch::X86_64, &overlapping[..2], 4).is_ok());
     let two = [BootUntyped {
         paddr: 0,
         size_bits: 12,

@@ -44,14 +44,8 @@ pub struct Request<'a> {
     pub paddr: Option<u64>,
 }
 
-/// The untyped a retype step draws from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum UntypedRef {
-    /// Entry `i` of the boot-time untyped list.
-    Boot(u32),
-    /// Untyped number `i` created by an earlier step ([`Plan::derived`]).
-    Derived(u32),
-}
+/// The untyped a retype step draws from (kobj's, shared with the trace format).
+pub use sysinit_kobj::UntypedRef;
 
 /// What a retype step creates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,7 +13,9 @@
 
 mod replay;
 
-pub use replay::{compare_plan, replay, RecordedTrace, ReplayError};
+pub use replay::{
+    compare_plan, replay, RecordedTrace, ReplayError, Replayed, TraceError, TraceLines,
+};
 
 mod end_state;
 
@@ -23,7 +25,7 @@ use sysinit_initializer::{
     execute, initialize, slots_needed, trace_untypeds, CapData, Executed, InitError, Kernel, Slot,
     SlotLayout, ThreadStart,
 };
-use sysinit_kobj::{Arch, BootUntyped, ObjectType};
+use sysinit_kobj::{Arch, BootUntyped, ObjectType, RootCNodeAtBoot, RootCNodeFull};
 use sysinit_model::{
     Cap, CapRights, InvocationError, KernelModel, MintData, MintDest, ModelError, RetypeError,
 };
@@ -283,6 +285,9 @@ pub enum SimError {
         /// What differs.
         problem: String,
     },
+    /// The spec's caps do not fit in the root CNode.
+    #[error("{0}")]
+    RootCNode(#[from] RootCNodeFull),
     /// The model put an object somewhere other than the plan.
     #[error(
         "object '{name}' ({ty}) is at physical address {actual:#x} in the kernel model, \
@@ -339,17 +344,37 @@ fn summary(plan: &Plan, invocations: u64) -> Record {
 /// spec's: threads running, every mapping present, every CNode slot holding the right
 /// cap, every fill in place (see [`check_end_state`]).
 ///
-/// The model's root CNode holds the boot untypeds from slot 0 and exactly the free
-/// slots the initializer needs after them (sized with a plan made beforehand, which
-/// the planner's determinism makes equal to the one `initialize` makes).
+/// The root CNode is the smallest any boot has ([`RootCNodeAtBoot::minimal`]); with a
+/// board's kernel and root task image, use [`simulate_spec_in`].
 pub fn simulate_spec(spec: &Spec, untypeds: &[BootUntyped]) -> Result<Simulation, SimError> {
+    simulate_spec_in(
+        spec,
+        untypeds,
+        RootCNodeAtBoot::minimal(untypeds.len() as u64),
+    )
+}
+
+/// [`simulate_spec`] in the root CNode `root` as it is when the root task starts.
+///
+/// The model's root CNode has the real size, 2^`root.size_bits` slots: the boot
+/// untypeds from slot 0, then exactly the slots the kernel leaves free
+/// ([`RootCNodeAtBoot::free`]); the rest stands for the caps seL4 holds there. A spec
+/// whose caps do not fit (counted with a plan made beforehand, which the planner's
+/// determinism makes equal to the one `initialize` makes) is refused before anything
+/// runs, as the real root task would refuse it.
+pub fn simulate_spec_in(
+    spec: &Spec,
+    untypeds: &[BootUntyped],
+    root: RootCNodeAtBoot,
+) -> Result<Simulation, SimError> {
     let (reqs, _) = sysinit_initializer::requests(spec);
     let sizing = sysinit_planner::plan(spec.arch, untypeds, &reqs)?;
+    root.check(slots_needed(spec, &sizing))?;
     let first_free = untypeds.len() as u64;
-    let end_free = first_free + slots_needed(spec, &sizing);
-    // The model holds every slot in host memory; a count beyond the host's is a
-    // root CNode no kernel could have.
-    let total = usize::try_from(end_free).map_err(|_| {
+    let end_free = first_free + root.free();
+    // The model holds every slot in host memory; a root CNode beyond the host's
+    // address space is one no kernel could have.
+    let total = usize::try_from(root.slots().max(end_free)).map_err(|_| {
         SimError::Init(InitError::OutOfSlots {
             needed: end_free,
             available: usize::MAX as u64,

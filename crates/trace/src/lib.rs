@@ -9,8 +9,7 @@
 #![forbid(unsafe_code)]
 
 use core::fmt;
-use sysinit_kobj::{Arch, BootUntyped, ObjectType};
-use sysinit_planner::UntypedRef;
+use sysinit_kobj::{Arch, BootUntyped, ObjectType, UntypedRef};
 
 /// Every trace line starts with this.
 pub const PREFIX: &str = "SYSINIT";

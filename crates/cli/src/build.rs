@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use sysinit_board::{Board, RootTaskImage};
 use sysinit_builder::BuiltSystem;
-use sysinit_initializer::requests;
+use sysinit_initializer::{requests, slots_needed};
 
 use crate::build_report::report;
 use crate::input::board_untypeds;
@@ -137,6 +137,12 @@ fn write_plan_outputs(
     let (reqs, ids) = requests(spec);
     let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
         .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
+    // The root task puts every cap in its root CNode beside what seL4 left there at
+    // boot: refuse here what would stop the real boot (simulate checks the same).
+    board
+        .root_cnode_at_boot(untypeds.len())
+        .check(slots_needed(spec, &plan))
+        .map_err(|e| CliError::Sim(sysinit_sim::SimError::RootCNode(e)))?;
     let placements: Vec<(sysinit_spec::ObjectId, u64)> = ids
         .iter()
         .copied()

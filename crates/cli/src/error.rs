@@ -89,14 +89,6 @@ pub enum CliError {
         /// The file given.
         path: PathBuf,
     },
-    /// A binary spec does not decode.
-    #[error("{path}: {source}")]
-    SpecBin {
-        /// The file given.
-        path: PathBuf,
-        /// Why.
-        source: sysinit_spec::DecodeError,
-    },
     /// A recorded trace does not hold up against the model or the planner.
     #[error("{path}: {source}")]
     Replay {

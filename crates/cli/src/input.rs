@@ -74,8 +74,15 @@ pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError
         path: p.to_path_buf(),
         source,
     })?;
-    if bytes.starts_with(&sysinit_spec::MAGIC) {
+    // A file named .bin is taken for a binary spec even without the magic, so that a
+    // damaged spec.bin gets the decoder's message rather than a JSON syntax error.
+    let named_bin = p.extension().is_some_and(|e| e == "bin");
+    if named_bin || bytes.starts_with(&sysinit_spec::MAGIC) {
         let spec = Spec::from_postcard(&bytes).map_err(|source| CliError::SpecBinary {
+            path: name.clone(),
+            source,
+        })?;
+        spec.validate().map_err(|source| CliError::SpecInvalid {
             path: name.clone(),
             source,
         })?;

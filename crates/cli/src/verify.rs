@@ -5,7 +5,6 @@ use std::path::Path;
 use sysinit_initializer::requests;
 use sysinit_kobj::Arch;
 use sysinit_sim::{compare_plan, replay, ReplayError, TraceError};
-use sysinit_spec::Spec;
 
 use crate::input::{load_spec, read_trace, trace_error, LoadedSpec};
 use crate::{CliError, VerifyArgs};
@@ -53,7 +52,7 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// The spec given with `--spec`: JSON, or the binary spec.bin. A system description is
+/// The spec given with `--spec`: JSON, or the binary spec.bin ([`load_spec`]). A system description is
 /// refused with the way to get a spec from it, not with a JSON syntax error.
 fn load_verify_spec(path: &Path, arch: Arch) -> Result<LoadedSpec, CliError> {
     let is_description =
@@ -62,22 +61,6 @@ fn load_verify_spec(path: &Path, arch: Arch) -> Result<LoadedSpec, CliError> {
         Some("system") => Err(CliError::SpecIsDescription {
             path: path.to_path_buf(),
         }),
-        Some("bin") => {
-            let bytes = std::fs::read(path).map_err(|source| CliError::Read {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let spec = Spec::from_postcard(&bytes).map_err(|source| CliError::SpecBin {
-                path: path.to_path_buf(),
-                source,
-            })?;
-            let name = path.display().to_string();
-            spec.validate().map_err(|source| CliError::SpecInvalid {
-                path: name.clone(),
-                source,
-            })?;
-            Ok(LoadedSpec { spec, name })
-        }
         _ if is_description() => Err(CliError::SpecIsDescription {
             path: path.to_path_buf(),
         }),

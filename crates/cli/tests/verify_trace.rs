@@ -186,7 +186,7 @@ fn a_binary_spec_is_read_and_a_broken_one_refused_with_the_decoders_message() {
     assert_eq!(
         String::from_utf8_lossy(&bad.stderr).trim_end(),
         format!(
-            "error: {garbage}: not a sysinit spec: it starts with b\"garbage\" instead of the \
+            "error: {garbage}: binary spec: not a sysinit spec: it starts with b\"garbage\" instead of the \
              magic b\"sysinit\\x00\""
         )
     );

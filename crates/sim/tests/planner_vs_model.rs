@@ -1,7 +1,11 @@
 //! Property tests: random memory maps -> the model's boot untyped list -> random object
 //! sets, with and without fixed addresses -> plan -> boot on the kernel model.
 //!
-//! Every object must land where planned, inside its untyped, with no overlap.
+//! Every object must land where planned, inside its untyped, with no overlap. The
+//! bounds the planner is held to are computed here, not taken from it: out of memory
+//! only when the free RAM's aligned blocks cannot hold the objects ([`cannot_fit`]),
+//! and no fixed-address object charged more retypes, read from the steps, than
+//! cutting or splitting alone would take ([`check_fixed_costs`]).
 //! CI runs the default case count below; for a longer local run:
 //! `PROPTEST_CASES=50000 cargo test --release -p sysinit-sim --test planner_vs_model`.
 

@@ -1,5 +1,5 @@
 //! aarch64 invocations (paging, cache maintenance, ASIDs, VCPUs, interrupts) and the register
-//! block; [`crate::aarch64::Invoker`] performs them.
+//! block; `crate::aarch64::Invoker` (built for aarch64 only) performs them.
 
 use super::{depth, CNodeSlot, Invocation};
 use crate::label::{Config, Label};

@@ -6,6 +6,19 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The bare-metal targets the no_std crates, the root task and the example PDs build for.
+# rustup does not install targets from rust-toolchain.toml on every machine, so add them
+# here (once; an installed target is left alone).
+TARGETS=(x86_64-unknown-none aarch64-unknown-none)
+command -v rustup >/dev/null || { echo "error: rustup is needed to add the bare-metal targets ${TARGETS[*]}" >&2; exit 1; }
+installed=$(rustup target list --installed)
+for target in "${TARGETS[@]}"; do
+  if ! grep -qx "$target" <<<"$installed"; then
+    step "adding the bare-metal target $target"
+    rustup target add "$target"
+  fi
+done
+
 step "formatting"
 cargo fmt --all -- --check
 
@@ -13,19 +26,22 @@ step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "no_std crates build for the bare-metal targets (no host dependencies crept in)"
-for target in x86_64-unknown-none aarch64-unknown-none; do
+# Every #![no_std] library of the workspace (sysinit-image without its `host` feature,
+# which adds the ELF writer); the root task, the PD runtime's users and the loader below.
+for target in "${TARGETS[@]}"; do
   cargo build --locked --target "$target" \
     -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer \
-    -p sysinit-sel4 -p sysinit-pd-abi
+    -p sysinit-sel4 -p sysinit-pd-abi -p sysinit-pd -p sysinit-loader-layout
+  cargo build --locked --target "$target" -p sysinit-image --no-default-features
 done
 
-step "fuzz targets still build (running them needs nightly cargo-fuzz, see fuzz/README.md)"
+step "fuzz targets build"
 cargo check --locked --manifest-path fuzz/Cargo.toml
 
 step "root task and example PDs build for both bare-metal targets"
 # (The aarch64 loader embeds the seL4 kernel at build time, so it is built only where
 # SEL4_PREFIX is; its layout logic, crates/loader-layout, is tested below.)
-for target in x86_64-unknown-none aarch64-unknown-none; do
+for target in "${TARGETS[@]}"; do
   cargo build --locked --release --target "$target" \
     --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
   cargo build --locked --release --target "$target" --manifest-path examples/Cargo.toml
@@ -33,6 +49,42 @@ done
 
 step "tests (unit, integration, property tests against the kernel model, recorded boot replays)"
 cargo test --workspace --locked
+
+# Each fuzz target runs FUZZ_SECONDS (default 45) on the committed seeds plus what it finds,
+# inputs up to 1 MiB (past the reader's size and depth limits). cargo-fuzz needs nightly:
+# both are installed here if missing. FUZZ_SECONDS=0 skips the runs (the build check above
+# still holds). A crash fails the run; libFuzzer names the input under fuzz/artifacts/.
+FUZZ_SECONDS=${FUZZ_SECONDS:-45}
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  step "fuzz targets run ${FUZZ_SECONDS}s each (FUZZ_SECONDS=0 skips)"
+  rustup toolchain list | grep -q '^nightly-' \
+    || rustup toolchain install nightly --profile minimal --no-self-update
+  cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
+  (
+    cd fuzz
+    for fuzz_target in $(cargo +nightly fuzz list); do
+      scratch=target/corpus/$fuzz_target
+      mkdir -p "$scratch"
+      seeds=()
+      [ -d "corpus/$fuzz_target" ] && seeds=("corpus/$fuzz_target")
+      cargo +nightly fuzz run "$fuzz_target" "$scratch" "${seeds[@]}" -- \
+        -max_total_time="$FUZZ_SECONDS" -max_len=1048576 -print_final_stats=1
+    done
+  )
+else
+  step "fuzz targets not run (FUZZ_SECONDS=0)"
+fi
+
+step "kernel constants against the kernel build's headers (skipped without SEL4_PREFIX)"
+if [ -n "${SEL4_PREFIX:-}" ]; then
+  # Object sizes, untyped limits and invocation labels, read through cpp from
+  # $SEL4_PREFIX/<arch>/include (crates/kobj/tests/kernel_headers.rs,
+  # crates/sel4/tests/prefix_headers.rs).
+  cargo test --locked -p sysinit-kobj --test kernel_headers -- --ignored
+  cargo test --locked -p sysinit-sel4 --test prefix_headers -- --ignored
+else
+  echo "SKIPPED: SEL4_PREFIX is not set; the recorded header values are checked by 'cargo test' instead."
+fi
 
 step "real boots on seL4 under QEMU (skipped without SEL4_PREFIX)"
 ci/boot-examples.sh

@@ -2,7 +2,7 @@
 //!
 //! Two generators: arbitrary text, and valid examples mutated with SDF
 //! fragments that push values to their limits (overflowing addresses, huge
-//! sizes, kernel interrupts). Case counts stay small; the fuzz target
+//! sizes, kernel interrupts). 4,000 cases each (a few seconds); the fuzz target
 //! (fuzz/fuzz_targets/sdf_parse.rs) is where long runs happen.
 
 use proptest::prelude::*;
@@ -69,7 +69,7 @@ fn mutate(text: &str, edits: &[(usize, usize, usize)]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(4000))]
 
     #[test]
     fn arbitrary_text_never_panics(text in "\\PC{0,200}") {

@@ -1,315 +1,323 @@
-//! Invocation labels of our kernel configuration.
+//! Invocation labels: every method named once, numbered per kernel configuration.
 //!
 //! The kernel generates the label enumeration from its interface XML files in
 //! three consecutive parts: the generic methods (`object-api.xml`), then the
 //! word-size specific ones (`object-api-sel4-arch.xml`), then the architecture
 //! family's (`object-api-arch.xml`), each part starting where the previous one
-//! ended. Methods whose XML condition is false in a configuration take no
-//! number, so the arch-specific labels below hold only for our configurations
-//! (no MCS, no SMP, no hardware debug API; x86_64 without IOMMU and VT-x).
+//! ended. A method whose XML condition is false in a configuration takes no
+//! number, and every later label shifts down.
+//!
+//! So the single source here is [`Label`]: each method our configurations
+//! have, once, in the kernel's order, with the part it belongs to and the
+//! condition it needs. A configuration ([`Config`]) is a value, and a label's
+//! number in it is its position among the labels present ([`Config::number`]),
+//! computed the way the kernel's generator computes it. A new configuration
+//! (EL1, MCS) is one more `Config` and, for methods only it has, more rows in
+//! the table below with their condition, never a second list of names.
 
 use sysinit_kobj::Arch;
 
 use crate::Word;
 
-pub use generic::*;
-
-/// Labels shared by both architectures: the generic part of the enumeration.
-pub mod generic {
-    use crate::Word;
-
-    /// `InvalidInvocation`.
-    pub const INVALID_INVOCATION: Word = 0;
-    /// `UntypedRetype`.
-    pub const UNTYPED_RETYPE: Word = 1;
-    /// `TCBReadRegisters`.
-    pub const TCB_READ_REGISTERS: Word = 2;
-    /// `TCBWriteRegisters`.
-    pub const TCB_WRITE_REGISTERS: Word = 3;
-    /// `TCBCopyRegisters`.
-    pub const TCB_COPY_REGISTERS: Word = 4;
-    /// `TCBConfigure`.
-    pub const TCB_CONFIGURE: Word = 5;
-    /// `TCBSetPriority`.
-    pub const TCB_SET_PRIORITY: Word = 6;
-    /// `TCBSetMCPriority`.
-    pub const TCB_SET_MC_PRIORITY: Word = 7;
-    /// `TCBSetSchedParams`.
-    pub const TCB_SET_SCHED_PARAMS: Word = 8;
-    /// `TCBSetIPCBuffer`.
-    pub const TCB_SET_IPC_BUFFER: Word = 9;
-    /// `TCBSetSpace`.
-    pub const TCB_SET_SPACE: Word = 10;
-    /// `TCBSuspend`.
-    pub const TCB_SUSPEND: Word = 11;
-    /// `TCBResume`.
-    pub const TCB_RESUME: Word = 12;
-    /// `TCBBindNotification`.
-    pub const TCB_BIND_NOTIFICATION: Word = 13;
-    /// `TCBUnbindNotification`.
-    pub const TCB_UNBIND_NOTIFICATION: Word = 14;
-    /// `TCBSetTLSBase`.
-    pub const TCB_SET_TLS_BASE: Word = 15;
-    /// `TCBSetFlags`.
-    pub const TCB_SET_FLAGS: Word = 16;
-    /// `CNodeRevoke`.
-    pub const CNODE_REVOKE: Word = 17;
-    /// `CNodeDelete`.
-    pub const CNODE_DELETE: Word = 18;
-    /// `CNodeCancelBadgedSends`.
-    pub const CNODE_CANCEL_BADGED_SENDS: Word = 19;
-    /// `CNodeCopy`.
-    pub const CNODE_COPY: Word = 20;
-    /// `CNodeMint`.
-    pub const CNODE_MINT: Word = 21;
-    /// `CNodeMove`.
-    pub const CNODE_MOVE: Word = 22;
-    /// `CNodeMutate`.
-    pub const CNODE_MUTATE: Word = 23;
-    /// `CNodeRotate`.
-    pub const CNODE_ROTATE: Word = 24;
-    /// `CNodeSaveCaller`.
-    pub const CNODE_SAVE_CALLER: Word = 25;
-    /// `IRQIssueIRQHandler`.
-    pub const IRQ_ISSUE_IRQ_HANDLER: Word = 26;
-    /// `IRQAckIRQ`.
-    pub const IRQ_ACK_IRQ: Word = 27;
-    /// `IRQSetIRQHandler`.
-    pub const IRQ_SET_IRQ_HANDLER: Word = 28;
-    /// `IRQClearIRQHandler`.
-    pub const IRQ_CLEAR_IRQ_HANDLER: Word = 29;
-    /// `DomainSetSet`.
-    pub const DOMAIN_SET_SET: Word = 30;
-    /// `DomainScheduleConfigure`.
-    pub const DOMAIN_SCHEDULE_CONFIGURE: Word = 31;
-    /// `DomainScheduleSetStart`.
-    pub const DOMAIN_SCHEDULE_SET_START: Word = 32;
+/// The interface file a method comes from, which decides where its number starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// `object-api.xml`: every architecture.
+    Generic,
+    /// `object-api-sel4-arch.xml` for x86_64.
+    X86_64,
+    /// `object-api-arch.xml` for x86.
+    X86,
+    /// `object-api-sel4-arch.xml` for aarch64.
+    Aarch64,
+    /// `object-api-arch.xml` for ARM.
+    Arm,
 }
 
-/// x86_64 labels: the generic ones, then x86_64 (`sel4_arch`) and x86 (`arch`) methods.
-pub mod x86_64 {
-    pub use super::generic::*;
-    use crate::Word;
-
-    /// `X86PDPTMap`.
-    pub const X86_PDPT_MAP: Word = 33;
-    /// `X86PDPTUnmap`.
-    pub const X86_PDPT_UNMAP: Word = 34;
-    /// `X86PageDirectoryMap`.
-    pub const X86_PAGE_DIRECTORY_MAP: Word = 35;
-    /// `X86PageDirectoryUnmap`.
-    pub const X86_PAGE_DIRECTORY_UNMAP: Word = 36;
-    /// `X86PageTableMap`.
-    pub const X86_PAGE_TABLE_MAP: Word = 37;
-    /// `X86PageTableUnmap`.
-    pub const X86_PAGE_TABLE_UNMAP: Word = 38;
-    /// `X86PageMap`.
-    pub const X86_PAGE_MAP: Word = 39;
-    /// `X86PageUnmap`.
-    pub const X86_PAGE_UNMAP: Word = 40;
-    /// `X86PageGetAddress`.
-    pub const X86_PAGE_GET_ADDRESS: Word = 41;
-    /// `X86ASIDControlMakePool`.
-    pub const X86_ASID_CONTROL_MAKE_POOL: Word = 42;
-    /// `X86ASIDPoolAssign`.
-    pub const X86_ASID_POOL_ASSIGN: Word = 43;
-    /// `X86IOPortControlIssue`.
-    pub const X86_IO_PORT_CONTROL_ISSUE: Word = 44;
-    /// `X86IOPortIn8`.
-    pub const X86_IO_PORT_IN8: Word = 45;
-    /// `X86IOPortIn16`.
-    pub const X86_IO_PORT_IN16: Word = 46;
-    /// `X86IOPortIn32`.
-    pub const X86_IO_PORT_IN32: Word = 47;
-    /// `X86IOPortOut8`.
-    pub const X86_IO_PORT_OUT8: Word = 48;
-    /// `X86IOPortOut16`.
-    pub const X86_IO_PORT_OUT16: Word = 49;
-    /// `X86IOPortOut32`.
-    pub const X86_IO_PORT_OUT32: Word = 50;
-    /// `X86IRQIssueIRQHandlerIOAPIC`.
-    pub const X86_IRQ_ISSUE_IRQ_HANDLER_IOAPIC: Word = 51;
-    /// `X86IRQIssueIRQHandlerMSI`.
-    pub const X86_IRQ_ISSUE_IRQ_HANDLER_MSI: Word = 52;
+impl Part {
+    /// Whether the part is in the enumeration of `arch`.
+    pub const fn on(self, arch: Arch) -> bool {
+        matches!(
+            (self, arch),
+            (Part::Generic, _)
+                | (Part::X86_64 | Part::X86, Arch::X86_64)
+                | (Part::Aarch64 | Part::Arm, Arch::Aarch64)
+        )
+    }
 }
 
-/// aarch64 labels: the generic ones, then aarch64 (`sel4_arch`) and ARM (`arch`) methods.
-pub mod aarch64 {
-    pub use super::generic::*;
-    use crate::Word;
-
-    /// `ARMVSpaceClean_Data`.
-    pub const ARM_VSPACE_CLEAN_DATA: Word = 33;
-    /// `ARMVSpaceInvalidate_Data`.
-    pub const ARM_VSPACE_INVALIDATE_DATA: Word = 34;
-    /// `ARMVSpaceCleanInvalidate_Data`.
-    pub const ARM_VSPACE_CLEAN_INVALIDATE_DATA: Word = 35;
-    /// `ARMVSpaceUnify_Instruction`.
-    pub const ARM_VSPACE_UNIFY_INSTRUCTION: Word = 36;
-    /// `ARMSMCCall`.
-    pub const ARM_SMC_CALL: Word = 37;
-    /// `ARMPageTableMap`.
-    pub const ARM_PAGE_TABLE_MAP: Word = 38;
-    /// `ARMPageTableUnmap`.
-    pub const ARM_PAGE_TABLE_UNMAP: Word = 39;
-    /// `ARMPageMap`.
-    pub const ARM_PAGE_MAP: Word = 40;
-    /// `ARMPageUnmap`.
-    pub const ARM_PAGE_UNMAP: Word = 41;
-    /// `ARMPageClean_Data`.
-    pub const ARM_PAGE_CLEAN_DATA: Word = 42;
-    /// `ARMPageInvalidate_Data`.
-    pub const ARM_PAGE_INVALIDATE_DATA: Word = 43;
-    /// `ARMPageCleanInvalidate_Data`.
-    pub const ARM_PAGE_CLEAN_INVALIDATE_DATA: Word = 44;
-    /// `ARMPageUnify_Instruction`.
-    pub const ARM_PAGE_UNIFY_INSTRUCTION: Word = 45;
-    /// `ARMPageGetAddress`.
-    pub const ARM_PAGE_GET_ADDRESS: Word = 46;
-    /// `ARMASIDControlMakePool`.
-    pub const ARM_ASID_CONTROL_MAKE_POOL: Word = 47;
-    /// `ARMASIDPoolAssign`.
-    pub const ARM_ASID_POOL_ASSIGN: Word = 48;
-    /// `ARMVCPUSetTCB`.
-    pub const ARM_VCPU_SET_TCB: Word = 49;
-    /// `ARMVCPUInjectIRQ`.
-    pub const ARM_VCPU_INJECT_IRQ: Word = 50;
-    /// `ARMVCPUReadReg`.
-    pub const ARM_VCPU_READ_REG: Word = 51;
-    /// `ARMVCPUWriteReg`.
-    pub const ARM_VCPU_WRITE_REG: Word = 52;
-    /// `ARMVCPUAckVPPI`.
-    pub const ARM_VCPU_ACK_VPPI: Word = 53;
-    /// `ARMIRQIssueIRQHandlerTrigger`.
-    pub const ARM_IRQ_ISSUE_IRQ_HANDLER_TRIGGER: Word = 54;
-    /// `ARMIRQIssueSGISignal`.
-    pub const ARM_IRQ_ISSUE_SGI_SIGNAL: Word = 55;
+/// The XML condition a method needs beyond its part, as far as our configurations differ in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Needs {
+    /// Present in every configuration of its part.
+    Nothing,
+    /// `CONFIG_ARM_HYPERVISOR_SUPPORT` (aarch64 kernels at EL2).
+    Hypervisor,
 }
 
-/// The kernel's enumerator names of every x86_64 label, indexed by label.
-pub const X86_64_NAMES: [&str; 53] = [
-    "InvalidInvocation",
-    "UntypedRetype",
-    "TCBReadRegisters",
-    "TCBWriteRegisters",
-    "TCBCopyRegisters",
-    "TCBConfigure",
-    "TCBSetPriority",
-    "TCBSetMCPriority",
-    "TCBSetSchedParams",
-    "TCBSetIPCBuffer",
-    "TCBSetSpace",
-    "TCBSuspend",
-    "TCBResume",
-    "TCBBindNotification",
-    "TCBUnbindNotification",
-    "TCBSetTLSBase",
-    "TCBSetFlags",
-    "CNodeRevoke",
-    "CNodeDelete",
-    "CNodeCancelBadgedSends",
-    "CNodeCopy",
-    "CNodeMint",
-    "CNodeMove",
-    "CNodeMutate",
-    "CNodeRotate",
-    "CNodeSaveCaller",
-    "IRQIssueIRQHandler",
-    "IRQAckIRQ",
-    "IRQSetIRQHandler",
-    "IRQClearIRQHandler",
-    "DomainSetSet",
-    "DomainScheduleConfigure",
-    "DomainScheduleSetStart",
-    "X86PDPTMap",
-    "X86PDPTUnmap",
-    "X86PageDirectoryMap",
-    "X86PageDirectoryUnmap",
-    "X86PageTableMap",
-    "X86PageTableUnmap",
-    "X86PageMap",
-    "X86PageUnmap",
-    "X86PageGetAddress",
-    "X86ASIDControlMakePool",
-    "X86ASIDPoolAssign",
-    "X86IOPortControlIssue",
-    "X86IOPortIn8",
-    "X86IOPortIn16",
-    "X86IOPortIn32",
-    "X86IOPortOut8",
-    "X86IOPortOut16",
-    "X86IOPortOut32",
-    "X86IRQIssueIRQHandlerIOAPIC",
-    "X86IRQIssueIRQHandlerMSI",
-];
+/// A kernel configuration, as far as the label numbering depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    /// The architecture.
+    pub arch: Arch,
+    /// `CONFIG_ARM_HYPERVISOR_SUPPORT`.
+    pub hypervisor: bool,
+}
 
-/// The kernel's enumerator names of every aarch64 label, indexed by label.
-pub const AARCH64_NAMES: [&str; 56] = [
-    "InvalidInvocation",
-    "UntypedRetype",
-    "TCBReadRegisters",
-    "TCBWriteRegisters",
-    "TCBCopyRegisters",
-    "TCBConfigure",
-    "TCBSetPriority",
-    "TCBSetMCPriority",
-    "TCBSetSchedParams",
-    "TCBSetIPCBuffer",
-    "TCBSetSpace",
-    "TCBSuspend",
-    "TCBResume",
-    "TCBBindNotification",
-    "TCBUnbindNotification",
-    "TCBSetTLSBase",
-    "TCBSetFlags",
-    "CNodeRevoke",
-    "CNodeDelete",
-    "CNodeCancelBadgedSends",
-    "CNodeCopy",
-    "CNodeMint",
-    "CNodeMove",
-    "CNodeMutate",
-    "CNodeRotate",
-    "CNodeSaveCaller",
-    "IRQIssueIRQHandler",
-    "IRQAckIRQ",
-    "IRQSetIRQHandler",
-    "IRQClearIRQHandler",
-    "DomainSetSet",
-    "DomainScheduleConfigure",
-    "DomainScheduleSetStart",
-    "ARMVSpaceClean_Data",
-    "ARMVSpaceInvalidate_Data",
-    "ARMVSpaceCleanInvalidate_Data",
-    "ARMVSpaceUnify_Instruction",
-    "ARMSMCCall",
-    "ARMPageTableMap",
-    "ARMPageTableUnmap",
-    "ARMPageMap",
-    "ARMPageUnmap",
-    "ARMPageClean_Data",
-    "ARMPageInvalidate_Data",
-    "ARMPageCleanInvalidate_Data",
-    "ARMPageUnify_Instruction",
-    "ARMPageGetAddress",
-    "ARMASIDControlMakePool",
-    "ARMASIDPoolAssign",
-    "ARMVCPUSetTCB",
-    "ARMVCPUInjectIRQ",
-    "ARMVCPUReadReg",
-    "ARMVCPUWriteReg",
-    "ARMVCPUAckVPPI",
-    "ARMIRQIssueIRQHandlerTrigger",
-    "ARMIRQIssueSGISignal",
-];
+/// `kernel-config/x86_64.cmake`: pc99, no IOMMU, no VT-x.
+pub const X86_64: Config = Config {
+    arch: Arch::X86_64,
+    hypervisor: false,
+};
 
-/// The kernel's name of `label` on `arch` (for error messages and traces).
-pub fn name(arch: Arch, label: Word) -> Option<&'static str> {
-    let names: &[&'static str] = match arch {
-        Arch::X86_64 => &X86_64_NAMES,
-        Arch::Aarch64 => &AARCH64_NAMES,
+/// `kernel-config/aarch64.cmake`: qemu-arm-virt with hypervisor support (EL2).
+pub const AARCH64: Config = Config {
+    arch: Arch::Aarch64,
+    hypervisor: true,
+};
+
+/// Our configuration of each architecture.
+pub const fn config(arch: Arch) -> Config {
+    match arch {
+        Arch::X86_64 => X86_64,
+        Arch::Aarch64 => AARCH64,
+    }
+}
+
+/// Declares [`Label`] from one table: the kernel's enumerator name (used as the
+/// variant), its part and its condition, in the kernel's order.
+macro_rules! labels {
+    ($($variant:ident: $part:ident $(if $needs:ident)?,)*) => {
+        /// An invocation method, named as the kernel's enumerator names it.
+        #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Label {
+            $(
+                #[doc = concat!("`", stringify!($variant), "`.")]
+                $variant,
+            )*
+        }
+
+        impl Label {
+            /// Every label, in the kernel's enumeration order.
+            pub const ALL: &'static [Label] = &[$(Label::$variant,)*];
+
+            /// The kernel's enumerator name.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(Label::$variant => stringify!($variant),)*
+                }
+            }
+
+            /// The interface file the method comes from.
+            pub const fn part(self) -> Part {
+                match self {
+                    $(Label::$variant => Part::$part,)*
+                }
+            }
+
+            /// What the method needs beyond its part.
+            pub const fn needs(self) -> Needs {
+                match self {
+                    $(Label::$variant => labels!(@needs $($needs)?),)*
+                }
+            }
+        }
     };
-    usize::try_from(label)
-        .ok()
-        .and_then(|i| names.get(i).copied())
+    (@needs) => { Needs::Nothing };
+    (@needs $needs:ident) => { Needs::$needs };
+}
+
+labels! {
+    InvalidInvocation: Generic,
+    UntypedRetype: Generic,
+    TCBReadRegisters: Generic,
+    TCBWriteRegisters: Generic,
+    TCBCopyRegisters: Generic,
+    TCBConfigure: Generic,
+    TCBSetPriority: Generic,
+    TCBSetMCPriority: Generic,
+    TCBSetSchedParams: Generic,
+    TCBSetIPCBuffer: Generic,
+    TCBSetSpace: Generic,
+    TCBSuspend: Generic,
+    TCBResume: Generic,
+    TCBBindNotification: Generic,
+    TCBUnbindNotification: Generic,
+    TCBSetTLSBase: Generic,
+    TCBSetFlags: Generic,
+    CNodeRevoke: Generic,
+    CNodeDelete: Generic,
+    CNodeCancelBadgedSends: Generic,
+    CNodeCopy: Generic,
+    CNodeMint: Generic,
+    CNodeMove: Generic,
+    CNodeMutate: Generic,
+    CNodeRotate: Generic,
+    CNodeSaveCaller: Generic,
+    IRQIssueIRQHandler: Generic,
+    IRQAckIRQ: Generic,
+    IRQSetIRQHandler: Generic,
+    IRQClearIRQHandler: Generic,
+    DomainSetSet: Generic,
+    DomainScheduleConfigure: Generic,
+    DomainScheduleSetStart: Generic,
+    X86PDPTMap: X86_64,
+    X86PDPTUnmap: X86_64,
+    X86PageDirectoryMap: X86,
+    X86PageDirectoryUnmap: X86,
+    X86PageTableMap: X86,
+    X86PageTableUnmap: X86,
+    X86PageMap: X86,
+    X86PageUnmap: X86,
+    X86PageGetAddress: X86,
+    X86ASIDControlMakePool: X86,
+    X86ASIDPoolAssign: X86,
+    X86IOPortControlIssue: X86,
+    X86IOPortIn8: X86,
+    X86IOPortIn16: X86,
+    X86IOPortIn32: X86,
+    X86IOPortOut8: X86,
+    X86IOPortOut16: X86,
+    X86IOPortOut32: X86,
+    X86IRQIssueIRQHandlerIOAPIC: X86,
+    X86IRQIssueIRQHandlerMSI: X86,
+    ARMVSpaceClean_Data: Aarch64,
+    ARMVSpaceInvalidate_Data: Aarch64,
+    ARMVSpaceCleanInvalidate_Data: Aarch64,
+    ARMVSpaceUnify_Instruction: Aarch64,
+    ARMSMCCall: Aarch64,
+    ARMPageTableMap: Arm,
+    ARMPageTableUnmap: Arm,
+    ARMPageMap: Arm,
+    ARMPageUnmap: Arm,
+    ARMPageClean_Data: Arm,
+    ARMPageInvalidate_Data: Arm,
+    ARMPageCleanInvalidate_Data: Arm,
+    ARMPageUnify_Instruction: Arm,
+    ARMPageGetAddress: Arm,
+    ARMASIDControlMakePool: Arm,
+    ARMASIDPoolAssign: Arm,
+    ARMVCPUSetTCB: Arm if Hypervisor,
+    ARMVCPUInjectIRQ: Arm if Hypervisor,
+    ARMVCPUReadReg: Arm if Hypervisor,
+    ARMVCPUWriteReg: Arm if Hypervisor,
+    ARMVCPUAckVPPI: Arm if Hypervisor,
+    ARMIRQIssueIRQHandlerTrigger: Arm,
+    ARMIRQIssueSGISignal: Arm,
+}
+
+impl Config {
+    /// Whether `label` takes a number in this configuration.
+    pub const fn has(&self, label: Label) -> bool {
+        label.part().on(self.arch)
+            && match label.needs() {
+                Needs::Nothing => true,
+                Needs::Hypervisor => self.hypervisor,
+            }
+    }
+
+    /// `label`'s number: how many labels present here come before it.
+    pub const fn number(&self, label: Label) -> Option<Word> {
+        if !self.has(label) {
+            return None;
+        }
+        let mut n = 0;
+        let mut i = 0;
+        while i < Label::ALL.len() {
+            let l = Label::ALL[i];
+            if l as usize == label as usize {
+                return Some(n);
+            }
+            if self.has(l) {
+                n += 1;
+            }
+            i += 1;
+        }
+        None
+    }
+
+    /// `label`'s number, for invocations built into code: a label the
+    /// configuration lacks stops the build when evaluated in a `const` block.
+    pub const fn label(&self, label: Label) -> Word {
+        match self.number(label) {
+            Some(n) => n,
+            None => panic!("invocation label absent from this kernel configuration"),
+        }
+    }
+
+    /// Number of labels (`nArchInvocationLabels`).
+    pub const fn count(&self) -> Word {
+        let mut n = 0;
+        let mut i = 0;
+        while i < Label::ALL.len() {
+            if self.has(Label::ALL[i]) {
+                n += 1;
+            }
+            i += 1;
+        }
+        n
+    }
+
+    /// The label numbered `number`.
+    pub fn label_of(&self, number: Word) -> Option<Label> {
+        let index = usize::try_from(number).ok()?;
+        Label::ALL
+            .iter()
+            .copied()
+            .filter(|l| self.has(*l))
+            .nth(index)
+    }
+}
+
+/// The number of a label every configuration numbers alike (the generic methods of
+/// non-MCS kernels), for invocations built the same for every architecture; a
+/// configuration that numbers it differently stops the build.
+pub(crate) const fn common(label: Label) -> Word {
+    let n = X86_64.label(label);
+    assert!(
+        n == AARCH64.label(label),
+        "label numbered per configuration"
+    );
+    n
+}
+
+/// The kernel's name of `label` on `arch` in our configuration (for error messages and traces).
+pub fn name(arch: Arch, label: Word) -> Option<&'static str> {
+    config(arch).label_of(label).map(Label::name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_names_round_trip() {
+        for c in [X86_64, AARCH64] {
+            for n in 0..c.count() {
+                let l = c.label_of(n).unwrap();
+                assert_eq!(c.number(l), Some(n));
+            }
+            assert_eq!(c.label_of(c.count()), None);
+        }
+    }
+
+    #[test]
+    fn labels_outside_a_configuration_have_no_number() {
+        assert_eq!(X86_64.number(Label::ARMPageMap), None);
+        assert_eq!(AARCH64.number(Label::X86PageMap), None);
+        let el1 = Config {
+            arch: Arch::Aarch64,
+            hypervisor: false,
+        };
+        // Without hypervisor support the five VCPU labels are gone and the IRQ ones shift.
+        assert_eq!(el1.number(Label::ARMVCPUSetTCB), None);
+        assert_eq!(
+            el1.number(Label::ARMIRQIssueIRQHandlerTrigger),
+            AARCH64
+                .number(Label::ARMIRQIssueIRQHandlerTrigger)
+                .map(|n| n - 5)
+        );
+        assert_eq!(el1.count(), AARCH64.count() - 5);
+    }
 }

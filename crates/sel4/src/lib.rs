@@ -23,13 +23,14 @@
 //! - [`bootinfo`]: boot info, untyped descriptors, slot regions, initial caps, extra boot info.
 //! - [`error`]: error codes and the details the kernel returns with them.
 //! - [`object_type`]: object type numbers per architecture.
-//! - [`label`]: invocation labels per architecture.
+//! - [`label`]: invocation labels: one table, numbered per kernel configuration.
 //! - [`invocation`]: the invocations an initializer makes, encoded as plain data.
 //! - [`x86_64`]: the `syscall` ABI and [`x86_64::Invoker`] (only on x86_64).
 //! - `aarch64`: the `svc #0` ABI and its `Invoker` (only on aarch64).
 #![no_std]
-// Inline assembly for the syscall instructions is the only unsafe code; it
-// lives in the x86_64 and aarch64 modules and every block says why it is sound.
+// The unsafe code is the inline assembly of the syscall instructions (the x86_64 and
+// aarch64 modules) and the syscall functions around it (`syscalls`), unsafe because
+// the kernel reads and writes the IPC buffer; every block says why it is sound.
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(missing_docs)]
 

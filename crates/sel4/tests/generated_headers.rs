@@ -13,7 +13,7 @@ use core::mem::{align_of, offset_of, size_of};
 use sysinit_kobj::{Arch, ObjectType};
 use sysinit_sel4::bootinfo::{initial_cap, BootInfo, SlotRegion, UntypedDesc};
 use sysinit_sel4::invocation::{aarch64::UserContext as Aarch64UserContext, x86_64::UserContext};
-use sysinit_sel4::label::{self, aarch64, x86_64};
+use sysinit_sel4::label::{self, Label};
 use sysinit_sel4::object_type::{object_type_number, object_type_of_number};
 use sysinit_sel4::{IpcBuffer, Syscall, Word, MAX_BOOTINFO_UNTYPED_CAPS};
 
@@ -207,222 +207,144 @@ fn object_type_numbers_are_distinct() {
 /// x86_64: enumerators of `include/sel4/invocation.h`, `include/sel4/sel4_arch/invocation.h`
 /// and `include/sel4/arch/invocation.h` as generated for our x86_64 configuration (identical to
 /// the kernel-side `gen_headers/api/invocation.h`, `arch/api/sel4_invocation.h`,
-/// `arch/api/invocation.h` of the same build).
+/// `arch/api/invocation.h` of the same build), in order: each one's number is its index.
 #[test]
 fn x86_64_invocation_labels() {
-    let expected: [(Word, &str, Word); 53] = [
-        (x86_64::INVALID_INVOCATION, "InvalidInvocation", 0),
-        (x86_64::UNTYPED_RETYPE, "UntypedRetype", 1),
-        (x86_64::TCB_READ_REGISTERS, "TCBReadRegisters", 2),
-        (x86_64::TCB_WRITE_REGISTERS, "TCBWriteRegisters", 3),
-        (x86_64::TCB_COPY_REGISTERS, "TCBCopyRegisters", 4),
-        (x86_64::TCB_CONFIGURE, "TCBConfigure", 5),
-        (x86_64::TCB_SET_PRIORITY, "TCBSetPriority", 6),
-        (x86_64::TCB_SET_MC_PRIORITY, "TCBSetMCPriority", 7),
-        (x86_64::TCB_SET_SCHED_PARAMS, "TCBSetSchedParams", 8),
-        (x86_64::TCB_SET_IPC_BUFFER, "TCBSetIPCBuffer", 9),
-        (x86_64::TCB_SET_SPACE, "TCBSetSpace", 10),
-        (x86_64::TCB_SUSPEND, "TCBSuspend", 11),
-        (x86_64::TCB_RESUME, "TCBResume", 12),
-        (x86_64::TCB_BIND_NOTIFICATION, "TCBBindNotification", 13),
-        (x86_64::TCB_UNBIND_NOTIFICATION, "TCBUnbindNotification", 14),
-        (x86_64::TCB_SET_TLS_BASE, "TCBSetTLSBase", 15),
-        (x86_64::TCB_SET_FLAGS, "TCBSetFlags", 16),
-        (x86_64::CNODE_REVOKE, "CNodeRevoke", 17),
-        (x86_64::CNODE_DELETE, "CNodeDelete", 18),
-        (
-            x86_64::CNODE_CANCEL_BADGED_SENDS,
-            "CNodeCancelBadgedSends",
-            19,
-        ),
-        (x86_64::CNODE_COPY, "CNodeCopy", 20),
-        (x86_64::CNODE_MINT, "CNodeMint", 21),
-        (x86_64::CNODE_MOVE, "CNodeMove", 22),
-        (x86_64::CNODE_MUTATE, "CNodeMutate", 23),
-        (x86_64::CNODE_ROTATE, "CNodeRotate", 24),
-        (x86_64::CNODE_SAVE_CALLER, "CNodeSaveCaller", 25),
-        (x86_64::IRQ_ISSUE_IRQ_HANDLER, "IRQIssueIRQHandler", 26),
-        (x86_64::IRQ_ACK_IRQ, "IRQAckIRQ", 27),
-        (x86_64::IRQ_SET_IRQ_HANDLER, "IRQSetIRQHandler", 28),
-        (x86_64::IRQ_CLEAR_IRQ_HANDLER, "IRQClearIRQHandler", 29),
-        (x86_64::DOMAIN_SET_SET, "DomainSetSet", 30),
-        (
-            x86_64::DOMAIN_SCHEDULE_CONFIGURE,
-            "DomainScheduleConfigure",
-            31,
-        ),
-        (
-            x86_64::DOMAIN_SCHEDULE_SET_START,
-            "DomainScheduleSetStart",
-            32,
-        ),
-        (x86_64::X86_PDPT_MAP, "X86PDPTMap", 33),
-        (x86_64::X86_PDPT_UNMAP, "X86PDPTUnmap", 34),
-        (x86_64::X86_PAGE_DIRECTORY_MAP, "X86PageDirectoryMap", 35),
-        (
-            x86_64::X86_PAGE_DIRECTORY_UNMAP,
-            "X86PageDirectoryUnmap",
-            36,
-        ),
-        (x86_64::X86_PAGE_TABLE_MAP, "X86PageTableMap", 37),
-        (x86_64::X86_PAGE_TABLE_UNMAP, "X86PageTableUnmap", 38),
-        (x86_64::X86_PAGE_MAP, "X86PageMap", 39),
-        (x86_64::X86_PAGE_UNMAP, "X86PageUnmap", 40),
-        (x86_64::X86_PAGE_GET_ADDRESS, "X86PageGetAddress", 41),
-        (
-            x86_64::X86_ASID_CONTROL_MAKE_POOL,
-            "X86ASIDControlMakePool",
-            42,
-        ),
-        (x86_64::X86_ASID_POOL_ASSIGN, "X86ASIDPoolAssign", 43),
-        (
-            x86_64::X86_IO_PORT_CONTROL_ISSUE,
-            "X86IOPortControlIssue",
-            44,
-        ),
-        (x86_64::X86_IO_PORT_IN8, "X86IOPortIn8", 45),
-        (x86_64::X86_IO_PORT_IN16, "X86IOPortIn16", 46),
-        (x86_64::X86_IO_PORT_IN32, "X86IOPortIn32", 47),
-        (x86_64::X86_IO_PORT_OUT8, "X86IOPortOut8", 48),
-        (x86_64::X86_IO_PORT_OUT16, "X86IOPortOut16", 49),
-        (x86_64::X86_IO_PORT_OUT32, "X86IOPortOut32", 50),
-        (
-            x86_64::X86_IRQ_ISSUE_IRQ_HANDLER_IOAPIC,
-            "X86IRQIssueIRQHandlerIOAPIC",
-            51,
-        ),
-        (
-            x86_64::X86_IRQ_ISSUE_IRQ_HANDLER_MSI,
-            "X86IRQIssueIRQHandlerMSI",
-            52,
-        ),
+    let expected: [&str; 53] = [
+        "InvalidInvocation",
+        "UntypedRetype",
+        "TCBReadRegisters",
+        "TCBWriteRegisters",
+        "TCBCopyRegisters",
+        "TCBConfigure",
+        "TCBSetPriority",
+        "TCBSetMCPriority",
+        "TCBSetSchedParams",
+        "TCBSetIPCBuffer",
+        "TCBSetSpace",
+        "TCBSuspend",
+        "TCBResume",
+        "TCBBindNotification",
+        "TCBUnbindNotification",
+        "TCBSetTLSBase",
+        "TCBSetFlags",
+        "CNodeRevoke",
+        "CNodeDelete",
+        "CNodeCancelBadgedSends",
+        "CNodeCopy",
+        "CNodeMint",
+        "CNodeMove",
+        "CNodeMutate",
+        "CNodeRotate",
+        "CNodeSaveCaller",
+        "IRQIssueIRQHandler",
+        "IRQAckIRQ",
+        "IRQSetIRQHandler",
+        "IRQClearIRQHandler",
+        "DomainSetSet",
+        "DomainScheduleConfigure",
+        "DomainScheduleSetStart",
+        "X86PDPTMap",
+        "X86PDPTUnmap",
+        "X86PageDirectoryMap",
+        "X86PageDirectoryUnmap",
+        "X86PageTableMap",
+        "X86PageTableUnmap",
+        "X86PageMap",
+        "X86PageUnmap",
+        "X86PageGetAddress",
+        "X86ASIDControlMakePool",
+        "X86ASIDPoolAssign",
+        "X86IOPortControlIssue",
+        "X86IOPortIn8",
+        "X86IOPortIn16",
+        "X86IOPortIn32",
+        "X86IOPortOut8",
+        "X86IOPortOut16",
+        "X86IOPortOut32",
+        "X86IRQIssueIRQHandlerIOAPIC",
+        "X86IRQIssueIRQHandlerMSI",
     ];
-    for (i, (ours, name, number)) in expected.into_iter().enumerate() {
-        assert_eq!(ours, number, "{name}");
-        assert_eq!(number, i as Word, "{name}: labels are consecutive");
-        assert_eq!(label::name(Arch::X86_64, number), Some(name));
-    }
-    assert_eq!(label::X86_64_NAMES.len(), 53); // nArchInvocationLabels
-    assert_eq!(label::name(Arch::X86_64, 53), None);
+    check_labels(label::X86_64, Arch::X86_64, &expected);
 }
 
 /// aarch64: the same three generated headers for our aarch64 configuration.
 #[test]
 fn aarch64_invocation_labels() {
-    let expected: [(Word, &str, Word); 56] = [
-        (aarch64::INVALID_INVOCATION, "InvalidInvocation", 0),
-        (aarch64::UNTYPED_RETYPE, "UntypedRetype", 1),
-        (aarch64::TCB_READ_REGISTERS, "TCBReadRegisters", 2),
-        (aarch64::TCB_WRITE_REGISTERS, "TCBWriteRegisters", 3),
-        (aarch64::TCB_COPY_REGISTERS, "TCBCopyRegisters", 4),
-        (aarch64::TCB_CONFIGURE, "TCBConfigure", 5),
-        (aarch64::TCB_SET_PRIORITY, "TCBSetPriority", 6),
-        (aarch64::TCB_SET_MC_PRIORITY, "TCBSetMCPriority", 7),
-        (aarch64::TCB_SET_SCHED_PARAMS, "TCBSetSchedParams", 8),
-        (aarch64::TCB_SET_IPC_BUFFER, "TCBSetIPCBuffer", 9),
-        (aarch64::TCB_SET_SPACE, "TCBSetSpace", 10),
-        (aarch64::TCB_SUSPEND, "TCBSuspend", 11),
-        (aarch64::TCB_RESUME, "TCBResume", 12),
-        (aarch64::TCB_BIND_NOTIFICATION, "TCBBindNotification", 13),
-        (
-            aarch64::TCB_UNBIND_NOTIFICATION,
-            "TCBUnbindNotification",
-            14,
-        ),
-        (aarch64::TCB_SET_TLS_BASE, "TCBSetTLSBase", 15),
-        (aarch64::TCB_SET_FLAGS, "TCBSetFlags", 16),
-        (aarch64::CNODE_REVOKE, "CNodeRevoke", 17),
-        (aarch64::CNODE_DELETE, "CNodeDelete", 18),
-        (
-            aarch64::CNODE_CANCEL_BADGED_SENDS,
-            "CNodeCancelBadgedSends",
-            19,
-        ),
-        (aarch64::CNODE_COPY, "CNodeCopy", 20),
-        (aarch64::CNODE_MINT, "CNodeMint", 21),
-        (aarch64::CNODE_MOVE, "CNodeMove", 22),
-        (aarch64::CNODE_MUTATE, "CNodeMutate", 23),
-        (aarch64::CNODE_ROTATE, "CNodeRotate", 24),
-        (aarch64::CNODE_SAVE_CALLER, "CNodeSaveCaller", 25),
-        (aarch64::IRQ_ISSUE_IRQ_HANDLER, "IRQIssueIRQHandler", 26),
-        (aarch64::IRQ_ACK_IRQ, "IRQAckIRQ", 27),
-        (aarch64::IRQ_SET_IRQ_HANDLER, "IRQSetIRQHandler", 28),
-        (aarch64::IRQ_CLEAR_IRQ_HANDLER, "IRQClearIRQHandler", 29),
-        (aarch64::DOMAIN_SET_SET, "DomainSetSet", 30),
-        (
-            aarch64::DOMAIN_SCHEDULE_CONFIGURE,
-            "DomainScheduleConfigure",
-            31,
-        ),
-        (
-            aarch64::DOMAIN_SCHEDULE_SET_START,
-            "DomainScheduleSetStart",
-            32,
-        ),
-        (aarch64::ARM_VSPACE_CLEAN_DATA, "ARMVSpaceClean_Data", 33),
-        (
-            aarch64::ARM_VSPACE_INVALIDATE_DATA,
-            "ARMVSpaceInvalidate_Data",
-            34,
-        ),
-        (
-            aarch64::ARM_VSPACE_CLEAN_INVALIDATE_DATA,
-            "ARMVSpaceCleanInvalidate_Data",
-            35,
-        ),
-        (
-            aarch64::ARM_VSPACE_UNIFY_INSTRUCTION,
-            "ARMVSpaceUnify_Instruction",
-            36,
-        ),
-        (aarch64::ARM_SMC_CALL, "ARMSMCCall", 37),
-        (aarch64::ARM_PAGE_TABLE_MAP, "ARMPageTableMap", 38),
-        (aarch64::ARM_PAGE_TABLE_UNMAP, "ARMPageTableUnmap", 39),
-        (aarch64::ARM_PAGE_MAP, "ARMPageMap", 40),
-        (aarch64::ARM_PAGE_UNMAP, "ARMPageUnmap", 41),
-        (aarch64::ARM_PAGE_CLEAN_DATA, "ARMPageClean_Data", 42),
-        (
-            aarch64::ARM_PAGE_INVALIDATE_DATA,
-            "ARMPageInvalidate_Data",
-            43,
-        ),
-        (
-            aarch64::ARM_PAGE_CLEAN_INVALIDATE_DATA,
-            "ARMPageCleanInvalidate_Data",
-            44,
-        ),
-        (
-            aarch64::ARM_PAGE_UNIFY_INSTRUCTION,
-            "ARMPageUnify_Instruction",
-            45,
-        ),
-        (aarch64::ARM_PAGE_GET_ADDRESS, "ARMPageGetAddress", 46),
-        (
-            aarch64::ARM_ASID_CONTROL_MAKE_POOL,
-            "ARMASIDControlMakePool",
-            47,
-        ),
-        (aarch64::ARM_ASID_POOL_ASSIGN, "ARMASIDPoolAssign", 48),
-        (aarch64::ARM_VCPU_SET_TCB, "ARMVCPUSetTCB", 49),
-        (aarch64::ARM_VCPU_INJECT_IRQ, "ARMVCPUInjectIRQ", 50),
-        (aarch64::ARM_VCPU_READ_REG, "ARMVCPUReadReg", 51),
-        (aarch64::ARM_VCPU_WRITE_REG, "ARMVCPUWriteReg", 52),
-        (aarch64::ARM_VCPU_ACK_VPPI, "ARMVCPUAckVPPI", 53),
-        (
-            aarch64::ARM_IRQ_ISSUE_IRQ_HANDLER_TRIGGER,
-            "ARMIRQIssueIRQHandlerTrigger",
-            54,
-        ),
-        (
-            aarch64::ARM_IRQ_ISSUE_SGI_SIGNAL,
-            "ARMIRQIssueSGISignal",
-            55,
-        ),
+    let expected: [&str; 56] = [
+        "InvalidInvocation",
+        "UntypedRetype",
+        "TCBReadRegisters",
+        "TCBWriteRegisters",
+        "TCBCopyRegisters",
+        "TCBConfigure",
+        "TCBSetPriority",
+        "TCBSetMCPriority",
+        "TCBSetSchedParams",
+        "TCBSetIPCBuffer",
+        "TCBSetSpace",
+        "TCBSuspend",
+        "TCBResume",
+        "TCBBindNotification",
+        "TCBUnbindNotification",
+        "TCBSetTLSBase",
+        "TCBSetFlags",
+        "CNodeRevoke",
+        "CNodeDelete",
+        "CNodeCancelBadgedSends",
+        "CNodeCopy",
+        "CNodeMint",
+        "CNodeMove",
+        "CNodeMutate",
+        "CNodeRotate",
+        "CNodeSaveCaller",
+        "IRQIssueIRQHandler",
+        "IRQAckIRQ",
+        "IRQSetIRQHandler",
+        "IRQClearIRQHandler",
+        "DomainSetSet",
+        "DomainScheduleConfigure",
+        "DomainScheduleSetStart",
+        "ARMVSpaceClean_Data",
+        "ARMVSpaceInvalidate_Data",
+        "ARMVSpaceCleanInvalidate_Data",
+        "ARMVSpaceUnify_Instruction",
+        "ARMSMCCall",
+        "ARMPageTableMap",
+        "ARMPageTableUnmap",
+        "ARMPageMap",
+        "ARMPageUnmap",
+        "ARMPageClean_Data",
+        "ARMPageInvalidate_Data",
+        "ARMPageCleanInvalidate_Data",
+        "ARMPageUnify_Instruction",
+        "ARMPageGetAddress",
+        "ARMASIDControlMakePool",
+        "ARMASIDPoolAssign",
+        "ARMVCPUSetTCB",
+        "ARMVCPUInjectIRQ",
+        "ARMVCPUReadReg",
+        "ARMVCPUWriteReg",
+        "ARMVCPUAckVPPI",
+        "ARMIRQIssueIRQHandlerTrigger",
+        "ARMIRQIssueSGISignal",
     ];
-    for (i, (ours, name, number)) in expected.into_iter().enumerate() {
-        assert_eq!(ours, number, "{name}");
-        assert_eq!(number, i as Word, "{name}: labels are consecutive");
-        assert_eq!(label::name(Arch::Aarch64, number), Some(name));
+    check_labels(label::AARCH64, Arch::Aarch64, &expected);
+}
+
+/// Our numbering of `config` is exactly `expected` (the enumerators in order).
+fn check_labels(config: label::Config, arch: Arch, expected: &[&str]) {
+    for (number, &name) in expected.iter().enumerate() {
+        let number = number as Word;
+        let ours = Label::ALL
+            .iter()
+            .copied()
+            .find(|l| l.name() == name)
+            .unwrap_or_else(|| panic!("{name} is missing from the label table"));
+        assert_eq!(config.number(ours), Some(number), "{name}");
+        assert_eq!(config.label_of(number), Some(ours));
+        assert_eq!(label::name(arch, number), Some(name));
     }
-    assert_eq!(label::AARCH64_NAMES.len(), 56); // nArchInvocationLabels
+    assert_eq!(config.count(), expected.len() as Word); // nArchInvocationLabels
+    assert_eq!(label::name(arch, expected.len() as Word), None);
 }

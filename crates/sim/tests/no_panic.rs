@@ -37,7 +37,7 @@ fn caps_mut(spec: &mut Spec) -> Vec<&mut Cap> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
 
     #[test]
     fn broken_specs_give_errors_not_panics(

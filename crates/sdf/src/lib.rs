@@ -26,7 +26,7 @@ use std::path::Path;
 
 use sysinit_board::Board;
 
-pub use error::{DisplayEnd, Hint, SdfError, SdfErrors};
+pub use error::{DisplayEnd, Hint, SdfError, SdfErrorKind, SdfErrors};
 pub use model::*;
 pub use validate::limits;
 
@@ -36,10 +36,10 @@ pub use validate::limits;
 pub fn parse_file(path: &Path) -> Result<SystemDescription, SdfErrors> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        SdfErrors(vec![SdfError::Io {
+        SdfErrors(vec![SdfError::file(SdfErrorKind::Io {
             file: file.clone(),
             message: e.to_string(),
-        }])
+        })])
     })?;
     parse_str(&text, &file)
 }

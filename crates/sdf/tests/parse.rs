@@ -1,7 +1,9 @@
 //! The reader fills the model as the manual says, defaults included.
 
 use sysinit_board::Board;
-use sysinit_sdf::{parse_str, validate, IrqKind, PciAddress, Perms, Polarity, SdfError, Trigger};
+use sysinit_sdf::{
+    parse_str, validate, IrqKind, PciAddress, Perms, Polarity, SdfError, SdfErrorKind, Trigger,
+};
 
 const ARM_SYSTEM: &str = r#"<?xml version="1.0"?>
 <system>
@@ -96,7 +98,13 @@ fn arm_system_with_a_virtual_machine() {
         );
     let d = parse_str(&swapped, "arm.system").unwrap();
     let errors = validate(&d, &board).unwrap_err();
-    assert!(matches!(errors.errors(), [SdfError::PpcPriority { .. }]));
+    assert!(matches!(
+        errors.errors(),
+        [SdfError {
+            kind: SdfErrorKind::PpcPriority { .. },
+            ..
+        }]
+    ));
 }
 
 const X86_SYSTEM: &str = r#"<system>
@@ -162,8 +170,8 @@ fn vm_maps_take_no_setvar_and_top_level_pds_no_id() {
     let attributes: Vec<&str> = errors
         .errors()
         .iter()
-        .map(|e| match e {
-            SdfError::UnknownAttribute { attribute, .. } => attribute.as_str(),
+        .map(|e| match &e.kind {
+            SdfErrorKind::UnknownAttribute { attribute, .. } => attribute.as_str(),
             other => panic!("unexpected {other}"),
         })
         .collect();
@@ -175,7 +183,10 @@ fn dtds_and_namespaced_elements_are_refused() {
     let dtd = r#"<!DOCTYPE system [<!ENTITY x "y">]><system/>"#;
     assert!(matches!(
         parse_str(dtd, "t").unwrap_err().errors(),
-        [SdfError::Xml { .. }]
+        [SdfError {
+            kind: SdfErrorKind::Xml { .. },
+            ..
+        }]
     ));
     let ns = r#"<system xmlns:q="urn:q"><q:protection_domain name="a"/></system>"#;
     let errors = parse_str(ns, "t").unwrap_err();

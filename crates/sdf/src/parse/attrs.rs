@@ -5,7 +5,7 @@
 
 use roxmltree::Node;
 
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{Location, PciAddress, Perms, Polarity, Trigger};
 use crate::parse::Parser;
 
@@ -58,18 +58,22 @@ impl<'a, 'input> Elem<'a, 'input> {
             }
             let location = parser.location(attr.range().start);
             let error = match unsupported.iter().find(|(n, _)| *n == name) {
-                Some((_, reason)) => SdfError::UnsupportedAttribute {
+                Some((_, reason)) => SdfError::at(
                     location,
-                    element: self.describe.clone(),
-                    attribute: name.to_string(),
-                    reason: reason.to_string(),
-                },
-                None => SdfError::UnknownAttribute {
+                    SdfErrorKind::UnsupportedAttribute {
+                        element: self.describe.clone(),
+                        attribute: name.to_string(),
+                        reason: reason.to_string(),
+                    },
+                ),
+                None => SdfError::at(
                     location,
-                    element: self.describe.clone(),
-                    attribute: name.to_string(),
-                    valid: allowed.join(", "),
-                },
+                    SdfErrorKind::UnknownAttribute {
+                        element: self.describe.clone(),
+                        attribute: name.to_string(),
+                        valid: allowed.join(", "),
+                    },
+                ),
             };
             parser.errors.push(error);
         }
@@ -93,23 +97,27 @@ impl<'a, 'input> Elem<'a, 'input> {
     pub(crate) fn required_str(&self, parser: &mut Parser<'_, '_>, name: &str) -> Option<String> {
         let value = self.optional_str(name);
         if value.is_none() {
-            parser.errors.push(SdfError::MissingAttribute {
-                location: self.location.clone(),
-                element: self.describe.clone(),
-                attribute: name.to_string(),
-            });
+            parser.errors.push(SdfError::at(
+                self.location.clone(),
+                SdfErrorKind::MissingAttribute {
+                    element: self.describe.clone(),
+                    attribute: name.to_string(),
+                },
+            ));
         }
         value
     }
 
     fn invalid(&self, parser: &mut Parser<'_, '_>, name: &str, value: &str, valid: &str) {
-        parser.errors.push(SdfError::InvalidValue {
-            location: self.attr_location(parser, name),
-            element: self.describe.clone(),
-            attribute: name.to_string(),
-            value: value.to_string(),
-            valid: valid.to_string(),
-        });
+        parser.errors.push(SdfError::at(
+            self.attr_location(parser, name),
+            SdfErrorKind::InvalidValue {
+                element: self.describe.clone(),
+                attribute: name.to_string(),
+                value: value.to_string(),
+                valid: valid.to_string(),
+            },
+        ));
     }
 
     /// An optional number; `None` when absent or invalid (invalid is reported).

@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{Channel, ChannelEnd, MemoryRegion, SystemDescription};
 use crate::parse::{is_element, pd, Elem, Parser};
 
@@ -88,10 +88,10 @@ fn channel(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Channel> {
         }
     }
     if count != 2 {
-        parser.errors.push(SdfError::ChannelEnds {
-            location: elem.location.clone(),
-            found: count,
-        });
+        parser.errors.push(SdfError::at(
+            elem.location.clone(),
+            SdfErrorKind::ChannelEnds { found: count },
+        ));
         return None;
     }
     let mut ends = ends.into_iter();

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use crate::error::{SdfError, SdfErrors};
+use crate::error::{SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
@@ -62,11 +62,13 @@ impl Parser<'_, '_> {
                 // Point at the text itself, not at the whitespace before it. The
                 // offset is only exact when the node holds no entity references.
                 let leading = raw.len() - raw.trim_start().len();
-                self.errors.push(SdfError::UnexpectedText {
-                    location: self.location(child.range().start + leading),
-                    element: element.to_string(),
-                    text: shown,
-                });
+                self.errors.push(SdfError::at(
+                    self.location(child.range().start + leading),
+                    SdfErrorKind::UnexpectedText {
+                        element: element.to_string(),
+                        text: shown,
+                    },
+                ));
             }
         }
     }
@@ -76,21 +78,25 @@ impl Parser<'_, '_> {
         let location = self.location(child.range().start);
         let name = child.tag_name().name();
         let error = match UNSUPPORTED_ELEMENTS.iter().find(|(n, _)| *n == name) {
-            Some((_, reason)) => SdfError::UnsupportedElement {
+            Some((_, reason)) => SdfError::at(
                 location,
-                element: name.to_string(),
-                reason: reason.to_string(),
-            },
-            None => SdfError::UnknownElement {
+                SdfErrorKind::UnsupportedElement {
+                    element: name.to_string(),
+                    reason: reason.to_string(),
+                },
+            ),
+            None => SdfError::at(
                 location,
-                element: qualified_name(child),
-                parent: parent.to_string(),
-                valid: valid
-                    .iter()
-                    .map(|v| format!("<{v}>"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            },
+                SdfErrorKind::UnknownElement {
+                    element: qualified_name(child),
+                    parent: parent.to_string(),
+                    valid: valid
+                        .iter()
+                        .map(|v| format!("<{v}>"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+            ),
         };
         self.errors.push(error);
     }
@@ -127,14 +133,14 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<SystemDescription
                 .strip_suffix(&suffix)
                 .unwrap_or(&message)
                 .to_string();
-            return Err(SdfErrors(vec![SdfError::Xml {
-                location: Location {
+            return Err(SdfErrors(vec![SdfError::at(
+                Location {
                     file,
                     line: pos.row,
                     column: pos.col,
                 },
-                message,
-            }]));
+                SdfErrorKind::Xml { message },
+            )]));
         }
     };
     let mut parser = Parser {
@@ -146,10 +152,12 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<SystemDescription
     let description = if is_element(root, "system") {
         Some(elements::system(&mut parser, root))
     } else {
-        parser.errors.push(SdfError::WrongRoot {
-            location: parser.location(root.range().start),
-            found: qualified_name(root),
-        });
+        parser.errors.push(SdfError::at(
+            parser.location(root.range().start),
+            SdfErrorKind::WrongRoot {
+                found: qualified_name(root),
+            },
+        ));
         None
     };
     match description {

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use sysinit_board::Interrupts;
 
 use crate::describe;
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{Irq, IrqKind, Location, ProtectionDomain};
 use crate::validate::Ctx;
 
@@ -54,14 +54,16 @@ pub(crate) fn check_irq_kinds_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
                     "a GIC interrupt number (irq=)",
                 ),
             };
-            errors.push(SdfError::NotOnBoard {
-                location: irq.location.clone(),
-                element: element(irq, pd),
-                feature,
-                board: ctx.board.name().to_string(),
-                reason: reason.to_string(),
-                valid,
-            });
+            errors.push(SdfError::at(
+                irq.location.clone(),
+                SdfErrorKind::NotOnBoard {
+                    element: element(irq, pd),
+                    feature,
+                    board: ctx.board.name().to_string(),
+                    reason: reason.to_string(),
+                    valid,
+                },
+            ));
         }
     }
 }
@@ -73,14 +75,16 @@ pub(crate) fn check_irq_ranges(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         for irq in &pd.irqs {
             let mut check = |what: &'static str, value: u64, max: u64| {
                 if value > max {
-                    errors.push(SdfError::IrqOutOfRange {
-                        location: irq.location.clone(),
-                        element: element(irq, pd),
-                        what,
-                        value,
-                        board: ctx.board.name().to_string(),
-                        max,
-                    });
+                    errors.push(SdfError::at(
+                        irq.location.clone(),
+                        SdfErrorKind::IrqOutOfRange {
+                            element: element(irq, pd),
+                            what,
+                            value,
+                            board: ctx.board.name().to_string(),
+                            max,
+                        },
+                    ));
                 }
             };
             match (irq.kind, interrupts) {
@@ -124,13 +128,15 @@ pub(crate) fn check_kernel_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue;
             };
             if let Some(kernel) = kernel_irqs.iter().find(|k| k.irq == number) {
-                errors.push(SdfError::IrqReservedByKernel {
-                    location: irq.location.clone(),
-                    element: element(irq, pd),
-                    irq: number,
-                    name: kernel.name.clone(),
-                    board: ctx.board.name().to_string(),
-                });
+                errors.push(SdfError::at(
+                    irq.location.clone(),
+                    SdfErrorKind::IrqReservedByKernel {
+                        element: element(irq, pd),
+                        irq: number,
+                        name: kernel.name.clone(),
+                        board: ctx.board.name().to_string(),
+                    },
+                ));
             }
         }
     }
@@ -173,13 +179,15 @@ pub(crate) fn check_duplicate_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             };
             for binding in bindings {
                 if let Some((first_pd, first_location)) = first.get(&binding) {
-                    errors.push(SdfError::DuplicateIrq {
-                        location: irq.location.clone(),
-                        element: element(irq, pd),
-                        what: binding.describe(),
-                        first_pd: first_pd.to_string(),
-                        first: first_location.clone(),
-                    });
+                    errors.push(SdfError::at(
+                        irq.location.clone(),
+                        SdfErrorKind::DuplicateIrq {
+                            element: element(irq, pd),
+                            what: binding.describe(),
+                            first_pd: first_pd.to_string(),
+                            first: first_location.clone(),
+                        },
+                    ));
                     break;
                 }
                 first.insert(binding, (&pd.name, irq.location.clone()));

@@ -1,7 +1,7 @@
 //! Mappings: alignment, the end of the mappable address space, overlaps.
 
 use crate::describe;
-use crate::error::{DisplayEnd, SdfError};
+use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::{Map, MemoryRegion};
 use crate::validate::limits::pd_map_limit;
 use crate::validate::Ctx;
@@ -61,13 +61,15 @@ pub(crate) fn check_map_alignment(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue;
             };
             if !map.vaddr.is_multiple_of(page_size) {
-                errors.push(SdfError::MapMisaligned {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    vaddr: map.vaddr,
-                    page_size,
-                    mr: mr.name.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapMisaligned {
+                        element: element(map, &space.owner),
+                        vaddr: map.vaddr,
+                        page_size,
+                        mr: mr.name.clone(),
+                    },
+                ));
             }
         }
     }
@@ -82,14 +84,16 @@ pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             };
             let end = map.vaddr.checked_add(mr.size);
             if end.is_none_or(|end| end > space.limit) {
-                errors.push(SdfError::MapBeyondLimit {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    start: map.vaddr,
-                    end: DisplayEnd(end),
-                    limit: space.limit,
-                    why: space.why.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapBeyondLimit {
+                        element: element(map, &space.owner),
+                        start: map.vaddr,
+                        end: DisplayEnd(end),
+                        limit: space.limit,
+                        why: space.why.clone(),
+                    },
+                ));
             }
         }
     }
@@ -110,17 +114,19 @@ pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             if let Some((other, other_start, other_end)) =
                 placed.iter().find(|(_, s, e)| start < *e && *s < end)
             {
-                errors.push(SdfError::MapOverlap {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    start,
-                    end,
-                    other: other.mr.clone(),
-                    other_start: *other_start,
-                    other_end: *other_end,
-                    other_location: other.location.clone(),
-                    space: format!("the address space of {}", space.owner),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapOverlap {
+                        element: element(map, &space.owner),
+                        start,
+                        end,
+                        other: other.mr.clone(),
+                        other_start: *other_start,
+                        other_end: *other_end,
+                        other_location: other.location.clone(),
+                        space: format!("the address space of {}", space.owner),
+                    },
+                ));
             } else {
                 placed.push((map, start, end));
             }
@@ -136,11 +142,13 @@ pub(crate) fn check_device_maps_uncached(ctx: &Ctx<'_>, errors: &mut Vec<SdfErro
                 continue; // check_references reports it
             };
             if map.cached == Some(true) && mr.is_device() {
-                errors.push(SdfError::CachedDeviceMap {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    mr: mr.name.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::CachedDeviceMap {
+                        element: element(map, &space.owner),
+                        mr: mr.name.clone(),
+                    },
+                ));
             }
         }
     }

@@ -3,7 +3,7 @@
 use sysinit_kobj::{Arch, PhysRange};
 
 use crate::describe;
-use crate::error::{DisplayEnd, SdfError};
+use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::MemoryRegion;
 use crate::validate::Ctx;
 
@@ -17,13 +17,15 @@ pub(crate) fn check_page_sizes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         if let Some(page_size) = mr.page_size {
             if !ctx.page_sizes.contains(&page_size) {
                 let valid: Vec<String> = ctx.page_sizes.iter().map(|p| format!("{p:#x}")).collect();
-                errors.push(SdfError::UnsupportedPageSize {
-                    location: mr.location.clone(),
-                    element: element(mr),
-                    page_size,
-                    arch: ctx.board.arch().to_string(),
-                    valid: valid.join(", "),
-                });
+                errors.push(SdfError::at(
+                    mr.location.clone(),
+                    SdfErrorKind::UnsupportedPageSize {
+                        element: element(mr),
+                        page_size,
+                        arch: ctx.board.arch().to_string(),
+                        valid: valid.join(", "),
+                    },
+                ));
             }
         }
     }
@@ -33,18 +35,22 @@ pub(crate) fn check_page_sizes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 pub(crate) fn check_region_sizes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for mr in &ctx.description.memory_regions {
         if mr.size == 0 {
-            errors.push(SdfError::RegionSizeZero {
-                location: mr.location.clone(),
-                element: element(mr),
-            });
+            errors.push(SdfError::at(
+                mr.location.clone(),
+                SdfErrorKind::RegionSizeZero {
+                    element: element(mr),
+                },
+            ));
         } else if let Some(page_size) = ctx.page_size(mr) {
             if !mr.size.is_multiple_of(page_size) {
-                errors.push(SdfError::RegionSizeNotPageMultiple {
-                    location: mr.location.clone(),
-                    element: element(mr),
-                    size: mr.size,
-                    page_size,
-                });
+                errors.push(SdfError::at(
+                    mr.location.clone(),
+                    SdfErrorKind::RegionSizeNotPageMultiple {
+                        element: element(mr),
+                        size: mr.size,
+                        page_size,
+                    },
+                ));
             }
         }
     }
@@ -66,78 +72,90 @@ pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         };
         let location = mr.location.clone();
         if !start.is_multiple_of(page_size) {
-            errors.push(SdfError::PhysAddrMisaligned {
+            errors.push(SdfError::at(
                 location,
-                element: element(mr),
-                phys_addr: start,
-                page_size,
-            });
+                SdfErrorKind::PhysAddrMisaligned {
+                    element: element(mr),
+                    phys_addr: start,
+                    page_size,
+                },
+            ));
             continue;
         }
         let end = start.checked_add(mr.size);
         let limit = board.phys_addr_end();
         let Some(end) = end.filter(|&end| end <= limit) else {
-            errors.push(SdfError::PhysAddrBeyondWidth {
+            errors.push(SdfError::at(
                 location,
-                element: element(mr),
-                start,
-                end: DisplayEnd(end),
-                bits: board.phys_addr_bits(),
-                board: board.name().to_string(),
-                limit,
-            });
+                SdfErrorKind::PhysAddrBeyondWidth {
+                    element: element(mr),
+                    start,
+                    end: DisplayEnd(end),
+                    bits: board.phys_addr_bits(),
+                    board: board.name().to_string(),
+                    limit,
+                },
+            ));
             continue;
         };
         let range = PhysRange::new(start, end);
         if let Some((other, other_range)) = placed.iter().find(|(_, r)| r.overlaps(&range)) {
-            errors.push(SdfError::PhysOverlap {
+            errors.push(SdfError::at(
                 location,
-                element: element(mr),
-                start,
-                end,
-                other: other.name.clone(),
-                other_start: other_range.start,
-                other_end: other_range.end,
-                other_location: other.location.clone(),
-            });
+                SdfErrorKind::PhysOverlap {
+                    element: element(mr),
+                    start,
+                    end,
+                    other: other.name.clone(),
+                    other_start: other_range.start,
+                    other_end: other_range.end,
+                    other_location: other.location.clone(),
+                },
+            ));
             continue;
         }
         placed.push((mr, range));
         if let Some(r) = reserved.iter().find(|r| r.range.overlaps(&range)) {
-            errors.push(SdfError::PhysInReserved {
+            errors.push(SdfError::at(
                 location,
-                element: element(mr),
-                start,
-                end,
-                reserved: r.name.clone(),
-                kind: r.kind.to_string(),
-                reserved_start: r.range.start,
-                reserved_end: r.range.end,
-                board: board.name().to_string(),
-            });
+                SdfErrorKind::PhysInReserved {
+                    element: element(mr),
+                    start,
+                    end,
+                    reserved: r.name.clone(),
+                    kind: r.kind.to_string(),
+                    reserved_start: r.range.start,
+                    reserved_end: r.range.end,
+                    board: board.name().to_string(),
+                },
+            ));
             continue;
         }
         let in_ram = ram.iter().find(|r| r.overlaps(&range));
         match (mr.ram, in_ram) {
-            (false, Some(r)) => errors.push(SdfError::PhysInRam {
+            (false, Some(r)) => errors.push(SdfError::at(
                 location,
-                element: element(mr),
-                start,
-                end,
-                ram_start: r.start,
-                ram_end: r.end,
-                board: board.name().to_string(),
-            }),
-            (true, _) if !ram.iter().any(|r| r.start <= start && end <= r.end) => {
-                let ram_list: Vec<String> = ram.iter().map(|r| r.to_string()).collect();
-                errors.push(SdfError::RamFlagNotRam {
-                    location,
+                SdfErrorKind::PhysInRam {
                     element: element(mr),
                     start,
                     end,
+                    ram_start: r.start,
+                    ram_end: r.end,
                     board: board.name().to_string(),
-                    ram: ram_list.join(", "),
-                });
+                },
+            )),
+            (true, _) if !ram.iter().any(|r| r.start <= start && end <= r.end) => {
+                let ram_list: Vec<String> = ram.iter().map(|r| r.to_string()).collect();
+                errors.push(SdfError::at(
+                    location,
+                    SdfErrorKind::RamFlagNotRam {
+                        element: element(mr),
+                        start,
+                        end,
+                        board: board.name().to_string(),
+                        ram: ram_list.join(", "),
+                    },
+                ));
             }
             _ => {}
         }
@@ -148,10 +166,12 @@ pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 pub(crate) fn check_ram_flag_needs_phys_addr(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for mr in &ctx.description.memory_regions {
         if mr.ram && mr.phys_addr.is_none() {
-            errors.push(SdfError::RamFlagWithoutPhysAddr {
-                location: mr.location.clone(),
-                element: element(mr),
-            });
+            errors.push(SdfError::at(
+                mr.location.clone(),
+                SdfErrorKind::RamFlagWithoutPhysAddr {
+                    element: element(mr),
+                },
+            ));
         }
     }
 }
@@ -169,12 +189,14 @@ pub(crate) fn check_setvar_paddr_known(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
             };
             if mr.phys_addr.is_none() {
                 let own = describe::element("setvar", "symbol", Some(&setvar.symbol));
-                errors.push(SdfError::SetvarPaddrNotFixed {
-                    location: setvar.location.clone(),
-                    element: describe::inside(&own, &describe::pd(pd)),
-                    mr: mr.name.clone(),
-                    arch: ctx.board.arch().to_string(),
-                });
+                errors.push(SdfError::at(
+                    setvar.location.clone(),
+                    SdfErrorKind::SetvarPaddrNotFixed {
+                        element: describe::inside(&own, &describe::pd(pd)),
+                        mr: mr.name.clone(),
+                        arch: ctx.board.arch().to_string(),
+                    },
+                ));
             }
         }
     }

@@ -62,6 +62,18 @@ pub enum SdfErrorKind {
     /// The file could not be read.
     #[error("{file}: error: cannot read the system description: {message}")]
     Io { file: String, message: String },
+    /// The file is larger than the reader accepts.
+    #[error("{file}: error: the system description is larger than {max} bytes; valid: at most {max} bytes")]
+    TooLarge { file: String, max: usize },
+    /// The path names a directory.
+    #[error("{file}: error: is a directory, not a system description; valid: the path of a .system file")]
+    IsDirectory { file: String },
+    /// The bytes are not UTF-8.
+    #[error("not valid UTF-8 at byte offset {offset}; valid: UTF-8 text")]
+    BadUtf8 { offset: usize },
+    /// Elements nested deeper than the reader accepts.
+    #[error("<{element}>: elements nested more than {max} deep; valid: at most {max} levels of nested elements")]
+    TooDeep { element: String, max: usize },
     /// The text is not well-formed XML.
     #[error("not well-formed XML: {message}")]
     Xml { message: String },

@@ -40,6 +40,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/cached_device_map.system:7:9: error: <map mr=\"hpet\"> in <protection_domain name=\"a\">: cached=\"true\" maps device memory region 'hpet' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)",
     ),
     (
+        "bad_utf8",
+        X86,
+        "specs/invalid/bad_utf8.system:3:33: error: not valid UTF-8 at byte offset 63; valid: UTF-8 text",
+    ),
+    (
         "budget_exceeds_period",
         X86_MCS,
         "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",
@@ -260,6 +265,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/stack_size.system:4:5: error: <protection_domain name=\"a\">: stack_size 0x1800 is invalid; valid: a multiple of 0x1000 in 0x1000..=0x1000000",
     ),
     (
+        "too_deep",
+        X86,
+        "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
+    ),
+    (
         "too_many_protection_domains",
         X86,
         "specs/invalid/too_many_protection_domains.system:3:1: error: <system>: 64 protection domains; valid: at most 63",
@@ -324,9 +334,9 @@ const EXPECTED: &[(&str, On, &str)] = &[
 /// Parses and validates one fixture, returning every message.
 fn messages(stem: &str, on: On) -> Vec<String> {
     let file = format!("{stem}.system");
-    let text = std::fs::read_to_string(invalid_dir().join(&file)).unwrap();
+    let bytes = std::fs::read(invalid_dir().join(&file)).unwrap();
     let shown = format!("specs/invalid/{file}");
-    let errors = match sysinit_sdf::parse_str(&text, &shown) {
+    let errors = match sysinit_sdf::parse_bytes(&bytes, &shown) {
         Err(errors) => errors,
         Ok(description) => match sysinit_sdf::validate(&description, &board(on)) {
             Ok(()) => return Vec::new(),

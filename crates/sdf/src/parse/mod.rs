@@ -7,6 +7,7 @@
 
 mod attrs;
 mod elements;
+mod limits;
 mod pd;
 
 use std::sync::Arc;
@@ -17,6 +18,8 @@ use crate::error::{SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
+pub(crate) use limits::location_of;
+pub use limits::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
 
 /// Microkit elements sysinit knows but does not implement, with the reason.
 pub(crate) const UNSUPPORTED_ELEMENTS: [(&str, &str); 3] = [
@@ -116,8 +119,14 @@ pub(crate) fn is_element(node: Node<'_, '_>, name: &str) -> bool {
 }
 
 /// Parses `text`, naming `file` in every location.
-pub(crate) fn parse_document(text: &str, file: &str) -> Result<SystemDescription, SdfErrors> {
+pub(crate) fn parse_document(
+    text: &str,
+    file: &str,
+    max_depth: usize,
+) -> Result<SystemDescription, SdfErrors> {
     let file: Arc<str> = Arc::from(file);
+    // Before the parser: it and the reader recurse once per level.
+    limits::check_depth(text, &file, max_depth).map_err(|e| SdfErrors(vec![e]))?;
     // A DTD could expand entities without bound; system descriptions never need one.
     let options = ParsingOptions {
         allow_dtd: false,

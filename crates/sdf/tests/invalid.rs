@@ -57,7 +57,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "channel_id_out_of_range",
         X86,
-        "specs/invalid/channel_id_out_of_range.system:11:9: error: <end pd=\"a\">: channel id 63 is out of range; valid: 0..=62",
+        "specs/invalid/channel_id_out_of_range.system:11:9: error: <end pd=\"a\">: channel id 62 is out of range; valid: 0..=61",
     ),
     (
         "child_id_out_of_range",
@@ -78,6 +78,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "duplicate_child_id",
         X86,
         "specs/invalid/duplicate_child_id.system:9:9: error: <protection_domain name=\"c2\"> in <protection_domain name=\"parent\">: child id 1 is already used in protection_domain 'parent' (at specs/invalid/duplicate_child_id.system:6:9); valid: an id not used by another child protection domain or vcpu of this protection domain",
+    ),
+    (
+        "duplicate_irq_id",
+        ARM,
+        "specs/invalid/duplicate_irq_id.system:7:9: error: <irq id=\"3\"> in <protection_domain name=\"a\">: irq id 3 is already used in protection_domain 'a' (at specs/invalid/duplicate_irq_id.system:6:9); valid: an id not used by another channel or irq of this protection domain",
     ),
     (
         "duplicate_ioport_id",
@@ -115,6 +120,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/invalid_perms.system:7:44: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: invalid perms 'w'; valid: a combination of r, w and x (each at most once), except w alone",
     ),
     (
+        "ioport_id_out_of_range",
+        X86,
+        "specs/invalid/ioport_id_out_of_range.system:6:9: error: <ioport id=\"62\"> in <protection_domain name=\"a\">: ioport id 62 is out of range; valid: 0..=61",
+    ),
+    (
         "ioport_out_of_range",
         X86,
         "specs/invalid/ioport_out_of_range.system:6:9: error: <ioport id=\"0\"> in <protection_domain name=\"a\">: ports [0xfffc..0x10004) are outside the I/O port space; valid: ranges inside [0x0..0x10000) with size > 0",
@@ -132,7 +142,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "irq_id_out_of_range",
         ARM,
-        "specs/invalid/irq_id_out_of_range.system:6:9: error: <irq id=\"70\"> in <protection_domain name=\"a\">: channel id 70 is out of range; valid: 0..=62",
+        "specs/invalid/irq_id_out_of_range.system:6:9: error: <irq id=\"62\"> in <protection_domain name=\"a\">: irq id 62 is out of range; valid: 0..=61",
     ),
     (
         "irq_kind",

@@ -31,7 +31,7 @@ pub(crate) fn check_id_ranges(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         for irq in &pd.irqs {
             let element = describe::element("irq", "id", Some(&irq.id.to_string()));
             let element = describe::inside(&element, &owner);
-            check("channel id", irq.id, MAX_CHANNEL_ID, &irq.location, element);
+            check("irq id", irq.id, MAX_CHANNEL_ID, &irq.location, element);
         }
         for port in &pd.ioports {
             let element = describe::element("ioport", "id", Some(&port.id.to_string()));

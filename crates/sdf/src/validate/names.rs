@@ -91,7 +91,7 @@ pub(crate) fn check_duplicate_channel_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErr
                 &describe::element("irq", "id", Some(&irq.id.to_string())),
                 &describe::pd(pd),
             );
-            (irq.id, irq.location.clone(), element)
+            (irq.id, irq.location.clone(), (element, "irq id"))
         });
         let ends = ctx
             .description
@@ -101,16 +101,16 @@ pub(crate) fn check_duplicate_channel_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErr
             .filter(|end| end.pd == pd.name)
             .map(|end| {
                 let element = describe::element("end", "pd", Some(&end.pd));
-                (end.id, end.location.clone(), element)
+                (end.id, end.location.clone(), (element, "channel id"))
             });
         report_repeats(
             irqs.chain(ends),
-            |id, location, element, first| {
+            |id, location, (element, kind), first| {
                 SdfError::at(
                     location,
                     SdfErrorKind::DuplicateId {
                         element,
-                        kind: "channel id",
+                        kind,
                         id,
                         pd: pd.name.clone(),
                         first,

@@ -95,6 +95,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/duplicate_irq.system:10:9: error: <irq id=\"1\"> in <protection_domain name=\"b\">: irq 33 is already bound by protection_domain 'a' (at specs/invalid/duplicate_irq.system:6:9); valid: each interrupt bound once",
     ),
     (
+        "duplicate_msi",
+        X86,
+        "specs/invalid/duplicate_msi.system:10:9: error: <irq id=\"1\"> in <protection_domain name=\"b\">: MSI pcidev 00:03.0 handle 0 is already bound by protection_domain 'a' (at specs/invalid/duplicate_msi.system:6:9); valid: each interrupt bound once",
+    ),
+    (
         "duplicate_name",
         X86,
         "specs/invalid/duplicate_name.system:7:5: error: <protection_domain name=\"a\">: duplicate protection_domain name 'a' (first at specs/invalid/duplicate_name.system:4:5); valid: a name no other protection_domain uses",

@@ -7,7 +7,7 @@ use sysinit_board::Interrupts;
 
 use crate::describe;
 use crate::error::{SdfError, SdfErrorKind};
-use crate::model::{Irq, IrqKind, Location, ProtectionDomain};
+use crate::model::{Irq, IrqKind, Location, PciAddress, ProtectionDomain};
 use crate::validate::Ctx;
 
 fn element(irq: &Irq, pd: &ProtectionDomain) -> String {
@@ -143,12 +143,14 @@ pub(crate) fn check_kernel_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 }
 
 /// What makes two interrupts the same: the kernel's IRQ slot (the GIC number or
-/// the x86 vector) and, for the IOAPIC, the pin.
+/// the x86 vector), for the IOAPIC the pin, and for an MSI its device and handle
+/// (the root task asks the kernel for each (pcidev, handle) once).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Binding {
     GicIrq(u64),
     Vector(u64),
     IoapicPin(u64, u64),
+    Msi(PciAddress, u64),
 }
 
 impl Binding {
@@ -157,6 +159,7 @@ impl Binding {
             Binding::GicIrq(n) => format!("irq {n}"),
             Binding::Vector(v) => format!("vector {v}"),
             Binding::IoapicPin(ioapic, pin) => format!("IOAPIC {ioapic} pin {pin}"),
+            Binding::Msi(pcidev, handle) => format!("MSI pcidev {pcidev} handle {handle}"),
         }
     }
 }
@@ -175,7 +178,11 @@ pub(crate) fn check_duplicate_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                     vector,
                     ..
                 } => vec![Binding::IoapicPin(ioapic, pin), Binding::Vector(vector)],
-                IrqKind::Msi { vector, .. } => vec![Binding::Vector(vector)],
+                IrqKind::Msi {
+                    pcidev,
+                    handle,
+                    vector,
+                } => vec![Binding::Msi(pcidev, handle), Binding::Vector(vector)],
             };
             for binding in bindings {
                 if let Some((first_pd, first_location)) = first.get(&binding) {

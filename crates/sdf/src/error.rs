@@ -361,6 +361,38 @@ pub enum SdfErrorKind {
         board: String,
         ram: String,
     },
+    /// A fixed range over RAM the kernel hands out as device memory.
+    #[error("{element}: [{start:#x}..{end:#x}) overlaps '{area}' [{area_start:#x}..{area_end:#x}), RAM that the kernel on board '{board}' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ({usable})")]
+    RamAsDevice {
+        element: String,
+        start: u64,
+        end: u64,
+        area: String,
+        area_start: u64,
+        area_end: u64,
+        board: String,
+        usable: String,
+    },
+    /// RAM-backed memory regions needing more RAM than the board has free.
+    #[error("{element}: memory regions backed by RAM (without phys_addr, or ram=\"true\") need {total:#x} bytes up to here, more than the {free:#x} bytes of RAM the kernel hands to user level on board '{board}' with {ram:#x} bytes of RAM; valid: smaller regions, or more RAM with --ram (at most {max_ram:#x} on this board)")]
+    RamExhausted {
+        element: String,
+        total: u128,
+        free: u64,
+        board: String,
+        ram: u64,
+        max_ram: u64,
+    },
+    /// More frames in memory regions than the root CNode can hold caps for.
+    #[error("{element}: {frames} frames of {page_size:#x} bytes, {total} frames in the memory regions up to here; valid: at most {max} frames in all memory regions (the root task needs a slot for each, and the root CNode on board '{board}' has {max}); use a larger page_size or smaller regions")]
+    TooManyFrames {
+        element: String,
+        frames: u64,
+        page_size: u64,
+        total: u128,
+        max: u64,
+        board: String,
+    },
     /// `ram="true"` without a fixed address.
     #[error("{element}: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr")]
     RamFlagWithoutPhysAddr { element: String },

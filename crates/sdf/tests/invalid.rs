@@ -70,6 +70,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/cpu_out_of_range.system:4:5: error: <protection_domain name=\"a\">: cpu 1 does not exist on board 'qemu-x86_64'; valid: 0..=0",
     ),
     (
+        "device_in_carveout",
+        ARM,
+        "specs/invalid/device_in_carveout.system:7:5: error: <memory_region name=\"guest\">: [0x40000000..0x40200000) overlaps 'vm-memory' [0x40000000..0x60000000), RAM that the kernel on board 'qemu-aarch64-virt' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ([0x60000000..0xc0000000))",
+    ),
+    (
         "duplicate_channel_id",
         ARM,
         "specs/invalid/duplicate_channel_id.system:12:9: error: <end pd=\"a\">: channel id 0 is already used in protection_domain 'a' (at specs/invalid/duplicate_channel_id.system:6:9); valid: an id not used by another channel or irq of this protection domain",
@@ -215,6 +220,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/phys_addr_beyond_width.system:7:5: error: <memory_region name=\"far\">: [0x100000000000..0x100000001000) lies beyond the 44-bit physical address space of board 'qemu-aarch64-virt'; valid: ranges ending at or below 0x100000000000",
     ),
     (
+        "phys_addr_overflow",
+        X86,
+        "specs/invalid/phys_addr_overflow.system:7:5: error: <memory_region name=\"wrap\">: [0xfffffffffffff000..2^64 and beyond) lies beyond the 46-bit physical address space of board 'qemu-x86_64'; valid: ranges ending at or below 0x400000000000",
+    ),
+    (
         "phys_addr_misaligned",
         ARM,
         "specs/invalid/phys_addr_misaligned.system:7:5: error: <memory_region name=\"uart\">: phys_addr 0x9000800 is not aligned to the page size 0x1000; valid: a multiple of 0x1000",
@@ -250,14 +260,29 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/priority_out_of_range.system:4:5: error: <protection_domain name=\"a\">: priority 255 is out of range; valid: 0..=254",
     ),
     (
+        "ram_exhausted",
+        X86,
+        "specs/invalid/ram_exhausted.system:8:5: error: <memory_region name=\"big\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x1000100000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
+    ),
+    (
         "ram_flag_not_ram",
         X86,
-        "specs/invalid/ram_flag_not_ram.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" but [0xb0000000..0xb0001000) is not entirely RAM on board 'qemu-x86_64'; valid: a range inside RAM ([0x0..0xa0000), [0x100000..0x20000000))",
+        "specs/invalid/ram_flag_not_ram.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" but [0xb0000000..0xb0001000) is not entirely RAM on board 'qemu-x86_64'; valid: a range inside RAM ([0x100000..0x20000000))",
+    ),
+    (
+        "ram_flag_low_memory",
+        X86,
+        "specs/invalid/ram_flag_low_memory.system:7:5: error: <memory_region name=\"low\">: [0x1000..0x2000) overlaps 'RAM below 0x100000' [0x0..0xa0000), RAM that the kernel on board 'qemu-x86_64' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ([0x100000..0x20000000))",
     ),
     (
         "ram_flag_without_phys_addr",
         X86,
         "specs/invalid/ram_flag_without_phys_addr.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr",
+    ),
+    (
+        "region_beyond_ram",
+        X86,
+        "specs/invalid/region_beyond_ram.system:7:5: error: <memory_region name=\"huge\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x4000000000000000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
     ),
     (
         "region_size_not_page_multiple",
@@ -283,6 +308,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "too_deep",
         X86,
         "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
+    ),
+    (
+        "too_many_frames",
+        X86,
+        "specs/invalid/too_many_frames.system:7:5: error: <memory_region name=\"window\">: 8589934592 frames of 0x1000 bytes, 8589934592 frames in the memory regions up to here; valid: at most 524288 frames in all memory regions (the root task needs a slot for each, and the root CNode on board 'qemu-x86_64' has 524288); use a larger page_size or smaller regions",
     ),
     (
         "too_many_protection_domains",

@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use crate::error::{SdfError, SdfErrorKind};
-use crate::model::Location;
+use crate::parse::position::location_of;
 
 /// Largest system description read, in bytes (16 MiB). The biggest system
 /// Microkit allows (63 PDs) with tens of thousands of maps stays in the low MiB.
@@ -41,27 +41,6 @@ impl InputLimits {
 impl Default for InputLimits {
     fn default() -> Self {
         InputLimits::DEFAULT
-    }
-}
-
-/// Line and column (both from 1, columns in characters) of byte `pos` of `text`.
-pub(crate) fn location_of(text: &str, pos: usize, file: &Arc<str>) -> Location {
-    let before = &text.as_bytes()[..pos];
-    let line_start = before
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(0, |i| i + 1);
-    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    // `pos` may sit inside a multi-byte character only for a bad-UTF-8 prefix,
-    // which callers never pass; count characters in the valid part.
-    let column = String::from_utf8_lossy(&before[line_start..])
-        .chars()
-        .count()
-        + 1;
-    Location {
-        file: file.clone(),
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
     }
 }
 
@@ -162,12 +141,5 @@ mod tests {
             depth_error("<a>\n <b><c/></b>\n</a>", 1),
             Some("t:2:2: error: <b>: elements nested more than 1 deep; valid: at most 1 levels of nested elements".into())
         );
-    }
-
-    #[test]
-    fn locations_count_characters() {
-        let file: Arc<str> = Arc::from("f");
-        let loc = location_of("ab\n\u{e9}x<", 6, &file);
-        assert_eq!((loc.line, loc.column), (2, 3));
     }
 }

@@ -9,6 +9,7 @@ mod attrs;
 mod elements;
 mod limits;
 mod pd;
+mod position;
 
 use std::sync::Arc;
 
@@ -18,8 +19,8 @@ use crate::error::{SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
-pub(crate) use limits::location_of;
 pub use limits::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
+pub(crate) use position::location_of;
 
 /// Microkit elements sysinit knows but does not implement, with the reason.
 pub(crate) const UNSUPPORTED_ELEMENTS: [(&str, &str); 3] = [
@@ -41,18 +42,14 @@ pub(crate) const UNSUPPORTED_ELEMENTS: [(&str, &str); 3] = [
 pub(crate) struct Parser<'a, 'input> {
     file: Arc<str>,
     doc: &'a Document<'input>,
+    lines: position::LineIndex,
     pub(crate) errors: Vec<SdfError>,
 }
 
 impl Parser<'_, '_> {
     /// The location of byte offset `pos` of the text.
     pub(crate) fn location(&self, pos: usize) -> Location {
-        let p = self.doc.text_pos_at(pos);
-        Location {
-            file: self.file.clone(),
-            line: p.row,
-            column: p.col,
-        }
+        self.lines.location(self.doc.input_text(), pos, &self.file)
     }
 
     /// Reports non-whitespace text directly inside `node`.
@@ -155,6 +152,7 @@ pub(crate) fn parse_document(
     let mut parser = Parser {
         file,
         doc: &doc,
+        lines: position::LineIndex::new(text),
         errors: Vec::new(),
     };
     let root = doc.root_element();

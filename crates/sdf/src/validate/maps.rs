@@ -3,6 +3,7 @@
 use crate::describe;
 use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::{Map, MemoryRegion};
+use crate::validate::disjoint::Disjoint;
 use crate::validate::limits::pd_map_limit;
 use crate::validate::Ctx;
 
@@ -102,7 +103,7 @@ pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 /// Maps of one address space do not overlap.
 pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for space in spaces(ctx) {
-        let mut placed: Vec<(&Map, u64, u64)> = Vec::new();
+        let mut placed: Disjoint<&Map> = Disjoint::new();
         for map in space.maps {
             let Some((mr, _)) = sound(ctx, map) else {
                 continue;
@@ -111,9 +112,7 @@ pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue; // check_map_bounds reports it
             };
             let start = map.vaddr;
-            if let Some((other, other_start, other_end)) =
-                placed.iter().find(|(_, s, e)| start < *e && *s < end)
-            {
+            if let Some((other_start, other_end, other)) = placed.overlapping(start, end) {
                 errors.push(SdfError::at(
                     map.location.clone(),
                     SdfErrorKind::MapOverlap {
@@ -121,14 +120,14 @@ pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                         start,
                         end,
                         other: other.mr.clone(),
-                        other_start: *other_start,
-                        other_end: *other_end,
+                        other_start,
+                        other_end,
                         other_location: other.location.clone(),
                         space: format!("the address space of {}", space.owner),
                     },
                 ));
             } else {
-                placed.push((map, start, end));
+                placed.insert(start, end, map);
             }
         }
     }

@@ -93,16 +93,10 @@ pub(crate) fn check_duplicate_channel_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErr
             );
             (irq.id, irq.location.clone(), (element, "irq id"))
         });
-        let ends = ctx
-            .description
-            .channels
-            .iter()
-            .flat_map(|ch| ch.ends.iter())
-            .filter(|end| end.pd == pd.name)
-            .map(|end| {
-                let element = describe::element("end", "pd", Some(&end.pd));
-                (end.id, end.location.clone(), (element, "channel id"))
-            });
+        let ends = ctx.ends_of(&pd.name).iter().map(|end| {
+            let element = describe::element("end", "pd", Some(&end.pd));
+            (end.id, end.location.clone(), (element, "channel id"))
+        });
         report_repeats(
             irqs.chain(ends),
             |id, location, (element, kind), first| {
@@ -246,14 +240,12 @@ pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>)
                 );
             }
         }
-        for end in ctx.description.channels.iter().flat_map(|c| c.ends.iter()) {
-            if end.pd == pd.name {
-                add(
-                    &end.setvar_id,
-                    &end.location,
-                    describe::element("end", "pd", Some(&end.pd)),
-                );
-            }
+        for end in ctx.ends_of(&pd.name) {
+            add(
+                &end.setvar_id,
+                &end.location,
+                describe::element("end", "pd", Some(&end.pd)),
+            );
         }
         symbols.sort_by(|a, b| a.1.cmp(&b.1));
         report_repeats(

@@ -5,6 +5,7 @@ use sysinit_kobj::Arch;
 use crate::describe;
 use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::{IoPort, Location, ProtectionDomain};
+use crate::validate::disjoint::Disjoint;
 use crate::validate::limits::IO_PORT_END;
 use crate::validate::Ctx;
 
@@ -44,7 +45,7 @@ pub(crate) fn check_ioport_ranges_and_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<S
     if ctx.board.arch() != Arch::X86_64 {
         return;
     }
-    let mut placed: Vec<(&str, &Location, u64, u64)> = Vec::new();
+    let mut placed: Disjoint<(&str, &Location)> = Disjoint::new();
     for (pd, _) in &ctx.pds {
         for port in &pd.ioports {
             let end = port.addr.checked_add(port.size);
@@ -60,8 +61,8 @@ pub(crate) fn check_ioport_ranges_and_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<S
                 continue;
             };
             let start = port.addr;
-            if let Some((other_pd, other_location, other_start, other_end)) =
-                placed.iter().find(|(_, _, s, e)| start < *e && *s < end)
+            if let Some((other_start, other_end, (other_pd, other_location))) =
+                placed.overlapping(start, end)
             {
                 errors.push(SdfError::at(
                     port.location.clone(),
@@ -69,15 +70,15 @@ pub(crate) fn check_ioport_ranges_and_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<S
                         element: element(port, pd),
                         start,
                         end,
-                        other_start: *other_start,
-                        other_end: *other_end,
+                        other_start,
+                        other_end,
                         other_pd: other_pd.to_string(),
                         other_location: (*other_location).clone(),
                     },
                 ));
                 continue;
             }
-            placed.push((&pd.name, &port.location, start, end));
+            placed.insert(start, end, (&pd.name, &port.location));
         }
     }
 }

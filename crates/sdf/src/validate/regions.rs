@@ -5,6 +5,7 @@ use sysinit_kobj::{Arch, PhysRange};
 use crate::describe;
 use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::MemoryRegion;
+use crate::validate::disjoint::Disjoint;
 use crate::validate::Ctx;
 
 fn element(mr: &MemoryRegion) -> String {
@@ -58,14 +59,14 @@ pub(crate) fn check_region_sizes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 
 /// A fixed physical range is page-aligned, inside the physical address width,
 /// clear of other fixed regions and of reserved memory, and device memory
-/// unless the region says `ram="true"` (then it must be RAM).
+/// unless the region says `ram="true"` (then it must be RAM the kernel manages).
 ///
 /// Stops at the first problem of each region: later checks assume the earlier hold.
 pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let board = ctx.board;
     let reserved = board.reserved_ranges();
-    let ram = board.configured_ram_ranges();
-    let mut placed: Vec<(&MemoryRegion, PhysRange)> = Vec::new();
+    let usable = usable_ram(ctx);
+    let mut placed: Disjoint<&MemoryRegion> = Disjoint::new();
     for mr in &ctx.description.memory_regions {
         let (Some(start), Some(page_size)) = (mr.phys_addr, ctx.sound_page_size(mr)) else {
             continue;
@@ -99,7 +100,7 @@ pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             continue;
         };
         let range = PhysRange::new(start, end);
-        if let Some((other, other_range)) = placed.iter().find(|(_, r)| r.overlaps(&range)) {
+        if let Some((other_start, other_end, other)) = placed.overlapping(start, end) {
             errors.push(SdfError::at(
                 location,
                 SdfErrorKind::PhysOverlap {
@@ -107,14 +108,14 @@ pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                     start,
                     end,
                     other: other.name.clone(),
-                    other_start: other_range.start,
-                    other_end: other_range.end,
+                    other_start,
+                    other_end,
                     other_location: other.location.clone(),
                 },
             ));
             continue;
         }
-        placed.push((mr, range));
+        placed.insert(start, end, mr);
         if let Some(r) = reserved.iter().find(|r| r.range.overlaps(&range)) {
             errors.push(SdfError::at(
                 location,
@@ -131,35 +132,80 @@ pub(crate) fn check_fixed_addresses(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             ));
             continue;
         }
-        let in_ram = ram.iter().find(|r| r.overlaps(&range));
-        match (mr.ram, in_ram) {
-            (false, Some(r)) => errors.push(SdfError::at(
-                location,
-                SdfErrorKind::PhysInRam {
-                    element: element(mr),
-                    start,
-                    end,
-                    ram_start: r.start,
-                    ram_end: r.end,
-                    board: board.name().to_string(),
-                },
-            )),
-            (true, _) if !ram.iter().any(|r| r.start <= start && end <= r.end) => {
-                let ram_list: Vec<String> = ram.iter().map(|r| r.to_string()).collect();
-                errors.push(SdfError::at(
-                    location,
-                    SdfErrorKind::RamFlagNotRam {
-                        element: element(mr),
-                        start,
-                        end,
-                        board: board.name().to_string(),
-                        ram: ram_list.join(", "),
-                    },
-                ));
-            }
-            _ => {}
+        if let Some(error) = ram_or_device(ctx, mr, range, &usable) {
+            errors.push(SdfError::at(location, error));
         }
     }
+}
+
+/// RAM the kernel hands out as device memory is neither RAM nor a device to user
+/// level; other RAM needs `ram="true"`, and `ram="true"` needs usable RAM.
+fn ram_or_device(
+    ctx: &Ctx<'_>,
+    mr: &MemoryRegion,
+    range: PhysRange,
+    usable: &[PhysRange],
+) -> Option<SdfErrorKind> {
+    let board = ctx.board;
+    let (start, end) = (range.start, range.end);
+    let list = |ranges: &[PhysRange]| {
+        let names: Vec<String> = ranges.iter().map(|r| r.to_string()).collect();
+        names.join(", ")
+    };
+    if let Some(area) = board
+        .device_untyped_ram()
+        .into_iter()
+        .find(|a| a.range.overlaps(&range))
+    {
+        return Some(SdfErrorKind::RamAsDevice {
+            element: element(mr),
+            start,
+            end,
+            area: area.name,
+            area_start: area.range.start,
+            area_end: area.range.end,
+            board: board.name().to_string(),
+            usable: list(usable),
+        });
+    }
+    let ram = board.configured_ram_ranges();
+    match (mr.ram, ram.iter().find(|r| r.overlaps(&range))) {
+        (false, Some(r)) => Some(SdfErrorKind::PhysInRam {
+            element: element(mr),
+            start,
+            end,
+            ram_start: r.start,
+            ram_end: r.end,
+            board: board.name().to_string(),
+        }),
+        (true, _) if !usable.iter().any(|r| r.start <= start && end <= r.end) => {
+            Some(SdfErrorKind::RamFlagNotRam {
+                element: element(mr),
+                start,
+                end,
+                board: board.name().to_string(),
+                ram: list(usable),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The RAM `ram="true"` may name: all RAM but what the kernel hands out as device memory.
+fn usable_ram(ctx: &Ctx<'_>) -> Vec<PhysRange> {
+    let mut pieces = ctx.board.configured_ram_ranges();
+    for area in ctx.board.device_untyped_ram() {
+        let cut = area.range;
+        pieces = pieces
+            .into_iter()
+            .flat_map(|r| {
+                let left = PhysRange::new(r.start, r.end.min(cut.start));
+                let right = PhysRange::new(r.start.max(cut.end), r.end);
+                [left, right].into_iter().filter(|p| !p.is_empty())
+            })
+            .collect();
+    }
+    pieces
 }
 
 /// `ram="true"` only makes sense with a fixed address.

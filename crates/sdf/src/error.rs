@@ -81,20 +81,29 @@ pub enum SdfErrorKind {
     #[error("<{found}>: the root element must be <system>; valid: <system>")]
     WrongRoot { found: String },
     /// An element the format does not have (here).
-    #[error("<{element}> in {parent}: unknown element; valid: {valid}")]
+    #[error("<{element}> in {parent}: unknown element; {suggestion}valid: {valid}")]
     UnknownElement {
         element: String,
         parent: String,
+        suggestion: DidYouMean,
         valid: String,
+    },
+    /// An element inside one that takes no child elements.
+    #[error("<{element}> in {parent}: unexpected element; <{parent_tag}> takes no child elements; valid: nothing inside it")]
+    NoChildElements {
+        element: String,
+        parent: String,
+        parent_tag: String,
     },
     /// A Microkit element sysinit does not support.
     #[error("<{element}>: not supported by sysinit: {reason}; valid: leave it out")]
     UnsupportedElement { element: String, reason: String },
     /// An attribute the element does not have.
-    #[error("{element}: unknown attribute '{attribute}'; valid: {valid}")]
+    #[error("{element}: unknown attribute '{attribute}'; {suggestion}valid: {valid}")]
     UnknownAttribute {
         element: String,
         attribute: String,
+        suggestion: DidYouMean,
         valid: String,
     },
     /// A Microkit attribute sysinit does not support.
@@ -270,6 +279,13 @@ pub enum SdfErrorKind {
         other_end: u64,
         other_location: Location,
         space: String,
+    },
+    /// A PD map over the page at address 0.
+    #[error("{element}: vaddr {vaddr:#x} maps the page at address 0, which stays unmapped so that null pointers fault; valid: vaddr at or above {floor:#x}")]
+    MapNullPage {
+        element: String,
+        vaddr: u64,
+        floor: u64,
     },
     /// A map reaching past the mappable user address space.
     #[error("{element}: [{start:#x}..{end}) goes beyond the mappable address space; valid: mappings ending at or below {limit:#x} ({why})")]
@@ -457,6 +473,20 @@ impl fmt::Display for DisplayEnd {
         match self.0 {
             Some(end) => write!(f, "{end:#x}"),
             None => f.write_str("2^64 and beyond"),
+        }
+    }
+}
+
+/// A close known name for an unknown one, as written in the message
+/// (`'priority'`, `<memory_region>`), or nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DidYouMean(pub Option<String>);
+
+impl fmt::Display for DidYouMean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(name) => write!(f, "did you mean {name}? "),
+            None => Ok(()),
         }
     }
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use sysinit_board::Board;
 
-pub use error::{DisplayEnd, Hint, SdfError, SdfErrorKind, SdfErrors};
+pub use error::{DidYouMean, DisplayEnd, Hint, SdfError, SdfErrorKind, SdfErrors};
 pub use model::*;
 pub use parse::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
 pub use validate::limits;

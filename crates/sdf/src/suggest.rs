@@ -2,21 +2,35 @@
 
 use crate::error::Hint;
 
-/// How to help with the unknown `name` given the `known` names (in file order).
+/// The known name closest to `name` by edit distance, when close enough to be
+/// a plausible typo; the first in `known` of equally close ones.
 ///
-/// Suggests the closest known name by edit distance when it is close enough to
-/// be a plausible typo; otherwise lists the known names.
-pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Hint {
-    let known: Vec<&str> = known.into_iter().collect();
+/// A name that starts a known one (an abbreviation, `prio`) suggests that one first.
+pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let known: Vec<&'a str> = known.into_iter().collect();
+    if name.chars().count() >= 3 {
+        if let Some(k) = known.iter().find(|k| k.starts_with(name)) {
+            return Some(k);
+        }
+    }
     let limit = (name.chars().count() / 3).max(2);
-    let best = known
-        .iter()
-        .map(|k| (strsim::levenshtein(name, k), *k))
+    known
+        .into_iter()
+        .map(|k| (strsim::levenshtein(name, k), k))
         .filter(|(distance, _)| *distance <= limit)
         // min_by_key keeps the first of equals: file order breaks ties.
-        .min_by_key(|(distance, _)| *distance);
-    match best {
-        Some((_, k)) => Hint::DidYouMean(k.to_string()),
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, k)| k)
+}
+
+/// How to help with the unknown `name` given the `known` names (in file order).
+///
+/// Suggests the closest known name when it is a plausible typo; otherwise
+/// lists the known names.
+pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Hint {
+    let known: Vec<&str> = known.into_iter().collect();
+    match closest(name, known.iter().copied()) {
+        Some(k) => Hint::DidYouMean(k.to_string()),
         None => {
             let mut names: Vec<String> = Vec::new();
             for k in known {
@@ -44,5 +58,15 @@ mod tests {
             Hint::Valid(vec!["buffer".into(), "uart_regs".into()])
         );
         assert_eq!(hint("x", []), Hint::Valid(vec![]));
+        assert_eq!(
+            closest("prio", ["name", "period", "priority"]),
+            Some("priority")
+        );
+        assert_eq!(closest("xyz", ["name", "priority"]), None);
+        assert_eq!(closest("priorty", ["name", "priority"]), Some("priority"));
+        assert_eq!(
+            closest("memory_regoin", ["channel", "memory_region"]),
+            Some("memory_region")
+        );
     }
 }

@@ -120,6 +120,16 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/duplicate_symbol.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: symbol 'ring' is already set in protection_domain 'a' (at specs/invalid/duplicate_symbol.system:8:9); valid: each symbol set once per protection domain",
     ),
     (
+        "empty_pd_name",
+        X86,
+        "specs/invalid/empty_pd_name.system:4:24: error: <protection_domain name=\"\">: invalid name ''; valid: a non-empty name",
+    ),
+    (
+        "empty_region_name",
+        X86,
+        "specs/invalid/empty_region_name.system:7:20: error: <memory_region name=\"\">: invalid name ''; valid: a non-empty name",
+    ),
+    (
         "invalid_number",
         X86,
         "specs/invalid/invalid_number.system:4:33: error: <protection_domain name=\"a\">: invalid priority 'high'; valid: a decimal or 0x-prefixed hexadecimal integer below 2^64",
@@ -180,6 +190,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/map_beyond_limit.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff8000..0x7fffffffc000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffb000 (the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
     ),
     (
+        "map_null_page",
+        X86,
+        "specs/invalid/map_null_page.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: vaddr 0x0 maps the page at address 0, which stays unmapped so that null pointers fault; valid: vaddr at or above 0x1000",
+    ),
+    (
         "map_misaligned",
         X86,
         "specs/invalid/map_misaligned.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: vaddr 0x1001000 is not aligned to the page size 0x200000 of memory_region 'buffer'; valid: a multiple of 0x200000",
@@ -208,6 +223,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "needs_mcs",
         X86,
         "specs/invalid/needs_mcs.system:4:5: error: <protection_domain name=\"server\">: 'passive' needs the MCS scheduler, which the kernel for board 'qemu-x86_64' does not have; valid: leave 'passive' out",
+    ),
+    (
+        "no_child_elements",
+        X86,
+        "specs/invalid/no_child_elements.system:8:13: error: <perms> in <map mr=\"buffer\"> in <protection_domain name=\"a\">: unexpected element; <map> takes no child elements; valid: nothing inside it",
     ),
     (
         "no_protection_domains",
@@ -305,6 +325,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/stack_size.system:4:5: error: <protection_domain name=\"a\">: stack_size 0x1800 is invalid; valid: a multiple of 0x1000 in 0x1000..=0x1000000",
     ),
     (
+        "system_attribute",
+        X86,
+        "specs/invalid/system_attribute.system:3:9: error: <system>: unknown attribute 'version'; valid: none (this element takes no attributes)",
+    ),
+    (
         "too_deep",
         X86,
         "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
@@ -327,12 +352,17 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "unknown_attribute",
         X86,
-        "specs/invalid/unknown_attribute.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'prio'; valid: name, priority, budget, period, passive, stack_size, cpu",
+        "specs/invalid/unknown_attribute.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'prio'; did you mean 'priority'? valid: name, priority, stack_size, cpu; with an MCS kernel also budget, period, passive",
+    ),
+    (
+        "unknown_attribute_suggestion",
+        X86,
+        "specs/invalid/unknown_attribute_suggestion.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'priorty'; did you mean 'priority'? valid: name, priority, stack_size, cpu; with an MCS kernel also budget, period, passive",
     ),
     (
         "unknown_element",
         X86,
-        "specs/invalid/unknown_element.system:7:5: error: <memory_regoin> in <system>: unknown element; valid: <protection_domain>, <memory_region>, <channel>",
+        "specs/invalid/unknown_element.system:7:5: error: <memory_regoin> in <system>: unknown element; did you mean <memory_region>? valid: <protection_domain>, <memory_region>, <channel>",
     ),
     (
         "unknown_memory_region",

@@ -193,6 +193,6 @@ fn dtds_and_namespaced_elements_are_refused() {
     let errors = parse_str(ns, "t").unwrap_err();
     assert_eq!(
         errors.to_string(),
-        "t:1:25: error: <{urn:q}protection_domain> in <system>: unknown element; valid: <protection_domain>, <memory_region>, <channel>"
+        "t:1:25: error: <{urn:q}protection_domain> in <system>: unknown element; did you mean <protection_domain>? valid: <protection_domain>, <memory_region>, <channel>"
     );
 }

@@ -58,7 +58,7 @@ fn memory_region(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Memo
     if let Some(child) = node.children().find(|c| c.is_element()) {
         parser.unexpected_child(child, &elem.describe, &[]);
     }
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let size = elem.required_number(parser, "size");
     let page_size = elem.number(parser, "page_size");
     let phys_addr = elem.number(parser, "phys_addr");

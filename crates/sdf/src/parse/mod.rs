@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use crate::error::{SdfError, SdfErrorKind, SdfErrors};
+use crate::error::{DidYouMean, SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
@@ -85,11 +85,25 @@ impl Parser<'_, '_> {
                     reason: reason.to_string(),
                 },
             ),
+            None if valid.is_empty() => SdfError::at(
+                location,
+                SdfErrorKind::NoChildElements {
+                    element: qualified_name(child),
+                    parent: parent.to_string(),
+                    parent_tag: child
+                        .parent_element()
+                        .map_or_else(String::new, qualified_name),
+                },
+            ),
             None => SdfError::at(
                 location,
                 SdfErrorKind::UnknownElement {
                     element: qualified_name(child),
                     parent: parent.to_string(),
+                    suggestion: DidYouMean(
+                        crate::suggest::closest(name, valid.iter().copied())
+                            .map(|v| format!("<{v}>")),
+                    ),
                     valid: valid
                         .iter()
                         .map(|v| format!("<{v}>"))

@@ -56,7 +56,7 @@ pub(crate) fn protection_domain(
     elem.check_attributes(parser, &allowed, &PD_UNSUPPORTED);
     parser.check_no_text(node, &elem.describe);
 
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let id = match parent {
         Some(_) => elem.required_number(parser, "id"),
         None => None,
@@ -331,7 +331,7 @@ fn virtual_machine(
     let elem = Elem::new(parser, node, Some("name"), Some(pd));
     elem.check_attributes(parser, &["name", "priority", "budget", "period"], &[]);
     parser.check_no_text(node, &elem.describe);
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let own = crate::describe::element("virtual_machine", "name", node.attribute("name"));
     let mut vm = VirtualMachine {
         name: name.clone().unwrap_or_default(),

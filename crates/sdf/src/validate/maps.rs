@@ -13,6 +13,9 @@ struct Space<'a> {
     maps: &'a [Map],
     limit: u64,
     why: String,
+    /// Whether the page at address 0 must stay unmapped (PDs: null pointers
+    /// fault; a guest's physical address 0 is ordinary memory).
+    keeps_null_page: bool,
 }
 
 fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
@@ -28,6 +31,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
                 pd.stack_size,
                 board.user_vaddr_end()
             ),
+            keeps_null_page: true,
         });
         if let Some(vm) = &pd.virtual_machine {
             spaces.push(Space {
@@ -38,6 +42,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
                     "the end of the guest address space on board '{}'",
                     board.name()
                 ),
+                keeps_null_page: false,
             });
         }
     }
@@ -76,13 +81,28 @@ pub(crate) fn check_map_alignment(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     }
 }
 
-/// A map ends below the PD's stack (PDs) or the end of the guest address space (VMs).
+/// End of the page at address 0, which no PD may map.
+const NULL_PAGE_END: u64 = sysinit_pd_abi::PAGE_SIZE;
+
+/// A map of a PD starts above the null page, and ends below the PD's stack
+/// (PDs) or the end of the guest address space (VMs).
 pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for space in spaces(ctx) {
         for map in space.maps {
             let Some((mr, _)) = sound(ctx, map) else {
                 continue;
             };
+            if space.keeps_null_page && map.vaddr < NULL_PAGE_END {
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapNullPage {
+                        element: element(map, &space.owner),
+                        vaddr: map.vaddr,
+                        floor: NULL_PAGE_END,
+                    },
+                ));
+                continue;
+            }
             let end = map.vaddr.checked_add(mr.size);
             if end.is_none_or(|end| end > space.limit) {
                 errors.push(SdfError::at(

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use crate::error::{SdfError, SdfErrorKind};
+use crate::error::{SdfError, SdfErrorKind, SdfErrors};
 use crate::parse::position::location_of;
 
 /// Largest system description read, in bytes (16 MiB). The biggest system
@@ -58,7 +58,7 @@ fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
 /// processing instructions are skipped, quoted attribute values may hold `>`.
 /// A document type declaration stops the scan: the parser refuses DTDs anyway.
 /// Malformed markup only makes the count approximate; the parser reports it.
-pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Result<(), SdfError> {
+pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Result<(), SdfErrors> {
     let bytes = text.as_bytes();
     let mut depth = 0usize;
     let mut i = 0;
@@ -86,13 +86,13 @@ pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Resu
                         .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
                         .map_or(end, |n| start + 1 + n);
                     let name: String = text[start + 1..name_end].chars().take(40).collect();
-                    return Err(SdfError::at(
+                    return Err(SdfErrors(vec![SdfError::at(
                         location_of(text, start, file),
                         SdfErrorKind::TooDeep {
                             element: name,
                             max: max_depth,
                         },
-                    ));
+                    )]));
                 }
             }
             i = end;

@@ -137,7 +137,7 @@ pub(crate) fn parse_document(
 ) -> Result<SystemDescription, SdfErrors> {
     let file: Arc<str> = Arc::from(file);
     // Before the parser: it and the reader recurse once per level.
-    limits::check_depth(text, &file, max_depth).map_err(|e| SdfErrors(vec![e]))?;
+    limits::check_depth(text, &file, max_depth)?;
     // A DTD could expand entities without bound; system descriptions never need one.
     let options = ParsingOptions {
         allow_dtd: false,

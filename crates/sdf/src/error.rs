@@ -496,22 +496,26 @@ impl fmt::Display for DidYouMean {
 pub enum Hint {
     /// A close existing name.
     DidYouMean(String),
-    /// The existing names (possibly none).
-    Valid(Vec<String>),
+    /// The first existing names (possibly none) and how many more exist: a
+    /// system with thousands of regions gets a readable message per mistake.
+    Valid(Vec<String>, usize),
 }
 
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Hint::DidYouMean(name) => write!(f, "did you mean '{name}'?"),
-            Hint::Valid(names) if names.is_empty() => f.write_str("valid: none are defined"),
-            Hint::Valid(names) => {
+            Hint::Valid(names, _) if names.is_empty() => f.write_str("valid: none are defined"),
+            Hint::Valid(names, more) => {
                 f.write_str("valid: ")?;
                 for (i, name) in names.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
                     write!(f, "'{name}'")?;
+                }
+                if *more > 0 {
+                    write!(f, " and {more} more")?;
                 }
                 Ok(())
             }

@@ -13,15 +13,21 @@ pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) 
             return Some(k);
         }
     }
-    let limit = (name.chars().count() / 3).max(2);
+    let length = name.chars().count();
+    let limit = (length / 3).max(2);
     known
         .into_iter()
+        // The distance is at least the difference in length: skip the rest cheaply.
+        .filter(|k| k.chars().count().abs_diff(length) <= limit)
         .map(|k| (strsim::levenshtein(name, k), k))
         .filter(|(distance, _)| *distance <= limit)
         // min_by_key keeps the first of equals: file order breaks ties.
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, k)| k)
 }
+
+/// Most names a hint lists.
+const MAX_LISTED: usize = 16;
 
 /// How to help with the unknown `name` given the `known` names (in file order).
 ///
@@ -32,13 +38,11 @@ pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> 
     match closest(name, known.iter().copied()) {
         Some(k) => Hint::DidYouMean(k.to_string()),
         None => {
-            let mut names: Vec<String> = Vec::new();
-            for k in known {
-                if !names.iter().any(|n| n == k) {
-                    names.push(k.to_string());
-                }
-            }
-            Hint::Valid(names)
+            let mut seen = std::collections::HashSet::new();
+            let distinct: Vec<&str> = known.into_iter().filter(|k| seen.insert(*k)).collect();
+            let more = distinct.len().saturating_sub(MAX_LISTED);
+            let names = distinct.iter().take(MAX_LISTED).map(|k| k.to_string());
+            Hint::Valid(names.collect(), more)
         }
     }
 }
@@ -55,9 +59,13 @@ mod tests {
         );
         assert_eq!(
             hint("zzz", ["buffer", "uart_regs"]),
-            Hint::Valid(vec!["buffer".into(), "uart_regs".into()])
+            Hint::Valid(vec!["buffer".into(), "uart_regs".into()], 0)
         );
-        assert_eq!(hint("x", []), Hint::Valid(vec![]));
+        assert_eq!(hint("x", []), Hint::Valid(vec![], 0));
+        let many: Vec<String> = (0..20).map(|i| format!("region{i}")).collect();
+        let listed = hint("zzzzzzzzzzzz", many.iter().map(String::as_str));
+        assert_eq!(listed, Hint::Valid(many[..16].to_vec(), 4));
+        assert!(listed.to_string().ends_with("'region15' and 4 more"));
         assert_eq!(
             closest("prio", ["name", "period", "priority"]),
             Some("priority")

@@ -45,11 +45,20 @@ pub struct BootLayout {
 
 impl BootLayout {
     /// The boot footprint as reserved ranges, for validation.
+    ///
+    /// The kernel image without its boot-only part: the kernel hands that back
+    /// as RAM untypeds after boot (`boot_reuse`), so user level may have it.
     pub fn reserved_ranges(&self) -> Vec<ReservedRange> {
+        let kernel = match self.memory.boot_reuse {
+            Some(reuse) if reuse.start == self.kernel_image.start => {
+                PhysRange::new(reuse.end.min(self.kernel_image.end), self.kernel_image.end)
+            }
+            _ => self.kernel_image,
+        };
         let mut reserved = vec![ReservedRange {
             name: "kernel".into(),
             kind: ReservedKind::KernelImage,
-            range: self.kernel_image,
+            range: kernel,
         }];
         if let Some(dtb) = self.device_tree {
             reserved.push(ReservedRange {

@@ -325,6 +325,12 @@ impl Board {
         self.ram_bytes
     }
 
+    /// log2 of the root CNode's slot count (KernelRootCNodeSizeBits): the root
+    /// task keeps a cap to every object it creates there.
+    pub fn root_cnode_size_bits(&self) -> u8 {
+        self.kernel.root_cnode_size_bits
+    }
+
     /// Smallest and largest supported RAM sizes.
     pub fn ram_limits(&self) -> (u64, u64) {
         (self.ram_layout.min_bytes, self.ram_layout.max_bytes)

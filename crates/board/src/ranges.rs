@@ -77,6 +77,46 @@ impl Board {
         reserved
     }
 
+    /// RAM the kernel hands out as device untypeds at the configured RAM size:
+    /// carve-outs and RAM below the address the kernel ignores RAM under, each
+    /// cut to the RAM that exists. Never zeroed by the kernel and not RAM to it,
+    /// so user level cannot have it as RAM.
+    pub fn device_untyped_ram(&self) -> Vec<NamedRange> {
+        let ram = self.configured_ram_ranges();
+        let mut areas: Vec<NamedRange> = self.ram_layout.carveouts.clone();
+        if self.kernel.ignores_ram_below > 0 {
+            areas.push(NamedRange {
+                name: format!("RAM below {:#x}", self.kernel.ignores_ram_below),
+                range: PhysRange::new(0, self.kernel.ignores_ram_below),
+            });
+        }
+        let mut out = Vec::new();
+        for area in areas {
+            for r in &ram {
+                let start = r.start.max(area.range.start);
+                let end = r.end.min(area.range.end);
+                if start < end {
+                    out.push(NamedRange {
+                        name: area.name.clone(),
+                        range: PhysRange::new(start, end),
+                    });
+                }
+            }
+        }
+        out.sort_by_key(|n| (n.range.start, n.range.end));
+        out
+    }
+
+    /// Bytes of RAM the kernel hands to user level as RAM untypeds after boot at
+    /// the configured RAM size: its free RAM and the boot-only code it returns.
+    /// No system can place more RAM-backed memory than this.
+    pub fn free_ram_bytes(&self) -> u64 {
+        self.boot_layout(self.ram_bytes).map_or(0, |layout| {
+            let free: u64 = layout.memory.free_ram.iter().map(PhysRange::len).sum();
+            free + layout.memory.boot_reuse.map_or(0, |r| r.len())
+        })
+    }
+
     /// RAM carve-outs: RAM the kernel does not use and hands out as device untypeds.
     pub fn ram_carveouts(&self) -> &[NamedRange] {
         &self.ram_layout.carveouts

@@ -397,3 +397,83 @@ fn every_ram_size_step_gives_a_bootable_layout() {
         }
     }
 }
+
+/// What validation may hand out as RAM agrees with the untypeds the kernel
+/// creates (the model of `create_untypeds`): RAM it ignores or carves out comes
+/// out as device untypeds, the kernel's boot-only code as RAM untypeds, and the
+/// kernel's reserved image is only the part it keeps.
+#[test]
+fn ram_user_level_gets_as_ram_is_what_the_kernel_hands_out_as_ram() {
+    for (name, ram) in [("qemu-x86_64", 512 * MIB), ("qemu-aarch64-virt", 2 * GIB)] {
+        let b = board(name, ram);
+        let layout = b.boot_layout(ram).unwrap();
+        let untypeds = boot_untypeds(b.arch(), &layout.memory, 230).unwrap();
+        assert_eq!(untypeds.dropped, 0);
+        let covered = |range: PhysRange, device: bool| {
+            let mut at = range.start;
+            let mut parts: Vec<_> = untypeds
+                .untypeds
+                .iter()
+                .filter(|u| u.is_device == device)
+                .map(|u| (u.paddr, u.paddr + (1u64 << u.size_bits)))
+                .collect();
+            parts.sort();
+            for (start, end) in parts {
+                if start <= at && at < end {
+                    at = end;
+                }
+            }
+            at >= range.end
+        };
+        let as_device = b.device_untyped_ram();
+        assert!(!as_device.is_empty(), "{name}");
+        for area in &as_device {
+            assert!(
+                covered(area.range, true),
+                "{name}: {} {}",
+                area.name,
+                area.range
+            );
+            assert!(!covered(area.range, false), "{name}: {}", area.name);
+        }
+        let reuse = layout.memory.boot_reuse.unwrap();
+        assert!(covered(reuse, false), "{name}: boot code {reuse}");
+        let kernel = b
+            .reserved_ranges()
+            .into_iter()
+            .find(|r| r.kind == ReservedKind::KernelImage)
+            .unwrap();
+        assert_eq!(
+            kernel.range,
+            PhysRange::new(reuse.end, layout.kernel_image.end),
+            "{name}"
+        );
+        let ram_untyped: u64 = untypeds
+            .untypeds
+            .iter()
+            .filter(|u| !u.is_device)
+            .map(|u| 1u64 << u.size_bits)
+            .sum();
+        // Untypeds are whole 16-byte blocks: a few bytes of odd-sized free
+        // pieces (after the aarch64 device tree) are in no untyped.
+        let free = b.free_ram_bytes();
+        assert!(ram_untyped <= free && free - ram_untyped < 0x100, "{name}");
+    }
+    let x86 = board("qemu-x86_64", 512 * MIB);
+    assert_eq!(
+        x86.device_untyped_ram()
+            .iter()
+            .map(|n| (n.name.as_str(), n.range))
+            .collect::<Vec<_>>(),
+        [("RAM below 0x100000", PhysRange::new(0, 0xa_0000))]
+    );
+    let arm = board("qemu-aarch64-virt", 2 * GIB);
+    assert_eq!(
+        arm.device_untyped_ram()
+            .iter()
+            .map(|n| (n.name.as_str(), n.range))
+            .collect::<Vec<_>>(),
+        [("vm-memory", PhysRange::new(GIB, GIB + 512 * MIB))]
+    );
+    assert_eq!(x86.root_cnode_size_bits(), 19);
+}

@@ -81,7 +81,18 @@ pub fn check(description: &SystemDescription, board: &Board) -> Result<(), Build
         Ok(()) => Vec::new(),
         Err(e) => e.0.into_iter().map(BuildError::Description).collect(),
     };
-    errors.extend(refusals(description));
+    // One mistake, one message: a refusal at an element validation already
+    // refused (x86 `<setvar region_paddr>` on a region without phys_addr) is left out.
+    let refused: Vec<_> = errors
+        .iter()
+        .filter_map(|e| match e {
+            BuildError::Description(d) => d.location().cloned(),
+            _ => None,
+        })
+        .collect();
+    errors.extend(refusals(description).into_iter().filter(|refusal| {
+        !matches!(refusal, BuildError::RegionPaddrUnknown { location, .. } if refused.contains(location))
+    }));
     if errors.is_empty() {
         Ok(())
     } else {

@@ -1,4 +1,4 @@
-//! Every problem the reader and the validator can report, one variant each.
+//! Every problem the reader and the validator can report: a location and one kind each.
 //!
 //! Messages read `file:line:column: error: <element ...>: what is wrong; valid: ...`
 //! where `<element ...>` mirrors the XML the user wrote (see [`crate::describe`]).
@@ -9,128 +9,164 @@ use thiserror::Error;
 
 use crate::model::Location;
 
-/// One problem in a system description, with where it is.
+/// One problem in a system description: where it is and what is wrong.
+///
+/// Displays as `{location}: error: {kind}`; a file that could not be read has
+/// no position, and its kind names the file itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SdfError {
+    /// Where the problem is; `None` only when there is no position to give
+    /// (the file could not be read at all).
+    pub location: Option<Location>,
+    /// What is wrong.
+    pub kind: SdfErrorKind,
+}
+
+impl SdfError {
+    /// A problem at `location`.
+    pub fn at(location: Location, kind: SdfErrorKind) -> SdfError {
+        SdfError {
+            location: Some(location),
+            kind,
+        }
+    }
+
+    /// A problem with the file as a whole (it cannot be read), without a position.
+    pub fn file(kind: SdfErrorKind) -> SdfError {
+        SdfError {
+            location: None,
+            kind,
+        }
+    }
+
+    /// Where the problem is (for sorting and for tools that jump to it).
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+}
+
+impl fmt::Display for SdfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(location) => write!(f, "{location}: error: {}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for SdfError {}
+
+/// What is wrong, without where: the message after `error: `.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
-pub enum SdfError {
+pub enum SdfErrorKind {
     /// The file could not be read.
     #[error("{file}: error: cannot read the system description: {message}")]
     Io { file: String, message: String },
+    /// The file is larger than the reader accepts.
+    #[error("{file}: error: the system description is larger than {max} bytes; valid: at most {max} bytes")]
+    TooLarge { file: String, max: usize },
+    /// The path names a directory.
+    #[error("{file}: error: is a directory, not a system description; valid: the path of a .system file")]
+    IsDirectory { file: String },
+    /// The bytes are not UTF-8.
+    #[error("not valid UTF-8 at byte offset {offset}; valid: UTF-8 text")]
+    BadUtf8 { offset: usize },
+    /// Elements nested deeper than the reader accepts.
+    #[error("<{element}>: elements nested more than {max} deep; valid: at most {max} levels of nested elements")]
+    TooDeep { element: String, max: usize },
     /// The text is not well-formed XML.
-    #[error("{location}: error: not well-formed XML: {message}")]
-    Xml { location: Location, message: String },
+    #[error("not well-formed XML: {message}")]
+    Xml { message: String },
     /// The document element is not `<system>`.
-    #[error("{location}: error: <{found}>: the root element must be <system>; valid: <system>")]
-    WrongRoot { location: Location, found: String },
+    #[error("<{found}>: the root element must be <system>; valid: <system>")]
+    WrongRoot { found: String },
     /// An element the format does not have (here).
-    #[error("{location}: error: <{element}> in {parent}: unknown element; valid: {valid}")]
+    #[error("<{element}> in {parent}: unknown element; {suggestion}valid: {valid}")]
     UnknownElement {
-        location: Location,
         element: String,
         parent: String,
+        suggestion: DidYouMean,
         valid: String,
     },
-    /// A Microkit element sysinit does not support.
-    #[error(
-        "{location}: error: <{element}>: not supported by sysinit: {reason}; valid: leave it out"
-    )]
-    UnsupportedElement {
-        location: Location,
+    /// An element inside one that takes no child elements.
+    #[error("<{element}> in {parent}: unexpected element; <{parent_tag}> takes no child elements; valid: nothing inside it")]
+    NoChildElements {
         element: String,
-        reason: String,
+        parent: String,
+        parent_tag: String,
     },
+    /// A Microkit element sysinit does not support.
+    #[error("<{element}>: not supported by sysinit: {reason}; valid: leave it out")]
+    UnsupportedElement { element: String, reason: String },
     /// An attribute the element does not have.
-    #[error("{location}: error: {element}: unknown attribute '{attribute}'; valid: {valid}")]
+    #[error("{element}: unknown attribute '{attribute}'; {suggestion}valid: {valid}")]
     UnknownAttribute {
-        location: Location,
         element: String,
         attribute: String,
+        suggestion: DidYouMean,
         valid: String,
     },
     /// A Microkit attribute sysinit does not support.
-    #[error("{location}: error: {element}: attribute '{attribute}' is not supported by sysinit: {reason}; valid: leave it out")]
+    #[error("{element}: attribute '{attribute}' is not supported by sysinit: {reason}; valid: leave it out")]
     UnsupportedAttribute {
-        location: Location,
         element: String,
         attribute: String,
         reason: String,
     },
     /// A required attribute is absent.
-    #[error("{location}: error: {element}: missing required attribute '{attribute}'")]
-    MissingAttribute {
-        location: Location,
-        element: String,
-        attribute: String,
-    },
+    #[error("{element}: missing required attribute '{attribute}'")]
+    MissingAttribute { element: String, attribute: String },
     /// An attribute value that does not parse.
-    #[error("{location}: error: {element}: invalid {attribute} '{value}'; valid: {valid}")]
+    #[error("{element}: invalid {attribute} '{value}'; valid: {valid}")]
     InvalidValue {
-        location: Location,
         element: String,
         attribute: String,
         value: String,
         valid: String,
     },
     /// Text where only elements and comments may be.
-    #[error(
-        "{location}: error: {element}: unexpected text '{text}'; valid: only elements and comments"
-    )]
-    UnexpectedText {
-        location: Location,
-        element: String,
-        text: String,
-    },
+    #[error("{element}: unexpected text '{text}'; valid: only elements and comments")]
+    UnexpectedText { element: String, text: String },
     /// A required child element is absent.
-    #[error("{location}: error: {element}: missing <{child}>; valid: {valid}")]
+    #[error("{element}: missing <{child}>; valid: {valid}")]
     MissingElement {
-        location: Location,
         element: String,
         child: String,
         valid: String,
     },
     /// A child element that may appear once appears again.
-    #[error("{location}: error: {element}: second <{child}> (first at {first}); valid: at most one <{child}>")]
+    #[error("{element}: second <{child}> (first at {first}); valid: at most one <{child}>")]
     DuplicateElement {
-        location: Location,
         element: String,
         child: String,
         first: Location,
     },
     /// A channel without exactly two ends.
-    #[error("{location}: error: <channel>: has {found} <end> elements; valid: exactly 2")]
-    ChannelEnds { location: Location, found: usize },
+    #[error("<channel>: has {found} <end> elements; valid: exactly 2")]
+    ChannelEnds { found: usize },
     /// An `<irq>` that is not exactly one of the manual's three kinds.
     #[error(
-        "{location}: error: {element}: cannot tell the kind of interrupt ({found}); valid: exactly one of \
+        "{element}: cannot tell the kind of interrupt ({found}); valid: exactly one of \
          'irq' (ARM), 'pin' (x86 IOAPIC) or 'pcidev' (x86 MSI)"
     )]
-    IrqKind {
-        location: Location,
-        element: String,
-        found: String,
-    },
+    IrqKind { element: String, found: String },
     /// No protection domain at all.
-    #[error("{location}: error: <system>: no protection domains; valid: at least one <protection_domain>")]
-    NoProtectionDomains { location: Location },
+    #[error("<system>: no protection domains; valid: at least one <protection_domain>")]
+    NoProtectionDomains,
     /// More protection domains than Microkit allows.
-    #[error("{location}: error: <system>: {count} protection domains; valid: at most {max}")]
-    TooManyProtectionDomains {
-        location: Location,
-        count: usize,
-        max: usize,
-    },
+    #[error("<system>: {count} protection domains; valid: at most {max}")]
+    TooManyProtectionDomains { count: usize, max: usize },
     /// Two things of one kind share a name.
-    #[error("{location}: error: {element}: duplicate {kind} name '{name}' (first at {first}); valid: a name no other {kind} uses")]
+    #[error("{element}: duplicate {kind} name '{name}' (first at {first}); valid: a name no other {kind} uses")]
     DuplicateName {
-        location: Location,
         element: String,
         kind: &'static str,
         name: String,
         first: Location,
     },
     /// Two ids of one namespace collide in a PD.
-    #[error("{location}: error: {element}: {kind} {id} is already used in protection_domain '{pd}' (at {first}); valid: an id not used by another {namespace}")]
+    #[error("{element}: {kind} {id} is already used in protection_domain '{pd}' (at {first}); valid: an id not used by another {namespace}")]
     DuplicateId {
-        location: Location,
         element: String,
         kind: &'static str,
         id: u64,
@@ -139,47 +175,42 @@ pub enum SdfError {
         namespace: &'static str,
     },
     /// A setvar symbol set twice in one PD.
-    #[error("{location}: error: {element}: symbol '{symbol}' is already set in protection_domain '{pd}' (at {first}); valid: each symbol set once per protection domain")]
+    #[error("{element}: symbol '{symbol}' is already set in protection_domain '{pd}' (at {first}); valid: each symbol set once per protection domain")]
     DuplicateSymbol {
-        location: Location,
         element: String,
         symbol: String,
         pd: String,
         first: Location,
     },
     /// A name that refers to nothing.
-    #[error("{location}: error: {element}: unknown {kind} '{name}'; {hint}")]
+    #[error("{element}: unknown {kind} '{name}'; {hint}")]
     UnknownReference {
-        location: Location,
         element: String,
         kind: &'static str,
         name: String,
         hint: Hint,
     },
     /// An id outside its range.
-    #[error("{location}: error: {element}: {kind} {value} is out of range; valid: 0..={max}")]
+    #[error("{element}: {kind} {value} is out of range; valid: 0..={max}")]
     IdOutOfRange {
-        location: Location,
         element: String,
         kind: &'static str,
         value: u64,
         max: u64,
     },
     /// A priority outside 0..=254.
-    #[error("{location}: error: {element}: priority {value} is out of range; valid: 0..={max}")]
+    #[error("{element}: priority {value} is out of range; valid: 0..={max}")]
     PriorityOutOfRange {
-        location: Location,
         element: String,
         value: u64,
         max: u64,
     },
     /// A protected procedure call to a PD of equal or lower priority.
     #[error(
-        "{location}: error: {element}: '{caller}' (priority {caller_priority}) may not call '{callee}' \
+        "{element}: '{caller}' (priority {caller_priority}) may not call '{callee}' \
          (priority {callee_priority}); valid: pp=\"true\" only towards a protection domain of strictly higher priority"
     )]
     PpcPriority {
-        location: Location,
         element: String,
         caller: String,
         caller_priority: u64,
@@ -187,28 +218,25 @@ pub enum SdfError {
         callee_priority: u64,
     },
     /// Both ends of a channel may call the other.
-    #[error("{location}: error: <channel>: both ends have pp=\"true\"; valid: pp=\"true\" on at most one end")]
-    PpBothEnds { location: Location },
+    #[error("<channel>: both ends have pp=\"true\"; valid: pp=\"true\" on at most one end")]
+    PpBothEnds,
     /// Budget larger than period.
-    #[error("{location}: error: {element}: budget {budget} exceeds period {period}; valid: budget <= period")]
+    #[error("{element}: budget {budget} exceeds period {period}; valid: budget <= period")]
     BudgetExceedsPeriod {
-        location: Location,
         element: String,
         budget: u64,
         period: u64,
     },
     /// An MCS-only attribute on a kernel without MCS.
-    #[error("{location}: error: {element}: '{attribute}' needs the MCS scheduler, which the kernel for board '{board}' does not have; valid: leave '{attribute}' out")]
+    #[error("{element}: '{attribute}' needs the MCS scheduler, which the kernel for board '{board}' does not have; valid: leave '{attribute}' out")]
     NeedsMcs {
-        location: Location,
         element: String,
         attribute: &'static str,
         board: String,
     },
     /// A stack size outside Microkit's limits.
-    #[error("{location}: error: {element}: stack_size {value:#x} is invalid; valid: a multiple of {page:#x} in {min:#x}..={max:#x}")]
+    #[error("{element}: stack_size {value:#x} is invalid; valid: a multiple of {page:#x} in {min:#x}..={max:#x}")]
     StackSize {
-        location: Location,
         element: String,
         value: u64,
         page: u64,
@@ -216,18 +244,16 @@ pub enum SdfError {
         max: u64,
     },
     /// A CPU the board does not have.
-    #[error("{location}: error: {element}: cpu {cpu} does not exist on board '{board}'; valid: 0..={max}")]
+    #[error("{element}: cpu {cpu} does not exist on board '{board}'; valid: 0..={max}")]
     CpuOutOfRange {
-        location: Location,
         element: String,
         cpu: u64,
         board: String,
         max: u64,
     },
     /// A feature the board's architecture or kernel lacks.
-    #[error("{location}: error: {element}: {feature} not available on board '{board}' ({reason}); valid: {valid}")]
+    #[error("{element}: {feature} not available on board '{board}' ({reason}); valid: {valid}")]
     NotOnBoard {
-        location: Location,
         element: String,
         feature: &'static str,
         board: String,
@@ -235,18 +261,16 @@ pub enum SdfError {
         valid: &'static str,
     },
     /// A map whose address is not a multiple of the region's page size.
-    #[error("{location}: error: {element}: vaddr {vaddr:#x} is not aligned to the page size {page_size:#x} of memory_region '{mr}'; valid: a multiple of {page_size:#x}")]
+    #[error("{element}: vaddr {vaddr:#x} is not aligned to the page size {page_size:#x} of memory_region '{mr}'; valid: a multiple of {page_size:#x}")]
     MapMisaligned {
-        location: Location,
         element: String,
         vaddr: u64,
         page_size: u64,
         mr: String,
     },
     /// Two maps of one address space overlap.
-    #[error("{location}: error: {element}: [{start:#x}..{end:#x}) overlaps the map of '{other}' [{other_start:#x}..{other_end:#x}) at {other_location} in {space}; valid: mappings that do not overlap")]
+    #[error("{element}: [{start:#x}..{end:#x}) overlaps the map of '{other}' [{other_start:#x}..{other_end:#x}) at {other_location} in {space}; valid: mappings that do not overlap")]
     MapOverlap {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
@@ -256,10 +280,16 @@ pub enum SdfError {
         other_location: Location,
         space: String,
     },
+    /// A PD map over the page at address 0.
+    #[error("{element}: vaddr {vaddr:#x} maps the page at address 0, which stays unmapped so that null pointers fault; valid: vaddr at or above {floor:#x}")]
+    MapNullPage {
+        element: String,
+        vaddr: u64,
+        floor: u64,
+    },
     /// A map reaching past the mappable user address space.
-    #[error("{location}: error: {element}: [{start:#x}..{end}) goes beyond the mappable address space; valid: mappings ending at or below {limit:#x} ({why})")]
+    #[error("{element}: [{start:#x}..{end}) goes beyond the mappable address space; valid: mappings ending at or below {limit:#x} ({why})")]
     MapBeyondLimit {
-        location: Location,
         element: String,
         start: u64,
         /// `None` when `vaddr + size` overflows 64 bits.
@@ -268,39 +298,33 @@ pub enum SdfError {
         why: String,
     },
     /// A memory region of size zero.
-    #[error(
-        "{location}: error: {element}: size is zero; valid: a non-zero multiple of the page size"
-    )]
-    RegionSizeZero { location: Location, element: String },
+    #[error("{element}: size is zero; valid: a non-zero multiple of the page size")]
+    RegionSizeZero { element: String },
     /// A memory region size that is not a whole number of pages.
-    #[error("{location}: error: {element}: size {size:#x} is not a multiple of the page size {page_size:#x}; valid: a multiple of {page_size:#x}")]
+    #[error("{element}: size {size:#x} is not a multiple of the page size {page_size:#x}; valid: a multiple of {page_size:#x}")]
     RegionSizeNotPageMultiple {
-        location: Location,
         element: String,
         size: u64,
         page_size: u64,
     },
     /// A page size the architecture does not have.
-    #[error("{location}: error: {element}: page_size {page_size:#x} is not supported on {arch}; valid: {valid}")]
+    #[error("{element}: page_size {page_size:#x} is not supported on {arch}; valid: {valid}")]
     UnsupportedPageSize {
-        location: Location,
         element: String,
         page_size: u64,
         arch: String,
         valid: String,
     },
     /// A fixed physical address not aligned to the page size.
-    #[error("{location}: error: {element}: phys_addr {phys_addr:#x} is not aligned to the page size {page_size:#x}; valid: a multiple of {page_size:#x}")]
+    #[error("{element}: phys_addr {phys_addr:#x} is not aligned to the page size {page_size:#x}; valid: a multiple of {page_size:#x}")]
     PhysAddrMisaligned {
-        location: Location,
         element: String,
         phys_addr: u64,
         page_size: u64,
     },
     /// A fixed physical range beyond the CPU's physical address width.
-    #[error("{location}: error: {element}: [{start:#x}..{end}) lies beyond the {bits}-bit physical address space of board '{board}'; valid: ranges ending at or below {limit:#x}")]
+    #[error("{element}: [{start:#x}..{end}) lies beyond the {bits}-bit physical address space of board '{board}'; valid: ranges ending at or below {limit:#x}")]
     PhysAddrBeyondWidth {
-        location: Location,
         element: String,
         start: u64,
         end: DisplayEnd,
@@ -309,9 +333,8 @@ pub enum SdfError {
         limit: u64,
     },
     /// Two fixed physical ranges overlap.
-    #[error("{location}: error: {element}: [{start:#x}..{end:#x}) overlaps memory_region '{other}' [{other_start:#x}..{other_end:#x}) at {other_location}; valid: fixed physical ranges that do not overlap")]
+    #[error("{element}: [{start:#x}..{end:#x}) overlaps memory_region '{other}' [{other_start:#x}..{other_end:#x}) at {other_location}; valid: fixed physical ranges that do not overlap")]
     PhysOverlap {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
@@ -321,9 +344,8 @@ pub enum SdfError {
         other_location: Location,
     },
     /// A fixed physical range over memory the board reserves.
-    #[error("{location}: error: {element}: [{start:#x}..{end:#x}) overlaps '{reserved}' [{reserved_start:#x}..{reserved_end:#x}), reserved ({kind}) on board '{board}'; valid: physical ranges outside reserved memory")]
+    #[error("{element}: [{start:#x}..{end:#x}) overlaps '{reserved}' [{reserved_start:#x}..{reserved_end:#x}), reserved ({kind}) on board '{board}'; valid: physical ranges outside reserved memory")]
     PhysInReserved {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
@@ -334,9 +356,8 @@ pub enum SdfError {
         board: String,
     },
     /// A fixed physical range in RAM without `ram="true"`.
-    #[error("{location}: error: {element}: [{start:#x}..{end:#x}) is RAM on board '{board}' (RAM [{ram_start:#x}..{ram_end:#x})), not device memory; valid: a device address, or ram=\"true\" to use this RAM at a fixed address")]
+    #[error("{element}: [{start:#x}..{end:#x}) is RAM on board '{board}' (RAM [{ram_start:#x}..{ram_end:#x})), not device memory; valid: a device address, or ram=\"true\" to use this RAM at a fixed address")]
     PhysInRam {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
@@ -345,37 +366,62 @@ pub enum SdfError {
         board: String,
     },
     /// `cached="true"` on a device memory region.
-    #[error("{location}: error: {element}: cached=\"true\" maps device memory region '{mr}' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)")]
-    CachedDeviceMap {
-        location: Location,
-        element: String,
-        mr: String,
-    },
+    #[error("{element}: cached=\"true\" maps device memory region '{mr}' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)")]
+    CachedDeviceMap { element: String, mr: String },
     /// `ram="true"` on a range that is not entirely RAM.
-    #[error("{location}: error: {element}: ram=\"true\" but [{start:#x}..{end:#x}) is not entirely RAM on board '{board}'; valid: a range inside RAM ({ram})")]
+    #[error("{element}: ram=\"true\" but [{start:#x}..{end:#x}) is not entirely RAM on board '{board}'; valid: a range inside RAM ({ram})")]
     RamFlagNotRam {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
         board: String,
         ram: String,
     },
+    /// A fixed range over RAM the kernel hands out as device memory.
+    #[error("{element}: [{start:#x}..{end:#x}) overlaps '{area}' [{area_start:#x}..{area_end:#x}), RAM that the kernel on board '{board}' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ({usable})")]
+    RamAsDevice {
+        element: String,
+        start: u64,
+        end: u64,
+        area: String,
+        area_start: u64,
+        area_end: u64,
+        board: String,
+        usable: String,
+    },
+    /// RAM-backed memory regions needing more RAM than the board has free.
+    #[error("{element}: memory regions backed by RAM (without phys_addr, or ram=\"true\") need {total:#x} bytes up to here, more than the {free:#x} bytes of RAM the kernel hands to user level on board '{board}' with {ram:#x} bytes of RAM; valid: smaller regions, or more RAM with --ram (at most {max_ram:#x} on this board)")]
+    RamExhausted {
+        element: String,
+        total: u128,
+        free: u64,
+        board: String,
+        ram: u64,
+        max_ram: u64,
+    },
+    /// More frames in memory regions than the root CNode can hold caps for.
+    #[error("{element}: {frames} frames of {page_size:#x} bytes, {total} frames in the memory regions up to here; valid: at most {max} frames in all memory regions (the root task needs a slot for each, and the root CNode on board '{board}' has {max}); use a larger page_size or smaller regions")]
+    TooManyFrames {
+        element: String,
+        frames: u64,
+        page_size: u64,
+        total: u128,
+        max: u64,
+        board: String,
+    },
     /// `ram="true"` without a fixed address.
-    #[error("{location}: error: {element}: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr")]
-    RamFlagWithoutPhysAddr { location: Location, element: String },
+    #[error("{element}: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr")]
+    RamFlagWithoutPhysAddr { element: String },
     /// `setvar region_paddr` on x86 for a region without a fixed address.
-    #[error("{location}: error: {element}: memory_region '{mr}' has no phys_addr, and on {arch} its physical address is only known at boot; valid: a memory_region with phys_addr")]
+    #[error("{element}: memory_region '{mr}' has no phys_addr, and on {arch} its physical address is only known at boot; valid: a memory_region with phys_addr")]
     SetvarPaddrNotFixed {
-        location: Location,
         element: String,
         mr: String,
         arch: String,
     },
     /// An interrupt number, pin, IOAPIC or vector out of range.
-    #[error("{location}: error: {element}: {what} {value} is out of range on board '{board}'; valid: 0..={max}")]
+    #[error("{element}: {what} {value} is out of range on board '{board}'; valid: 0..={max}")]
     IrqOutOfRange {
-        location: Location,
         element: String,
         what: &'static str,
         value: u64,
@@ -383,35 +429,31 @@ pub enum SdfError {
         max: u64,
     },
     /// An interrupt the kernel keeps for itself.
-    #[error("{location}: error: {element}: irq {irq} is the kernel's {name} interrupt on board '{board}'; valid: an interrupt the kernel does not use")]
+    #[error("{element}: irq {irq} is the kernel's {name} interrupt on board '{board}'; valid: an interrupt the kernel does not use")]
     IrqReservedByKernel {
-        location: Location,
         element: String,
         irq: u64,
         name: String,
         board: String,
     },
     /// The same interrupt bound twice.
-    #[error("{location}: error: {element}: {what} is already bound by protection_domain '{first_pd}' (at {first}); valid: each interrupt bound once")]
+    #[error("{element}: {what} is already bound by protection_domain '{first_pd}' (at {first}); valid: each interrupt bound once")]
     DuplicateIrq {
-        location: Location,
         element: String,
         what: String,
         first_pd: String,
         first: Location,
     },
     /// An I/O port range outside the 16-bit port space.
-    #[error("{location}: error: {element}: ports [{start:#x}..{end}) are outside the I/O port space; valid: ranges inside [0x0..0x10000) with size > 0")]
+    #[error("{element}: ports [{start:#x}..{end}) are outside the I/O port space; valid: ranges inside [0x0..0x10000) with size > 0")]
     IoPortOutOfRange {
-        location: Location,
         element: String,
         start: u64,
         end: DisplayEnd,
     },
     /// Two I/O port ranges overlap.
-    #[error("{location}: error: {element}: ports [{start:#x}..{end:#x}) overlap ports [{other_start:#x}..{other_end:#x}) of protection_domain '{other_pd}' (at {other_location}); valid: port ranges that do not overlap")]
+    #[error("{element}: ports [{start:#x}..{end:#x}) overlap ports [{other_start:#x}..{other_end:#x}) of protection_domain '{other_pd}' (at {other_location}); valid: port ranges that do not overlap")]
     IoPortOverlap {
-        location: Location,
         element: String,
         start: u64,
         end: u64,
@@ -420,64 +462,6 @@ pub enum SdfError {
         other_pd: String,
         other_location: Location,
     },
-}
-
-impl SdfError {
-    /// Where the problem is (for sorting and for tools that jump to it).
-    pub fn location(&self) -> Option<&Location> {
-        use SdfError::*;
-        match self {
-            Io { .. } => None,
-            Xml { location, .. }
-            | WrongRoot { location, .. }
-            | UnknownElement { location, .. }
-            | UnsupportedElement { location, .. }
-            | UnknownAttribute { location, .. }
-            | UnsupportedAttribute { location, .. }
-            | MissingAttribute { location, .. }
-            | InvalidValue { location, .. }
-            | UnexpectedText { location, .. }
-            | MissingElement { location, .. }
-            | DuplicateElement { location, .. }
-            | ChannelEnds { location, .. }
-            | IrqKind { location, .. }
-            | NoProtectionDomains { location }
-            | TooManyProtectionDomains { location, .. }
-            | DuplicateName { location, .. }
-            | DuplicateId { location, .. }
-            | DuplicateSymbol { location, .. }
-            | UnknownReference { location, .. }
-            | IdOutOfRange { location, .. }
-            | PriorityOutOfRange { location, .. }
-            | PpcPriority { location, .. }
-            | PpBothEnds { location }
-            | BudgetExceedsPeriod { location, .. }
-            | NeedsMcs { location, .. }
-            | StackSize { location, .. }
-            | CpuOutOfRange { location, .. }
-            | NotOnBoard { location, .. }
-            | MapMisaligned { location, .. }
-            | MapOverlap { location, .. }
-            | MapBeyondLimit { location, .. }
-            | RegionSizeZero { location, .. }
-            | RegionSizeNotPageMultiple { location, .. }
-            | UnsupportedPageSize { location, .. }
-            | PhysAddrMisaligned { location, .. }
-            | PhysAddrBeyondWidth { location, .. }
-            | PhysOverlap { location, .. }
-            | PhysInReserved { location, .. }
-            | PhysInRam { location, .. }
-            | RamFlagNotRam { location, .. }
-            | CachedDeviceMap { location, .. }
-            | RamFlagWithoutPhysAddr { location, .. }
-            | SetvarPaddrNotFixed { location, .. }
-            | IrqOutOfRange { location, .. }
-            | IrqReservedByKernel { location, .. }
-            | DuplicateIrq { location, .. }
-            | IoPortOutOfRange { location, .. }
-            | IoPortOverlap { location, .. } => Some(location),
-        }
-    }
 }
 
 /// The end of a range that may lie beyond 2^64 (`start + size` overflowed).
@@ -493,27 +477,45 @@ impl fmt::Display for DisplayEnd {
     }
 }
 
+/// A close known name for an unknown one, as written in the message
+/// (`'priority'`, `<memory_region>`), or nothing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DidYouMean(pub Option<String>);
+
+impl fmt::Display for DidYouMean {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(name) => write!(f, "did you mean {name}? "),
+            None => Ok(()),
+        }
+    }
+}
+
 /// What to suggest for an unknown name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Hint {
     /// A close existing name.
     DidYouMean(String),
-    /// The existing names (possibly none).
-    Valid(Vec<String>),
+    /// The first existing names (possibly none) and how many more exist: a
+    /// system with thousands of regions gets a readable message per mistake.
+    Valid(Vec<String>, usize),
 }
 
 impl fmt::Display for Hint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Hint::DidYouMean(name) => write!(f, "did you mean '{name}'?"),
-            Hint::Valid(names) if names.is_empty() => f.write_str("valid: none are defined"),
-            Hint::Valid(names) => {
+            Hint::Valid(names, _) if names.is_empty() => f.write_str("valid: none are defined"),
+            Hint::Valid(names, more) => {
                 f.write_str("valid: ")?;
                 for (i, name) in names.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
                     write!(f, "'{name}'")?;
+                }
+                if *more > 0 {
+                    write!(f, " and {more} more")?;
                 }
                 Ok(())
             }

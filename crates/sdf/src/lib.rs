@@ -22,34 +22,91 @@ mod parse;
 mod suggest;
 mod validate;
 
+use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
 use sysinit_board::Board;
 
-pub use error::{DisplayEnd, Hint, SdfError, SdfErrors};
+pub use error::{DidYouMean, DisplayEnd, Hint, SdfError, SdfErrorKind, SdfErrors};
 pub use model::*;
+pub use parse::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
 pub use validate::limits;
 
 /// Reads and parses the system description in `path`.
 ///
-/// Locations name the file as `path` is written.
+/// Locations name the file as `path` is written. Reads at most
+/// [`MAX_INPUT_BYTES`]; a larger file (or an endless one such as `/dev/zero`)
+/// is refused without reading further.
 pub fn parse_file(path: &Path) -> Result<SystemDescription, SdfErrors> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        SdfErrors(vec![SdfError::Io {
-            file: file.clone(),
-            message: e.to_string(),
-        }])
-    })?;
-    parse_str(&text, &file)
+    let refuse = |kind| Err(SdfErrors(vec![SdfError::file(kind)]));
+    if path.is_dir() {
+        return refuse(SdfErrorKind::IsDirectory { file });
+    }
+    let io = |e: std::io::Error, file: &str| SdfErrorKind::Io {
+        file: file.to_string(),
+        message: e.to_string(),
+    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        // One byte more than the limit tells "at the limit" from "beyond it".
+        f.take(MAX_INPUT_BYTES as u64 + 1).read_to_end(&mut bytes)
+    });
+    if let Err(e) = read {
+        return refuse(io(e, &file));
+    }
+    parse_bytes(&bytes, &file)
+}
+
+/// Parses the system description `bytes` (UTF-8 text); `file_name` is used in locations.
+///
+/// Bad UTF-8 is reported at its line, column and byte offset.
+pub fn parse_bytes(bytes: &[u8], file_name: &str) -> Result<SystemDescription, SdfErrors> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        return Err(too_large(file_name, MAX_INPUT_BYTES));
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse_str(text, file_name),
+        Err(e) => {
+            let offset = e.valid_up_to();
+            // The prefix before the bad byte is valid UTF-8 by definition.
+            let valid = std::str::from_utf8(&bytes[..offset]).unwrap_or_default();
+            let location = parse::location_of(valid, offset, &Arc::from(file_name));
+            Err(SdfErrors(vec![SdfError::at(
+                location,
+                SdfErrorKind::BadUtf8 { offset },
+            )]))
+        }
+    }
 }
 
 /// Parses the system description `text`; `file_name` is used in locations.
 ///
 /// Checks the structure only (elements, attributes, value syntax); see
-/// [`validate`] for ranges, references and the board.
+/// [`validate`] for ranges, references and the board. Refuses input beyond
+/// [`InputLimits::DEFAULT`].
 pub fn parse_str(text: &str, file_name: &str) -> Result<SystemDescription, SdfErrors> {
-    parse::parse_document(text, file_name)
+    parse_str_with_limits(text, file_name, InputLimits::DEFAULT)
+}
+
+/// [`parse_str`] with other input limits (tests and fuzzing reach them with small ones).
+pub fn parse_str_with_limits(
+    text: &str,
+    file_name: &str,
+    limits: InputLimits,
+) -> Result<SystemDescription, SdfErrors> {
+    if text.len() > limits.max_bytes {
+        return Err(too_large(file_name, limits.max_bytes));
+    }
+    parse::parse_document(text, file_name, limits.max_depth)
+}
+
+fn too_large(file: &str, max: usize) -> SdfErrors {
+    SdfErrors(vec![SdfError::file(SdfErrorKind::TooLarge {
+        file: file.to_string(),
+        max,
+    })])
 }
 
 /// Checks `description` against the Microkit rules and `board`, reporting every problem.

@@ -40,6 +40,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/cached_device_map.system:7:9: error: <map mr=\"hpet\"> in <protection_domain name=\"a\">: cached=\"true\" maps device memory region 'hpet' cached; valid: leave cached out or cached=\"false\" (device memory is always mapped uncached)",
     ),
     (
+        "bad_utf8",
+        X86,
+        "specs/invalid/bad_utf8.system:3:33: error: not valid UTF-8 at byte offset 63; valid: UTF-8 text",
+    ),
+    (
         "budget_exceeds_period",
         X86_MCS,
         "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",
@@ -52,7 +57,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "channel_id_out_of_range",
         X86,
-        "specs/invalid/channel_id_out_of_range.system:11:9: error: <end pd=\"a\">: channel id 63 is out of range; valid: 0..=62",
+        "specs/invalid/channel_id_out_of_range.system:11:9: error: <end pd=\"a\">: channel id 62 is out of range; valid: 0..=61",
     ),
     (
         "child_id_out_of_range",
@@ -65,6 +70,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/cpu_out_of_range.system:4:5: error: <protection_domain name=\"a\">: cpu 1 does not exist on board 'qemu-x86_64'; valid: 0..=0",
     ),
     (
+        "device_in_carveout",
+        ARM,
+        "specs/invalid/device_in_carveout.system:7:5: error: <memory_region name=\"guest\">: [0x40000000..0x40200000) overlaps 'vm-memory' [0x40000000..0x60000000), RAM that the kernel on board 'qemu-aarch64-virt' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ([0x60000000..0xc0000000))",
+    ),
+    (
         "duplicate_channel_id",
         ARM,
         "specs/invalid/duplicate_channel_id.system:12:9: error: <end pd=\"a\">: channel id 0 is already used in protection_domain 'a' (at specs/invalid/duplicate_channel_id.system:6:9); valid: an id not used by another channel or irq of this protection domain",
@@ -75,6 +85,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/duplicate_child_id.system:9:9: error: <protection_domain name=\"c2\"> in <protection_domain name=\"parent\">: child id 1 is already used in protection_domain 'parent' (at specs/invalid/duplicate_child_id.system:6:9); valid: an id not used by another child protection domain or vcpu of this protection domain",
     ),
     (
+        "duplicate_irq_id",
+        ARM,
+        "specs/invalid/duplicate_irq_id.system:7:9: error: <irq id=\"3\"> in <protection_domain name=\"a\">: irq id 3 is already used in protection_domain 'a' (at specs/invalid/duplicate_irq_id.system:6:9); valid: an id not used by another channel or irq of this protection domain",
+    ),
+    (
         "duplicate_ioport_id",
         X86,
         "specs/invalid/duplicate_ioport_id.system:7:9: error: <ioport id=\"0\"> in <protection_domain name=\"a\">: ioport id 0 is already used in protection_domain 'a' (at specs/invalid/duplicate_ioport_id.system:6:9); valid: an id not used by another ioport of this protection domain",
@@ -83,6 +98,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "duplicate_irq",
         ARM,
         "specs/invalid/duplicate_irq.system:10:9: error: <irq id=\"1\"> in <protection_domain name=\"b\">: irq 33 is already bound by protection_domain 'a' (at specs/invalid/duplicate_irq.system:6:9); valid: each interrupt bound once",
+    ),
+    (
+        "duplicate_msi",
+        X86,
+        "specs/invalid/duplicate_msi.system:10:9: error: <irq id=\"1\"> in <protection_domain name=\"b\">: MSI pcidev 00:03.0 handle 0 is already bound by protection_domain 'a' (at specs/invalid/duplicate_msi.system:6:9); valid: each interrupt bound once",
     ),
     (
         "duplicate_name",
@@ -100,6 +120,16 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/duplicate_symbol.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: symbol 'ring' is already set in protection_domain 'a' (at specs/invalid/duplicate_symbol.system:8:9); valid: each symbol set once per protection domain",
     ),
     (
+        "empty_pd_name",
+        X86,
+        "specs/invalid/empty_pd_name.system:4:24: error: <protection_domain name=\"\">: invalid name ''; valid: a non-empty name",
+    ),
+    (
+        "empty_region_name",
+        X86,
+        "specs/invalid/empty_region_name.system:7:20: error: <memory_region name=\"\">: invalid name ''; valid: a non-empty name",
+    ),
+    (
         "invalid_number",
         X86,
         "specs/invalid/invalid_number.system:4:33: error: <protection_domain name=\"a\">: invalid priority 'high'; valid: a decimal or 0x-prefixed hexadecimal integer below 2^64",
@@ -108,6 +138,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "invalid_perms",
         X86,
         "specs/invalid/invalid_perms.system:7:44: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: invalid perms 'w'; valid: a combination of r, w and x (each at most once), except w alone",
+    ),
+    (
+        "ioport_id_out_of_range",
+        X86,
+        "specs/invalid/ioport_id_out_of_range.system:6:9: error: <ioport id=\"62\"> in <protection_domain name=\"a\">: ioport id 62 is out of range; valid: 0..=61",
     ),
     (
         "ioport_out_of_range",
@@ -127,7 +162,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "irq_id_out_of_range",
         ARM,
-        "specs/invalid/irq_id_out_of_range.system:6:9: error: <irq id=\"70\"> in <protection_domain name=\"a\">: channel id 70 is out of range; valid: 0..=62",
+        "specs/invalid/irq_id_out_of_range.system:6:9: error: <irq id=\"62\"> in <protection_domain name=\"a\">: irq id 62 is out of range; valid: 0..=61",
     ),
     (
         "irq_kind",
@@ -153,6 +188,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "map_beyond_limit",
         X86,
         "specs/invalid/map_beyond_limit.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff8000..0x7fffffffc000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffb000 (the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
+    ),
+    (
+        "map_null_page",
+        X86,
+        "specs/invalid/map_null_page.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: vaddr 0x0 maps the page at address 0, which stays unmapped so that null pointers fault; valid: vaddr at or above 0x1000",
     ),
     (
         "map_misaligned",
@@ -185,6 +225,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/needs_mcs.system:4:5: error: <protection_domain name=\"server\">: 'passive' needs the MCS scheduler, which the kernel for board 'qemu-x86_64' does not have; valid: leave 'passive' out",
     ),
     (
+        "no_child_elements",
+        X86,
+        "specs/invalid/no_child_elements.system:8:13: error: <perms> in <map mr=\"buffer\"> in <protection_domain name=\"a\">: unexpected element; <map> takes no child elements; valid: nothing inside it",
+    ),
+    (
         "no_protection_domains",
         X86,
         "specs/invalid/no_protection_domains.system:3:1: error: <system>: no protection domains; valid: at least one <protection_domain>",
@@ -193,6 +238,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "phys_addr_beyond_width",
         ARM,
         "specs/invalid/phys_addr_beyond_width.system:7:5: error: <memory_region name=\"far\">: [0x100000000000..0x100000001000) lies beyond the 44-bit physical address space of board 'qemu-aarch64-virt'; valid: ranges ending at or below 0x100000000000",
+    ),
+    (
+        "phys_addr_overflow",
+        X86,
+        "specs/invalid/phys_addr_overflow.system:7:5: error: <memory_region name=\"wrap\">: [0xfffffffffffff000..2^64 and beyond) lies beyond the 46-bit physical address space of board 'qemu-x86_64'; valid: ranges ending at or below 0x400000000000",
     ),
     (
         "phys_addr_misaligned",
@@ -230,14 +280,29 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/priority_out_of_range.system:4:5: error: <protection_domain name=\"a\">: priority 255 is out of range; valid: 0..=254",
     ),
     (
+        "ram_exhausted",
+        X86,
+        "specs/invalid/ram_exhausted.system:8:5: error: <memory_region name=\"big\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x1000100000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
+    ),
+    (
         "ram_flag_not_ram",
         X86,
-        "specs/invalid/ram_flag_not_ram.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" but [0xb0000000..0xb0001000) is not entirely RAM on board 'qemu-x86_64'; valid: a range inside RAM ([0x0..0xa0000), [0x100000..0x20000000))",
+        "specs/invalid/ram_flag_not_ram.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" but [0xb0000000..0xb0001000) is not entirely RAM on board 'qemu-x86_64'; valid: a range inside RAM ([0x100000..0x20000000))",
+    ),
+    (
+        "ram_flag_low_memory",
+        X86,
+        "specs/invalid/ram_flag_low_memory.system:7:5: error: <memory_region name=\"low\">: [0x1000..0x2000) overlaps 'RAM below 0x100000' [0x0..0xa0000), RAM that the kernel on board 'qemu-x86_64' hands out as device memory: it is never zeroed and is not RAM to the kernel; valid: a device address, or ram=\"true\" inside the RAM the kernel manages ([0x100000..0x20000000))",
     ),
     (
         "ram_flag_without_phys_addr",
         X86,
         "specs/invalid/ram_flag_without_phys_addr.system:7:5: error: <memory_region name=\"dma\">: ram=\"true\" without phys_addr; valid: ram=\"true\" only together with phys_addr",
+    ),
+    (
+        "region_beyond_ram",
+        X86,
+        "specs/invalid/region_beyond_ram.system:7:5: error: <memory_region name=\"huge\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x4000000000000000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
     ),
     (
         "region_size_not_page_multiple",
@@ -260,6 +325,21 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/stack_size.system:4:5: error: <protection_domain name=\"a\">: stack_size 0x1800 is invalid; valid: a multiple of 0x1000 in 0x1000..=0x1000000",
     ),
     (
+        "system_attribute",
+        X86,
+        "specs/invalid/system_attribute.system:3:9: error: <system>: unknown attribute 'version'; valid: none (this element takes no attributes)",
+    ),
+    (
+        "too_deep",
+        X86,
+        "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
+    ),
+    (
+        "too_many_frames",
+        X86,
+        "specs/invalid/too_many_frames.system:7:5: error: <memory_region name=\"window\">: 8589934592 frames of 0x1000 bytes, 8589934592 frames in the memory regions up to here; valid: at most 524288 frames in all memory regions (the root task needs a slot for each, and the root CNode on board 'qemu-x86_64' has 524288); use a larger page_size or smaller regions",
+    ),
+    (
         "too_many_protection_domains",
         X86,
         "specs/invalid/too_many_protection_domains.system:3:1: error: <system>: 64 protection domains; valid: at most 63",
@@ -272,12 +352,17 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "unknown_attribute",
         X86,
-        "specs/invalid/unknown_attribute.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'prio'; valid: name, priority, budget, period, passive, stack_size, cpu",
+        "specs/invalid/unknown_attribute.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'prio'; did you mean 'priority'? valid: name, priority, stack_size, cpu; with an MCS kernel also budget, period, passive",
+    ),
+    (
+        "unknown_attribute_suggestion",
+        X86,
+        "specs/invalid/unknown_attribute_suggestion.system:4:33: error: <protection_domain name=\"a\">: unknown attribute 'priorty'; did you mean 'priority'? valid: name, priority, stack_size, cpu; with an MCS kernel also budget, period, passive",
     ),
     (
         "unknown_element",
         X86,
-        "specs/invalid/unknown_element.system:7:5: error: <memory_regoin> in <system>: unknown element; valid: <protection_domain>, <memory_region>, <channel>",
+        "specs/invalid/unknown_element.system:7:5: error: <memory_regoin> in <system>: unknown element; did you mean <memory_region>? valid: <protection_domain>, <memory_region>, <channel>",
     ),
     (
         "unknown_memory_region",
@@ -324,9 +409,9 @@ const EXPECTED: &[(&str, On, &str)] = &[
 /// Parses and validates one fixture, returning every message.
 fn messages(stem: &str, on: On) -> Vec<String> {
     let file = format!("{stem}.system");
-    let text = std::fs::read_to_string(invalid_dir().join(&file)).unwrap();
+    let bytes = std::fs::read(invalid_dir().join(&file)).unwrap();
     let shown = format!("specs/invalid/{file}");
-    let errors = match sysinit_sdf::parse_str(&text, &shown) {
+    let errors = match sysinit_sdf::parse_bytes(&bytes, &shown) {
         Err(errors) => errors,
         Ok(description) => match sysinit_sdf::validate(&description, &board(on)) {
             Ok(()) => return Vec::new(),

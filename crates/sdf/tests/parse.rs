@@ -1,11 +1,13 @@
 //! The reader fills the model as the manual says, defaults included.
 
 use sysinit_board::Board;
-use sysinit_sdf::{parse_str, validate, IrqKind, PciAddress, Perms, Polarity, SdfError, Trigger};
+use sysinit_sdf::{
+    parse_str, validate, IrqKind, PciAddress, Perms, Polarity, SdfError, SdfErrorKind, Trigger,
+};
 
 const ARM_SYSTEM: &str = r#"<?xml version="1.0"?>
 <system>
-    <memory_region name="guest_ram" size="0x10000000" page_size="0x200000" phys_addr="0x40000000" ram="true" />
+    <memory_region name="guest_ram" size="0x10000000" page_size="0x200000" phys_addr="0x70000000" ram="true" />
     <memory_region name="uart" size="0x1000" phys_addr="0x9000000" />
     <protection_domain name="vmm" priority="200" stack_size="0x4000">
         <program_image path="vmm.elf" />
@@ -80,7 +82,8 @@ fn arm_system_with_a_virtual_machine() {
     assert!(ram.ram);
     assert_eq!(ram.page_size, Some(0x20_0000));
 
-    // Guest RAM inside the vm-memory carve-out is RAM, so it says ram="true".
+    // Guest RAM at a fixed address in the kernel's RAM says ram="true" (the
+    // vm-memory carve-out is handed out as device memory, so not there).
     let board = Board::by_name("qemu-aarch64-virt").unwrap();
     validate(&d, &board).unwrap();
 
@@ -96,7 +99,13 @@ fn arm_system_with_a_virtual_machine() {
         );
     let d = parse_str(&swapped, "arm.system").unwrap();
     let errors = validate(&d, &board).unwrap_err();
-    assert!(matches!(errors.errors(), [SdfError::PpcPriority { .. }]));
+    assert!(matches!(
+        errors.errors(),
+        [SdfError {
+            kind: SdfErrorKind::PpcPriority { .. },
+            ..
+        }]
+    ));
 }
 
 const X86_SYSTEM: &str = r#"<system>
@@ -162,8 +171,8 @@ fn vm_maps_take_no_setvar_and_top_level_pds_no_id() {
     let attributes: Vec<&str> = errors
         .errors()
         .iter()
-        .map(|e| match e {
-            SdfError::UnknownAttribute { attribute, .. } => attribute.as_str(),
+        .map(|e| match &e.kind {
+            SdfErrorKind::UnknownAttribute { attribute, .. } => attribute.as_str(),
             other => panic!("unexpected {other}"),
         })
         .collect();
@@ -175,12 +184,15 @@ fn dtds_and_namespaced_elements_are_refused() {
     let dtd = r#"<!DOCTYPE system [<!ENTITY x "y">]><system/>"#;
     assert!(matches!(
         parse_str(dtd, "t").unwrap_err().errors(),
-        [SdfError::Xml { .. }]
+        [SdfError {
+            kind: SdfErrorKind::Xml { .. },
+            ..
+        }]
     ));
     let ns = r#"<system xmlns:q="urn:q"><q:protection_domain name="a"/></system>"#;
     let errors = parse_str(ns, "t").unwrap_err();
     assert_eq!(
         errors.to_string(),
-        "t:1:25: error: <{urn:q}protection_domain> in <system>: unknown element; valid: <protection_domain>, <memory_region>, <channel>"
+        "t:1:25: error: <{urn:q}protection_domain> in <system>: unknown element; did you mean <protection_domain>? valid: <protection_domain>, <memory_region>, <channel>"
     );
 }

@@ -5,13 +5,32 @@
 
 use roxmltree::Node;
 
-use crate::error::SdfError;
+use crate::error::{DidYouMean, SdfError, SdfErrorKind};
 use crate::model::{Location, PciAddress, Perms, Polarity, Trigger};
 use crate::parse::Parser;
 
 /// What a number attribute may look like.
 const VALID_NUMBER: &str = "a decimal or 0x-prefixed hexadecimal integer below 2^64";
 const VALID_BOOL: &str = "true, false";
+
+/// Attributes only MCS kernels have. The reader accepts them (validation refuses
+/// them by name on kernels without MCS), but lists of valid attributes name them
+/// apart, since neither built-in board's kernel has MCS.
+const MCS_ONLY: [&str; 3] = ["budget", "period", "passive"];
+
+/// The `valid:` text for an element's attributes.
+fn valid_attributes(allowed: &[&str]) -> String {
+    let (mcs, always): (Vec<&str>, Vec<&str>) = allowed.iter().partition(|a| MCS_ONLY.contains(a));
+    let mut text = if always.is_empty() {
+        "none (this element takes no attributes)".to_string()
+    } else {
+        always.join(", ")
+    };
+    if !mcs.is_empty() {
+        text.push_str(&format!("; with an MCS kernel also {}", mcs.join(", ")));
+    }
+    text
+}
 
 /// One element being read, with the name messages use for it.
 pub(crate) struct Elem<'a, 'input> {
@@ -58,20 +77,22 @@ impl<'a, 'input> Elem<'a, 'input> {
             }
             let location = parser.location(attr.range().start);
             let error = match unsupported.iter().find(|(n, _)| *n == name) {
-                Some((_, reason)) => SdfError::UnsupportedAttribute {
-                    location,
+                Some((_, reason)) => SdfErrorKind::UnsupportedAttribute {
                     element: self.describe.clone(),
                     attribute: name.to_string(),
                     reason: reason.to_string(),
                 },
-                None => SdfError::UnknownAttribute {
-                    location,
+                None => SdfErrorKind::UnknownAttribute {
                     element: self.describe.clone(),
                     attribute: name.to_string(),
-                    valid: allowed.join(", "),
+                    suggestion: DidYouMean(
+                        crate::suggest::closest(name, allowed.iter().copied())
+                            .map(|a| format!("'{a}'")),
+                    ),
+                    valid: valid_attributes(allowed),
                 },
             };
-            parser.errors.push(error);
+            parser.errors.push(SdfError::at(location, error));
         }
     }
 
@@ -93,23 +114,37 @@ impl<'a, 'input> Elem<'a, 'input> {
     pub(crate) fn required_str(&self, parser: &mut Parser<'_, '_>, name: &str) -> Option<String> {
         let value = self.optional_str(name);
         if value.is_none() {
-            parser.errors.push(SdfError::MissingAttribute {
-                location: self.location.clone(),
-                element: self.describe.clone(),
-                attribute: name.to_string(),
-            });
+            parser.errors.push(SdfError::at(
+                self.location.clone(),
+                SdfErrorKind::MissingAttribute {
+                    element: self.describe.clone(),
+                    attribute: name.to_string(),
+                },
+            ));
         }
         value
     }
 
+    /// A required name: present and not empty (messages and references need one).
+    pub(crate) fn required_name(&self, parser: &mut Parser<'_, '_>, name: &str) -> Option<String> {
+        let value = self.required_str(parser, name)?;
+        if value.is_empty() {
+            self.invalid(parser, name, &value, "a non-empty name");
+            return None;
+        }
+        Some(value)
+    }
+
     fn invalid(&self, parser: &mut Parser<'_, '_>, name: &str, value: &str, valid: &str) {
-        parser.errors.push(SdfError::InvalidValue {
-            location: self.attr_location(parser, name),
-            element: self.describe.clone(),
-            attribute: name.to_string(),
-            value: value.to_string(),
-            valid: valid.to_string(),
-        });
+        parser.errors.push(SdfError::at(
+            self.attr_location(parser, name),
+            SdfErrorKind::InvalidValue {
+                element: self.describe.clone(),
+                attribute: name.to_string(),
+                value: value.to_string(),
+                valid: valid.to_string(),
+            },
+        ));
     }
 
     /// An optional number; `None` when absent or invalid (invalid is reported).

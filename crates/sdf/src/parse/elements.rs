@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{Channel, ChannelEnd, MemoryRegion, SystemDescription};
 use crate::parse::{is_element, pd, Elem, Parser};
 
@@ -58,7 +58,7 @@ fn memory_region(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Memo
     if let Some(child) = node.children().find(|c| c.is_element()) {
         parser.unexpected_child(child, &elem.describe, &[]);
     }
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let size = elem.required_number(parser, "size");
     let page_size = elem.number(parser, "page_size");
     let phys_addr = elem.number(parser, "phys_addr");
@@ -88,10 +88,10 @@ fn channel(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Channel> {
         }
     }
     if count != 2 {
-        parser.errors.push(SdfError::ChannelEnds {
-            location: elem.location.clone(),
-            found: count,
-        });
+        parser.errors.push(SdfError::at(
+            elem.location.clone(),
+            SdfErrorKind::ChannelEnds { found: count },
+        ));
         return None;
     }
     let mut ends = ends.into_iter();

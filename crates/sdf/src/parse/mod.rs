@@ -7,16 +7,20 @@
 
 mod attrs;
 mod elements;
+mod limits;
 mod pd;
+mod position;
 
 use std::sync::Arc;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use crate::error::{SdfError, SdfErrors};
+use crate::error::{DidYouMean, SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
+pub use limits::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
+pub(crate) use position::location_of;
 
 /// Microkit elements sysinit knows but does not implement, with the reason.
 pub(crate) const UNSUPPORTED_ELEMENTS: [(&str, &str); 3] = [
@@ -38,18 +42,14 @@ pub(crate) const UNSUPPORTED_ELEMENTS: [(&str, &str); 3] = [
 pub(crate) struct Parser<'a, 'input> {
     file: Arc<str>,
     doc: &'a Document<'input>,
+    lines: position::LineIndex,
     pub(crate) errors: Vec<SdfError>,
 }
 
 impl Parser<'_, '_> {
     /// The location of byte offset `pos` of the text.
     pub(crate) fn location(&self, pos: usize) -> Location {
-        let p = self.doc.text_pos_at(pos);
-        Location {
-            file: self.file.clone(),
-            line: p.row,
-            column: p.col,
-        }
+        self.lines.location(self.doc.input_text(), pos, &self.file)
     }
 
     /// Reports non-whitespace text directly inside `node`.
@@ -62,11 +62,13 @@ impl Parser<'_, '_> {
                 // Point at the text itself, not at the whitespace before it. The
                 // offset is only exact when the node holds no entity references.
                 let leading = raw.len() - raw.trim_start().len();
-                self.errors.push(SdfError::UnexpectedText {
-                    location: self.location(child.range().start + leading),
-                    element: element.to_string(),
-                    text: shown,
-                });
+                self.errors.push(SdfError::at(
+                    self.location(child.range().start + leading),
+                    SdfErrorKind::UnexpectedText {
+                        element: element.to_string(),
+                        text: shown,
+                    },
+                ));
             }
         }
     }
@@ -76,21 +78,39 @@ impl Parser<'_, '_> {
         let location = self.location(child.range().start);
         let name = child.tag_name().name();
         let error = match UNSUPPORTED_ELEMENTS.iter().find(|(n, _)| *n == name) {
-            Some((_, reason)) => SdfError::UnsupportedElement {
+            Some((_, reason)) => SdfError::at(
                 location,
-                element: name.to_string(),
-                reason: reason.to_string(),
-            },
-            None => SdfError::UnknownElement {
+                SdfErrorKind::UnsupportedElement {
+                    element: name.to_string(),
+                    reason: reason.to_string(),
+                },
+            ),
+            None if valid.is_empty() => SdfError::at(
                 location,
-                element: qualified_name(child),
-                parent: parent.to_string(),
-                valid: valid
-                    .iter()
-                    .map(|v| format!("<{v}>"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            },
+                SdfErrorKind::NoChildElements {
+                    element: qualified_name(child),
+                    parent: parent.to_string(),
+                    parent_tag: child
+                        .parent_element()
+                        .map_or_else(String::new, qualified_name),
+                },
+            ),
+            None => SdfError::at(
+                location,
+                SdfErrorKind::UnknownElement {
+                    element: qualified_name(child),
+                    parent: parent.to_string(),
+                    suggestion: DidYouMean(
+                        crate::suggest::closest(name, valid.iter().copied())
+                            .map(|v| format!("<{v}>")),
+                    ),
+                    valid: valid
+                        .iter()
+                        .map(|v| format!("<{v}>"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                },
+            ),
         };
         self.errors.push(error);
     }
@@ -110,8 +130,14 @@ pub(crate) fn is_element(node: Node<'_, '_>, name: &str) -> bool {
 }
 
 /// Parses `text`, naming `file` in every location.
-pub(crate) fn parse_document(text: &str, file: &str) -> Result<SystemDescription, SdfErrors> {
+pub(crate) fn parse_document(
+    text: &str,
+    file: &str,
+    max_depth: usize,
+) -> Result<SystemDescription, SdfErrors> {
     let file: Arc<str> = Arc::from(file);
+    // Before the parser: it and the reader recurse once per level.
+    limits::check_depth(text, &file, max_depth)?;
     // A DTD could expand entities without bound; system descriptions never need one.
     let options = ParsingOptions {
         allow_dtd: false,
@@ -127,29 +153,32 @@ pub(crate) fn parse_document(text: &str, file: &str) -> Result<SystemDescription
                 .strip_suffix(&suffix)
                 .unwrap_or(&message)
                 .to_string();
-            return Err(SdfErrors(vec![SdfError::Xml {
-                location: Location {
+            return Err(SdfErrors(vec![SdfError::at(
+                Location {
                     file,
                     line: pos.row,
                     column: pos.col,
                 },
-                message,
-            }]));
+                SdfErrorKind::Xml { message },
+            )]));
         }
     };
     let mut parser = Parser {
         file,
         doc: &doc,
+        lines: position::LineIndex::new(text),
         errors: Vec::new(),
     };
     let root = doc.root_element();
     let description = if is_element(root, "system") {
         Some(elements::system(&mut parser, root))
     } else {
-        parser.errors.push(SdfError::WrongRoot {
-            location: parser.location(root.range().start),
-            found: qualified_name(root),
-        });
+        parser.errors.push(SdfError::at(
+            parser.location(root.range().start),
+            SdfErrorKind::WrongRoot {
+                found: qualified_name(root),
+            },
+        ));
         None
     };
     match description {

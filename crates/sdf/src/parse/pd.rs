@@ -2,7 +2,7 @@
 
 use roxmltree::Node;
 
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{
     IoPort, Irq, IrqKind, Location, Map, ProgramImage, ProtectionDomain, SetVar, Vcpu,
     VirtualMachine, DEFAULT_PRIORITY, DEFAULT_STACK_SIZE,
@@ -56,7 +56,7 @@ pub(crate) fn protection_domain(
     elem.check_attributes(parser, &allowed, &PD_UNSUPPORTED);
     parser.check_no_text(node, &elem.describe);
 
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let id = match parent {
         Some(_) => elem.required_number(parser, "id"),
         None => None,
@@ -132,23 +132,27 @@ pub(crate) fn protection_domain(
         }
     }
     if image_at.is_none() {
-        parser.errors.push(SdfError::MissingElement {
-            location: elem.location.clone(),
-            element: elem.describe.clone(),
-            child: "program_image".into(),
-            valid: "exactly one <program_image path=\"...\">".into(),
-        });
+        parser.errors.push(SdfError::at(
+            elem.location.clone(),
+            SdfErrorKind::MissingElement {
+                element: elem.describe.clone(),
+                child: "program_image".into(),
+                valid: "exactly one <program_image path=\"...\">".into(),
+            },
+        ));
     }
     name.map(|_| pd)
 }
 
 fn duplicate(elem: &Elem<'_, '_>, child: &str, at: Location, first: &Location) -> SdfError {
-    SdfError::DuplicateElement {
-        location: at,
-        element: elem.describe.clone(),
-        child: child.into(),
-        first: first.clone(),
-    }
+    SdfError::at(
+        at,
+        SdfErrorKind::DuplicateElement {
+            element: elem.describe.clone(),
+            child: child.into(),
+            first: first.clone(),
+        },
+    )
 }
 
 /// Reports element children of a leaf element and stray text.
@@ -232,11 +236,13 @@ fn irq(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, pd: &str) -> Option<Irq>
             } else {
                 format!("given: {}", present.join(", "))
             };
-            parser.errors.push(SdfError::IrqKind {
-                location: elem.location.clone(),
-                element: elem.describe.clone(),
-                found,
-            });
+            parser.errors.push(SdfError::at(
+                elem.location.clone(),
+                SdfErrorKind::IrqKind {
+                    element: elem.describe.clone(),
+                    found,
+                },
+            ));
             return None;
         }
     };
@@ -325,7 +331,7 @@ fn virtual_machine(
     let elem = Elem::new(parser, node, Some("name"), Some(pd));
     elem.check_attributes(parser, &["name", "priority", "budget", "period"], &[]);
     parser.check_no_text(node, &elem.describe);
-    let name = elem.required_str(parser, "name");
+    let name = elem.required_name(parser, "name");
     let own = crate::describe::element("virtual_machine", "name", node.attribute("name"));
     let mut vm = VirtualMachine {
         name: name.clone().unwrap_or_default(),
@@ -348,12 +354,14 @@ fn virtual_machine(
         }
     }
     if !saw_vcpu {
-        parser.errors.push(SdfError::MissingElement {
-            location: elem.location.clone(),
-            element: elem.describe.clone(),
-            child: "vcpu".into(),
-            valid: "at least one <vcpu id=\"...\">".into(),
-        });
+        parser.errors.push(SdfError::at(
+            elem.location.clone(),
+            SdfErrorKind::MissingElement {
+                element: elem.describe.clone(),
+                child: "vcpu".into(),
+                valid: "at least one <vcpu id=\"...\">".into(),
+            },
+        ));
     }
     name.map(|_| vm)
 }

@@ -1,7 +1,7 @@
 //! Id ranges: channel, interrupt, I/O port, child and vCPU ids.
 
 use crate::describe;
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::Location;
 use crate::validate::limits::{MAX_CHANNEL_ID, MAX_CHILD_ID, MAX_IOPORT_ID};
 use crate::validate::Ctx;
@@ -11,13 +11,15 @@ pub(crate) fn check_id_ranges(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let mut check =
         |kind: &'static str, value: u64, max: u64, location: &Location, element: String| {
             if value > max {
-                errors.push(SdfError::IdOutOfRange {
-                    location: location.clone(),
-                    element,
-                    kind,
-                    value,
-                    max,
-                });
+                errors.push(SdfError::at(
+                    location.clone(),
+                    SdfErrorKind::IdOutOfRange {
+                        element,
+                        kind,
+                        value,
+                        max,
+                    },
+                ));
             }
         };
     for end in ctx.description.channels.iter().flat_map(|c| c.ends.iter()) {
@@ -29,7 +31,7 @@ pub(crate) fn check_id_ranges(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         for irq in &pd.irqs {
             let element = describe::element("irq", "id", Some(&irq.id.to_string()));
             let element = describe::inside(&element, &owner);
-            check("channel id", irq.id, MAX_CHANNEL_ID, &irq.location, element);
+            check("irq id", irq.id, MAX_CHANNEL_ID, &irq.location, element);
         }
         for port in &pd.ioports {
             let element = describe::element("ioport", "id", Some(&port.id.to_string()));

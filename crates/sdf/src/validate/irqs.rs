@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use sysinit_board::Interrupts;
 
 use crate::describe;
-use crate::error::SdfError;
-use crate::model::{Irq, IrqKind, Location, ProtectionDomain};
+use crate::error::{SdfError, SdfErrorKind};
+use crate::model::{Irq, IrqKind, Location, PciAddress, ProtectionDomain};
 use crate::validate::Ctx;
 
 fn element(irq: &Irq, pd: &ProtectionDomain) -> String {
@@ -54,14 +54,16 @@ pub(crate) fn check_irq_kinds_on_board(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
                     "a GIC interrupt number (irq=)",
                 ),
             };
-            errors.push(SdfError::NotOnBoard {
-                location: irq.location.clone(),
-                element: element(irq, pd),
-                feature,
-                board: ctx.board.name().to_string(),
-                reason: reason.to_string(),
-                valid,
-            });
+            errors.push(SdfError::at(
+                irq.location.clone(),
+                SdfErrorKind::NotOnBoard {
+                    element: element(irq, pd),
+                    feature,
+                    board: ctx.board.name().to_string(),
+                    reason: reason.to_string(),
+                    valid,
+                },
+            ));
         }
     }
 }
@@ -73,14 +75,16 @@ pub(crate) fn check_irq_ranges(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         for irq in &pd.irqs {
             let mut check = |what: &'static str, value: u64, max: u64| {
                 if value > max {
-                    errors.push(SdfError::IrqOutOfRange {
-                        location: irq.location.clone(),
-                        element: element(irq, pd),
-                        what,
-                        value,
-                        board: ctx.board.name().to_string(),
-                        max,
-                    });
+                    errors.push(SdfError::at(
+                        irq.location.clone(),
+                        SdfErrorKind::IrqOutOfRange {
+                            element: element(irq, pd),
+                            what,
+                            value,
+                            board: ctx.board.name().to_string(),
+                            max,
+                        },
+                    ));
                 }
             };
             match (irq.kind, interrupts) {
@@ -124,25 +128,29 @@ pub(crate) fn check_kernel_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue;
             };
             if let Some(kernel) = kernel_irqs.iter().find(|k| k.irq == number) {
-                errors.push(SdfError::IrqReservedByKernel {
-                    location: irq.location.clone(),
-                    element: element(irq, pd),
-                    irq: number,
-                    name: kernel.name.clone(),
-                    board: ctx.board.name().to_string(),
-                });
+                errors.push(SdfError::at(
+                    irq.location.clone(),
+                    SdfErrorKind::IrqReservedByKernel {
+                        element: element(irq, pd),
+                        irq: number,
+                        name: kernel.name.clone(),
+                        board: ctx.board.name().to_string(),
+                    },
+                ));
             }
         }
     }
 }
 
 /// What makes two interrupts the same: the kernel's IRQ slot (the GIC number or
-/// the x86 vector) and, for the IOAPIC, the pin.
+/// the x86 vector), for the IOAPIC the pin, and for an MSI its device and handle
+/// (the root task asks the kernel for each (pcidev, handle) once).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum Binding {
     GicIrq(u64),
     Vector(u64),
     IoapicPin(u64, u64),
+    Msi(PciAddress, u64),
 }
 
 impl Binding {
@@ -151,6 +159,7 @@ impl Binding {
             Binding::GicIrq(n) => format!("irq {n}"),
             Binding::Vector(v) => format!("vector {v}"),
             Binding::IoapicPin(ioapic, pin) => format!("IOAPIC {ioapic} pin {pin}"),
+            Binding::Msi(pcidev, handle) => format!("MSI pcidev {pcidev} handle {handle}"),
         }
     }
 }
@@ -169,17 +178,23 @@ pub(crate) fn check_duplicate_irqs(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                     vector,
                     ..
                 } => vec![Binding::IoapicPin(ioapic, pin), Binding::Vector(vector)],
-                IrqKind::Msi { vector, .. } => vec![Binding::Vector(vector)],
+                IrqKind::Msi {
+                    pcidev,
+                    handle,
+                    vector,
+                } => vec![Binding::Msi(pcidev, handle), Binding::Vector(vector)],
             };
             for binding in bindings {
                 if let Some((first_pd, first_location)) = first.get(&binding) {
-                    errors.push(SdfError::DuplicateIrq {
-                        location: irq.location.clone(),
-                        element: element(irq, pd),
-                        what: binding.describe(),
-                        first_pd: first_pd.to_string(),
-                        first: first_location.clone(),
-                    });
+                    errors.push(SdfError::at(
+                        irq.location.clone(),
+                        SdfErrorKind::DuplicateIrq {
+                            element: element(irq, pd),
+                            what: binding.describe(),
+                            first_pd: first_pd.to_string(),
+                            first: first_location.clone(),
+                        },
+                    ));
                     break;
                 }
                 first.insert(binding, (&pd.name, irq.location.clone()));

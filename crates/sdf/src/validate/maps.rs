@@ -1,8 +1,9 @@
 //! Mappings: alignment, the end of the mappable address space, overlaps.
 
 use crate::describe;
-use crate::error::{DisplayEnd, SdfError};
+use crate::error::{DisplayEnd, SdfError, SdfErrorKind};
 use crate::model::{Map, MemoryRegion};
+use crate::validate::disjoint::Disjoint;
 use crate::validate::limits::pd_map_limit;
 use crate::validate::Ctx;
 
@@ -12,6 +13,9 @@ struct Space<'a> {
     maps: &'a [Map],
     limit: u64,
     why: String,
+    /// Whether the page at address 0 must stay unmapped (PDs: null pointers
+    /// fault; a guest's physical address 0 is ordinary memory).
+    keeps_null_page: bool,
 }
 
 fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
@@ -27,6 +31,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
                 pd.stack_size,
                 board.user_vaddr_end()
             ),
+            keeps_null_page: true,
         });
         if let Some(vm) = &pd.virtual_machine {
             spaces.push(Space {
@@ -37,6 +42,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
                     "the end of the guest address space on board '{}'",
                     board.name()
                 ),
+                keeps_null_page: false,
             });
         }
     }
@@ -61,35 +67,54 @@ pub(crate) fn check_map_alignment(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue;
             };
             if !map.vaddr.is_multiple_of(page_size) {
-                errors.push(SdfError::MapMisaligned {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    vaddr: map.vaddr,
-                    page_size,
-                    mr: mr.name.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapMisaligned {
+                        element: element(map, &space.owner),
+                        vaddr: map.vaddr,
+                        page_size,
+                        mr: mr.name.clone(),
+                    },
+                ));
             }
         }
     }
 }
 
-/// A map ends below the PD's stack (PDs) or the end of the guest address space (VMs).
+/// End of the page at address 0, which no PD may map.
+const NULL_PAGE_END: u64 = sysinit_pd_abi::PAGE_SIZE;
+
+/// A map of a PD starts above the null page, and ends below the PD's stack
+/// (PDs) or the end of the guest address space (VMs).
 pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for space in spaces(ctx) {
         for map in space.maps {
             let Some((mr, _)) = sound(ctx, map) else {
                 continue;
             };
+            if space.keeps_null_page && map.vaddr < NULL_PAGE_END {
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapNullPage {
+                        element: element(map, &space.owner),
+                        vaddr: map.vaddr,
+                        floor: NULL_PAGE_END,
+                    },
+                ));
+                continue;
+            }
             let end = map.vaddr.checked_add(mr.size);
             if end.is_none_or(|end| end > space.limit) {
-                errors.push(SdfError::MapBeyondLimit {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    start: map.vaddr,
-                    end: DisplayEnd(end),
-                    limit: space.limit,
-                    why: space.why.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapBeyondLimit {
+                        element: element(map, &space.owner),
+                        start: map.vaddr,
+                        end: DisplayEnd(end),
+                        limit: space.limit,
+                        why: space.why.clone(),
+                    },
+                ));
             }
         }
     }
@@ -98,7 +123,7 @@ pub(crate) fn check_map_bounds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 /// Maps of one address space do not overlap.
 pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for space in spaces(ctx) {
-        let mut placed: Vec<(&Map, u64, u64)> = Vec::new();
+        let mut placed: Disjoint<&Map> = Disjoint::new();
         for map in space.maps {
             let Some((mr, _)) = sound(ctx, map) else {
                 continue;
@@ -107,22 +132,22 @@ pub(crate) fn check_map_overlaps(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue; // check_map_bounds reports it
             };
             let start = map.vaddr;
-            if let Some((other, other_start, other_end)) =
-                placed.iter().find(|(_, s, e)| start < *e && *s < end)
-            {
-                errors.push(SdfError::MapOverlap {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    start,
-                    end,
-                    other: other.mr.clone(),
-                    other_start: *other_start,
-                    other_end: *other_end,
-                    other_location: other.location.clone(),
-                    space: format!("the address space of {}", space.owner),
-                });
+            if let Some((other_start, other_end, other)) = placed.overlapping(start, end) {
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::MapOverlap {
+                        element: element(map, &space.owner),
+                        start,
+                        end,
+                        other: other.mr.clone(),
+                        other_start,
+                        other_end,
+                        other_location: other.location.clone(),
+                        space: format!("the address space of {}", space.owner),
+                    },
+                ));
             } else {
-                placed.push((map, start, end));
+                placed.insert(start, end, map);
             }
         }
     }
@@ -136,11 +161,13 @@ pub(crate) fn check_device_maps_uncached(ctx: &Ctx<'_>, errors: &mut Vec<SdfErro
                 continue; // check_references reports it
             };
             if map.cached == Some(true) && mr.is_device() {
-                errors.push(SdfError::CachedDeviceMap {
-                    location: map.location.clone(),
-                    element: element(map, &space.owner),
-                    mr: mr.name.clone(),
-                });
+                errors.push(SdfError::at(
+                    map.location.clone(),
+                    SdfErrorKind::CachedDeviceMap {
+                        element: element(map, &space.owner),
+                        mr: mr.name.clone(),
+                    },
+                ));
             }
         }
     }

@@ -5,6 +5,8 @@
 //! reports (an unknown memory region is not also "misaligned"), so one mistake
 //! gives one message.
 
+mod capacity;
+mod disjoint;
 mod ids;
 mod irqs;
 mod maps;
@@ -13,10 +15,12 @@ mod ports;
 mod regions;
 mod scheduling;
 
+use std::collections::HashMap;
+
 use sysinit_board::Board;
 
 use crate::error::{SdfError, SdfErrors};
-use crate::model::{MemoryRegion, ProtectionDomain, SystemDescription};
+use crate::model::{ChannelEnd, MemoryRegion, ProtectionDomain, SystemDescription};
 
 /// The limits the rules enforce, for tools that generate descriptions.
 pub mod limits {
@@ -24,12 +28,15 @@ pub mod limits {
 
     /// Highest PD and VM priority (Microkit keeps 255 for its monitor).
     pub const MAX_PRIORITY: u64 = 254;
-    /// Highest channel id; interrupts share the channel ids of their PD
-    /// (the manual: "at least 0 and less than 63"). The PD runtime's cap slots
-    /// are laid out for exactly this many, so the number comes from pd-abi.
-    pub const MAX_CHANNEL_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
-    /// Highest I/O port id (the manual: "less than 63"); one cap slot per id in pd-abi.
-    pub const MAX_IOPORT_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
+    /// Highest channel id; interrupts share the channel ids of their PD.
+    /// Microkit's tool and libmicrokit stop at 61 (62 channels; the manual's
+    /// "less than 63" is one more than they accept). The PD runtime's cap slots
+    /// (pd-abi) have room for these ids.
+    pub const MAX_CHANNEL_ID: u64 = 61;
+    /// Highest I/O port id, as for channels; one cap slot per id in pd-abi.
+    pub const MAX_IOPORT_ID: u64 = 61;
+    const _: () = assert!(MAX_CHANNEL_ID <= sysinit_pd_abi::MAX_CHANNEL_ID);
+    const _: () = assert!(MAX_IOPORT_ID <= sysinit_pd_abi::MAX_CHANNEL_ID);
     /// Highest child PD id and vCPU id; they share one namespace per parent
     /// (the manual: vCPU ids "less than 62").
     pub const MAX_CHILD_ID: u64 = 61;
@@ -68,29 +75,53 @@ pub(crate) struct Ctx<'a> {
     pub(crate) pds: Vec<(&'a ProtectionDomain, Option<&'a ProtectionDomain>)>,
     /// Page sizes in bytes, smallest first.
     pub(crate) page_sizes: Vec<u64>,
+    /// The first memory region of each name (lookups stay O(1) for large systems).
+    mrs: HashMap<&'a str, &'a MemoryRegion>,
+    /// The first protection domain of each name.
+    pds_by_name: HashMap<&'a str, &'a ProtectionDomain>,
+    /// Every channel end, by the name of its PD, in file order.
+    ends_by_pd: HashMap<&'a str, Vec<&'a ChannelEnd>>,
 }
 
 impl<'a> Ctx<'a> {
     fn new(description: &'a SystemDescription, board: &'a Board) -> Self {
+        let pds = description.all_protection_domains();
+        let mut mrs = HashMap::new();
+        for mr in &description.memory_regions {
+            mrs.entry(mr.name.as_str()).or_insert(mr);
+        }
+        let mut pds_by_name = HashMap::new();
+        for (pd, _) in &pds {
+            pds_by_name.entry(pd.name.as_str()).or_insert(*pd);
+        }
+        let mut ends_by_pd: HashMap<&str, Vec<&ChannelEnd>> = HashMap::new();
+        for end in description.channels.iter().flat_map(|c| c.ends.iter()) {
+            ends_by_pd.entry(end.pd.as_str()).or_default().push(end);
+        }
         Ctx {
             description,
             board,
-            pds: description.all_protection_domains(),
+            pds,
             page_sizes: board.page_size_bits().iter().map(|b| 1u64 << b).collect(),
+            mrs,
+            pds_by_name,
+            ends_by_pd,
         }
     }
 
     /// The first memory region called `name`.
     pub(crate) fn mr(&self, name: &str) -> Option<&'a MemoryRegion> {
-        self.description.memory_region(name)
+        self.mrs.get(name).copied()
     }
 
     /// The first protection domain called `name`.
     pub(crate) fn pd(&self, name: &str) -> Option<&'a ProtectionDomain> {
-        self.pds
-            .iter()
-            .map(|(pd, _)| *pd)
-            .find(|pd| pd.name == name)
+        self.pds_by_name.get(name).copied()
+    }
+
+    /// The channel ends of the PD called `name`, in file order.
+    pub(crate) fn ends_of(&self, name: &str) -> &[&'a ChannelEnd] {
+        self.ends_by_pd.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The page size of `mr` in bytes, if it is one the board supports
@@ -111,7 +142,7 @@ impl<'a> Ctx<'a> {
 pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result<(), SdfErrors> {
     let ctx = Ctx::new(description, board);
     let mut errors: Vec<SdfError> = Vec::new();
-    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 31] = [
+    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 32] = [
         names::check_protection_domain_count,
         names::check_duplicate_names,
         names::check_duplicate_channel_ids,
@@ -131,6 +162,7 @@ pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result
         regions::check_page_sizes,
         regions::check_region_sizes,
         regions::check_fixed_addresses,
+        capacity::check_region_capacity,
         regions::check_ram_flag_needs_phys_addr,
         regions::check_setvar_paddr_known,
         maps::check_map_alignment,

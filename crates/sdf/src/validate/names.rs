@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use crate::describe;
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::Location;
 use crate::suggest;
 use crate::validate::limits::MAX_PROTECTION_DOMAINS;
@@ -14,13 +14,15 @@ pub(crate) fn check_protection_domain_count(ctx: &Ctx<'_>, errors: &mut Vec<SdfE
     let location = ctx.description.location.clone();
     let count = ctx.pds.len();
     if count == 0 {
-        errors.push(SdfError::NoProtectionDomains { location });
+        errors.push(SdfError::at(location, SdfErrorKind::NoProtectionDomains));
     } else if count > MAX_PROTECTION_DOMAINS {
-        errors.push(SdfError::TooManyProtectionDomains {
+        errors.push(SdfError::at(
             location,
-            count,
-            max: MAX_PROTECTION_DOMAINS,
-        });
+            SdfErrorKind::TooManyProtectionDomains {
+                count,
+                max: MAX_PROTECTION_DOMAINS,
+            },
+        ));
     }
 }
 
@@ -44,12 +46,16 @@ fn report_repeats<K: std::hash::Hash + Eq, E>(
 /// Protection domain, memory region and virtual machine names are unique per kind.
 pub(crate) fn check_duplicate_names(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let duplicate = |kind: &'static str| {
-        move |name: &str, location, element, first| SdfError::DuplicateName {
-            location,
-            element,
-            kind,
-            name: name.to_string(),
-            first,
+        move |name: &str, location, element, first| {
+            SdfError::at(
+                location,
+                SdfErrorKind::DuplicateName {
+                    element,
+                    kind,
+                    name: name.to_string(),
+                    first,
+                },
+            )
         }
     };
     report_repeats(
@@ -85,28 +91,26 @@ pub(crate) fn check_duplicate_channel_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErr
                 &describe::element("irq", "id", Some(&irq.id.to_string())),
                 &describe::pd(pd),
             );
-            (irq.id, irq.location.clone(), element)
+            (irq.id, irq.location.clone(), (element, "irq id"))
         });
-        let ends = ctx
-            .description
-            .channels
-            .iter()
-            .flat_map(|ch| ch.ends.iter())
-            .filter(|end| end.pd == pd.name)
-            .map(|end| {
-                let element = describe::element("end", "pd", Some(&end.pd));
-                (end.id, end.location.clone(), element)
-            });
+        let ends = ctx.ends_of(&pd.name).iter().map(|end| {
+            let element = describe::element("end", "pd", Some(&end.pd));
+            (end.id, end.location.clone(), (element, "channel id"))
+        });
         report_repeats(
             irqs.chain(ends),
-            |id, location, element, first| SdfError::DuplicateId {
-                location,
-                element,
-                kind: "channel id",
-                id,
-                pd: pd.name.clone(),
-                first,
-                namespace: "channel or irq of this protection domain",
+            |id, location, (element, kind), first| {
+                SdfError::at(
+                    location,
+                    SdfErrorKind::DuplicateId {
+                        element,
+                        kind,
+                        id,
+                        pd: pd.name.clone(),
+                        first,
+                        namespace: "channel or irq of this protection domain",
+                    },
+                )
             },
             errors,
         );
@@ -134,14 +138,18 @@ pub(crate) fn check_duplicate_child_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfError
             children
                 .chain(vcpus)
                 .map(|(id, location, element, kind)| (id, location, (element, kind))),
-            |id, location, (element, kind), first| SdfError::DuplicateId {
-                location,
-                element,
-                kind,
-                id,
-                pd: pd.name.clone(),
-                first,
-                namespace: "child protection domain or vcpu of this protection domain",
+            |id, location, (element, kind), first| {
+                SdfError::at(
+                    location,
+                    SdfErrorKind::DuplicateId {
+                        element,
+                        kind,
+                        id,
+                        pd: pd.name.clone(),
+                        first,
+                        namespace: "child protection domain or vcpu of this protection domain",
+                    },
+                )
             },
             errors,
         );
@@ -159,14 +167,18 @@ pub(crate) fn check_duplicate_ioport_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErro
                 );
                 (port.id, port.location.clone(), element)
             }),
-            |id, location, element, first| SdfError::DuplicateId {
-                location,
-                element,
-                kind: "ioport id",
-                id,
-                pd: pd.name.clone(),
-                first,
-                namespace: "ioport of this protection domain",
+            |id, location, element, first| {
+                SdfError::at(
+                    location,
+                    SdfErrorKind::DuplicateId {
+                        element,
+                        kind: "ioport id",
+                        id,
+                        pd: pd.name.clone(),
+                        first,
+                        namespace: "ioport of this protection domain",
+                    },
+                )
             },
             errors,
         );
@@ -228,24 +240,26 @@ pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>)
                 );
             }
         }
-        for end in ctx.description.channels.iter().flat_map(|c| c.ends.iter()) {
-            if end.pd == pd.name {
-                add(
-                    &end.setvar_id,
-                    &end.location,
-                    describe::element("end", "pd", Some(&end.pd)),
-                );
-            }
+        for end in ctx.ends_of(&pd.name) {
+            add(
+                &end.setvar_id,
+                &end.location,
+                describe::element("end", "pd", Some(&end.pd)),
+            );
         }
         symbols.sort_by(|a, b| a.1.cmp(&b.1));
         report_repeats(
             symbols,
-            |symbol, location, element, first| SdfError::DuplicateSymbol {
-                location,
-                element,
-                symbol,
-                pd: pd.name.clone(),
-                first,
+            |symbol, location, element, first| {
+                SdfError::at(
+                    location,
+                    SdfErrorKind::DuplicateSymbol {
+                        element,
+                        symbol,
+                        pd: pd.name.clone(),
+                        first,
+                    },
+                )
             },
             errors,
         );
@@ -261,13 +275,15 @@ pub(crate) fn check_references(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             .map(|mr| mr.name.as_str())
     };
     let mut unknown = |kind, name: &str, location: &Location, element: String, hint| {
-        errors.push(SdfError::UnknownReference {
-            location: location.clone(),
-            element,
-            kind,
-            name: name.to_string(),
-            hint,
-        });
+        errors.push(SdfError::at(
+            location.clone(),
+            SdfErrorKind::UnknownReference {
+                element,
+                kind,
+                name: name.to_string(),
+                hint,
+            },
+        ));
     };
     for (pd, _) in &ctx.pds {
         let owners = std::iter::once((describe::pd(pd), &pd.maps)).chain(

@@ -1,7 +1,7 @@
 //! Scheduling: priorities, protected procedure call direction, budgets, stacks, CPUs.
 
 use crate::describe;
-use crate::error::SdfError;
+use crate::error::{SdfError, SdfErrorKind};
 use crate::model::Location;
 use crate::validate::limits::{MAX_PRIORITY, MAX_STACK_SIZE, MIN_STACK_SIZE, STACK_SIZE_ALIGN};
 use crate::validate::Ctx;
@@ -25,12 +25,14 @@ pub(crate) fn pd_element(ctx: &Ctx<'_>, name: &str) -> String {
 pub(crate) fn check_priorities(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let mut check = |value: u64, location: &Location, element: String| {
         if value > MAX_PRIORITY {
-            errors.push(SdfError::PriorityOutOfRange {
-                location: location.clone(),
-                element,
-                value,
-                max: MAX_PRIORITY,
-            });
+            errors.push(SdfError::at(
+                location.clone(),
+                SdfErrorKind::PriorityOutOfRange {
+                    element,
+                    value,
+                    max: MAX_PRIORITY,
+                },
+            ));
         }
     };
     for (pd, _) in &ctx.pds {
@@ -65,14 +67,16 @@ pub(crate) fn check_ppc_priorities(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 continue;
             };
             if caller.priority >= callee.priority {
-                errors.push(SdfError::PpcPriority {
-                    location: caller_end.location.clone(),
-                    element: describe::element("end", "pd", Some(&caller_end.pd)),
-                    caller: caller.name.clone(),
-                    caller_priority: caller.priority,
-                    callee: callee.name.clone(),
-                    callee_priority: callee.priority,
-                });
+                errors.push(SdfError::at(
+                    caller_end.location.clone(),
+                    SdfErrorKind::PpcPriority {
+                        element: describe::element("end", "pd", Some(&caller_end.pd)),
+                        caller: caller.name.clone(),
+                        caller_priority: caller.priority,
+                        callee: callee.name.clone(),
+                        callee_priority: callee.priority,
+                    },
+                ));
             }
         }
     }
@@ -82,9 +86,10 @@ pub(crate) fn check_ppc_priorities(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
 pub(crate) fn check_pp_both_ends(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for channel in &ctx.description.channels {
         if channel.ends.iter().all(|end| end.pp) {
-            errors.push(SdfError::PpBothEnds {
-                location: channel.location.clone(),
-            });
+            errors.push(SdfError::at(
+                channel.location.clone(),
+                SdfErrorKind::PpBothEnds,
+            ));
         }
     }
 }
@@ -94,23 +99,27 @@ pub(crate) fn check_budget_period(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for (pd, _) in &ctx.pds {
         let (budget, period) = (pd.effective_budget(), pd.effective_period());
         if budget > period {
-            errors.push(SdfError::BudgetExceedsPeriod {
-                location: pd.location.clone(),
-                element: pd_element(ctx, &pd.name),
-                budget,
-                period,
-            });
+            errors.push(SdfError::at(
+                pd.location.clone(),
+                SdfErrorKind::BudgetExceedsPeriod {
+                    element: pd_element(ctx, &pd.name),
+                    budget,
+                    period,
+                },
+            ));
         }
         if let Some(vm) = &pd.virtual_machine {
             let budget = vm.budget.unwrap_or(crate::model::DEFAULT_BUDGET);
             let period = vm.period.unwrap_or(budget);
             if budget > period {
-                errors.push(SdfError::BudgetExceedsPeriod {
-                    location: vm.location.clone(),
-                    element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
-                    budget,
-                    period,
-                });
+                errors.push(SdfError::at(
+                    vm.location.clone(),
+                    SdfErrorKind::BudgetExceedsPeriod {
+                        element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
+                        budget,
+                        period,
+                    },
+                ));
             }
         }
     }
@@ -123,12 +132,14 @@ pub(crate) fn check_mcs_attributes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     }
     let board = ctx.board.name().to_string();
     let mut refuse = |attribute: &'static str, location: &Location, element: String| {
-        errors.push(SdfError::NeedsMcs {
-            location: location.clone(),
-            element,
-            attribute,
-            board: board.clone(),
-        });
+        errors.push(SdfError::at(
+            location.clone(),
+            SdfErrorKind::NeedsMcs {
+                element,
+                attribute,
+                board: board.clone(),
+            },
+        ));
     };
     for (pd, _) in &ctx.pds {
         let element = pd_element(ctx, &pd.name);
@@ -160,14 +171,16 @@ pub(crate) fn check_stack_sizes(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         if !(MIN_STACK_SIZE..=MAX_STACK_SIZE).contains(&size)
             || !size.is_multiple_of(STACK_SIZE_ALIGN)
         {
-            errors.push(SdfError::StackSize {
-                location: pd.location.clone(),
-                element: pd_element(ctx, &pd.name),
-                value: size,
-                page: STACK_SIZE_ALIGN,
-                min: MIN_STACK_SIZE,
-                max: MAX_STACK_SIZE,
-            });
+            errors.push(SdfError::at(
+                pd.location.clone(),
+                SdfErrorKind::StackSize {
+                    element: pd_element(ctx, &pd.name),
+                    value: size,
+                    page: STACK_SIZE_ALIGN,
+                    min: MIN_STACK_SIZE,
+                    max: MAX_STACK_SIZE,
+                },
+            ));
         }
     }
 }
@@ -177,13 +190,15 @@ pub(crate) fn check_cpus(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let cores = u64::from(ctx.board.cores());
     let mut check = |cpu: u64, location: &Location, element: String| {
         if cpu >= cores {
-            errors.push(SdfError::CpuOutOfRange {
-                location: location.clone(),
-                element,
-                cpu,
-                board: ctx.board.name().to_string(),
-                max: cores - 1,
-            });
+            errors.push(SdfError::at(
+                location.clone(),
+                SdfErrorKind::CpuOutOfRange {
+                    element,
+                    cpu,
+                    board: ctx.board.name().to_string(),
+                    max: cores - 1,
+                },
+            ));
         }
     };
     for (pd, _) in &ctx.pds {
@@ -210,14 +225,16 @@ pub(crate) fn check_virtual_machines_supported(ctx: &Ctx<'_>, errors: &mut Vec<S
     }
     for (pd, _) in &ctx.pds {
         if let Some(vm) = &pd.virtual_machine {
-            errors.push(SdfError::NotOnBoard {
-                location: vm.location.clone(),
-                element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
-                feature: "virtual machines are",
-                board: ctx.board.name().to_string(),
-                reason: "its kernel is built without virtualization support".into(),
-                valid: "no <virtual_machine> on this board",
-            });
+            errors.push(SdfError::at(
+                vm.location.clone(),
+                SdfErrorKind::NotOnBoard {
+                    element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
+                    feature: "virtual machines are",
+                    board: ctx.board.name().to_string(),
+                    reason: "its kernel is built without virtualization support".into(),
+                    valid: "no <virtual_machine> on this board",
+                },
+            ));
         }
     }
 }

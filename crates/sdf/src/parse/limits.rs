@@ -1,0 +1,145 @@
+//! Limits checked on the raw input before the XML parser sees it.
+//!
+//! The XML tokenizer and the reader both recurse once per nesting level, so a
+//! deeply nested document (thousands of levels; any input can be hostile)
+//! would overflow the stack before anything could be reported. A cheap scan of
+//! the text counts element depth first and refuses the document at the first
+//! element nested too deep. Input size is bounded so that reading a huge file
+//! (or `/dev/zero`) cannot exhaust memory.
+
+use std::sync::Arc;
+
+use crate::error::{SdfError, SdfErrorKind, SdfErrors};
+use crate::parse::position::location_of;
+
+/// Largest system description read, in bytes (16 MiB). The biggest system
+/// Microkit allows (63 PDs) with tens of thousands of maps stays in the low MiB.
+pub const MAX_INPUT_BYTES: usize = 16 << 20;
+
+/// Deepest element nesting accepted, counting `<system>` as 1. A valid
+/// description needs at most 66: `<system>`, 63 nested protection domains
+/// (Microkit's limit on PDs) and a `<virtual_machine>` with its `<vcpu>`.
+pub const MAX_DEPTH: usize = 128;
+
+/// Both limits, adjustable for tools (the fuzz target uses small ones to reach them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputLimits {
+    /// Largest input in bytes.
+    pub max_bytes: usize,
+    /// Deepest element nesting.
+    pub max_depth: usize,
+}
+
+impl InputLimits {
+    /// [`MAX_INPUT_BYTES`] and [`MAX_DEPTH`].
+    pub const DEFAULT: InputLimits = InputLimits {
+        max_bytes: MAX_INPUT_BYTES,
+        max_depth: MAX_DEPTH,
+    };
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits::DEFAULT
+    }
+}
+
+/// Finds `needle` in `bytes` from `from`; the index just past it, or the end.
+fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
+    bytes[from.min(bytes.len())..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map_or(bytes.len(), |i| from + i + needle.len())
+}
+
+/// Refuses the first element nested deeper than `max_depth`.
+///
+/// Follows XML's lexical rules far enough to count depth: comments, CDATA and
+/// processing instructions are skipped, quoted attribute values may hold `>`.
+/// A document type declaration stops the scan: the parser refuses DTDs anyway.
+/// Malformed markup only makes the count approximate; the parser reports it.
+pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Result<(), SdfErrors> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
+        let start = i + offset;
+        let rest = &bytes[start + 1..];
+        if rest.starts_with(b"!--") {
+            i = skip_past(bytes, start + 4, b"-->");
+        } else if rest.starts_with(b"![CDATA[") {
+            i = skip_past(bytes, start + 9, b"]]>");
+        } else if rest.starts_with(b"?") {
+            i = skip_past(bytes, start + 2, b"?>");
+        } else if rest.starts_with(b"!") {
+            return Ok(());
+        } else if rest.starts_with(b"/") {
+            depth = depth.saturating_sub(1);
+            i = skip_past(bytes, start + 2, b">");
+        } else {
+            let (end, self_closing) = tag_end(bytes, start + 1);
+            if !self_closing {
+                depth += 1;
+                if depth > max_depth {
+                    let name_end = bytes[start + 1..end]
+                        .iter()
+                        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
+                        .map_or(end, |n| start + 1 + n);
+                    let name: String = text[start + 1..name_end].chars().take(40).collect();
+                    return Err(SdfErrors(vec![SdfError::at(
+                        location_of(text, start, file),
+                        SdfErrorKind::TooDeep {
+                            element: name,
+                            max: max_depth,
+                        },
+                    )]));
+                }
+            }
+            i = end;
+        }
+        if i >= bytes.len() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The index just past the `>` closing the tag opened before `from`, and
+/// whether it is an empty-element tag (`/>`). Quoted values may contain `>`.
+fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
+    let mut quote: Option<u8> = None;
+    let mut i = from;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if b == b'>' => return (i + 1, i > from && bytes[i - 1] == b'/'),
+            None => {}
+        }
+        i += 1;
+    }
+    (bytes.len(), false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn depth_error(text: &str, max: usize) -> Option<String> {
+        check_depth(text, &Arc::from("t"), max)
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn counts_only_open_elements() {
+        let text = "<a><!-- <b><c> --><![CDATA[<d><e>]]><?pi <f>?><g x='>' y=\"<\"/><h></h></a>";
+        assert_eq!(depth_error(text, 2), None);
+        assert_eq!(
+            depth_error("<a>\n <b><c/></b>\n</a>", 1),
+            Some("t:2:2: error: <b>: elements nested more than 1 deep; valid: at most 1 levels of nested elements".into())
+        );
+    }
+}

@@ -249,8 +249,8 @@ fn a_simulated_trace_verifies_and_a_tampered_one_does_not() {
 
 #[test]
 fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
-    // 2 GiB in 4 KiB pages: 524,288 frames, more than the 2^19-slot root CNode holds
-    // once seL4 has filled its boot caps.
+    // 2032 MiB in 4 KiB pages: 520,192 frames (validation allows up to 2^19), more than
+    // the 2^19-slot root CNode holds once seL4 has filled its boot caps.
     let dir = scratch("root-cnode");
     std::fs::create_dir_all(&dir).unwrap();
     let elf = concat!(
@@ -262,7 +262,7 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     std::fs::write(
         &system,
         r#"<system>
-    <memory_region name="big" size="0x80000000" />
+    <memory_region name="big" size="0x7f000000" />
     <protection_domain name="pd" priority="100">
         <program_image path="pd.elf" />
         <map mr="big" vaddr="0x10000000" perms="rw" />
@@ -280,7 +280,7 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.lines().any(|l| l
-            == "error: the system needs 525330 root CNode slots, but only 515318 are free: the \
+            == "error: the system needs 521226 root CNode slots, but only 515318 are free: the \
                 root CNode has 2^19 = 524288 slots, seL4 fills 8969 at boot (16 initial caps, \
                 8820 root task image frames, 20 root task paging structures, 1 extra boot info \
                 frames, 112 untypeds) and the root task keeps 1 for frame fills; make the system \
@@ -288,4 +288,25 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
                 KernelRootCNodeSizeBits"),
         "{stderr}"
     );
+    // `build` refuses the same system with the same counts, before writing an image.
+    let out_dir = dir.join("out");
+    let built = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--ram",
+        "4G",
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(built.status.code(), Some(1));
+    let build_err = text(&built.stderr);
+    assert!(
+        build_err.lines().any(|l| l.starts_with(
+            "error: the system needs 521226 root CNode slots, but only 515318 are free"
+        )),
+        "{build_err}"
+    );
+    assert!(!out_dir.join("image.elf").exists() && !out_dir.join("report.txt").exists());
 }

@@ -32,8 +32,9 @@ pub const BASE_IOPORT_CAP: u64 = 394;
 /// Badge bit that marks a message on the input endpoint as a protected procedure call;
 /// the low bits are the caller's channel id.
 pub const PPC_BADGE: u64 = 1 << 63;
-/// Highest channel id (also for interrupts and I/O port ranges).
-pub const MAX_CHANNEL_ID: u64 = 62;
+/// Highest channel id (also for interrupts and I/O port ranges): 61, as in Microkit
+/// (62 channels, ids 0..=61), so a Microkit description means the same here.
+pub const MAX_CHANNEL_ID: u64 = 61;
 
 // The slot ranges must not overlap, and all must fit the CNode: checked when compiling.
 const _: () = {

@@ -17,7 +17,7 @@ impl Channel {
     pub const fn new(id: u8) -> Channel {
         match Channel::try_new(id as u64) {
             Some(ch) => ch,
-            None => panic!("a channel id is at most sysinit_pd_abi::MAX_CHANNEL_ID (62)"),
+            None => panic!("a channel id is at most sysinit_pd_abi::MAX_CHANNEL_ID (61)"),
         }
     }
 
@@ -55,7 +55,9 @@ impl ChannelSet {
     /// The set of a notification badge. Bit 63 is not a channel (it marks calls),
     /// so it is dropped.
     pub const fn from_badge(badge: u64) -> ChannelSet {
-        ChannelSet(badge & !PPC_BADGE)
+        // Only bits of valid channel ids: a bit the builder never sets (62, 63) must not
+        // name a channel whose cap slot belongs to another range.
+        ChannelSet(badge & ((1 << (MAX_CHANNEL_ID + 1)) - 1))
     }
 
     /// True if no channel is in the set.
@@ -80,7 +82,7 @@ impl Iterator for ChannelSet {
         let id = self.0.trailing_zeros();
         self.0 &= self.0 - 1;
         // trailing_zeros of a non-zero word is below 64; bit 63 was dropped in
-        // from_badge, so `id` <= 62 = MAX_CHANNEL_ID.
+        // from_badge, so `id` <= 61 = MAX_CHANNEL_ID.
         Some(Channel(id as u8))
     }
 }
@@ -102,7 +104,7 @@ pub enum Event {
 /// badge's low six bits masked to a valid channel.
 pub const fn decode_badge(badge: u64) -> Event {
     if badge & PPC_BADGE != 0 {
-        // Six bits hold every id up to MAX_CHANNEL_ID (62). The builder never
+        // Six bits hold every id up to MAX_CHANNEL_ID (61). The builder never
         // mints 63; clamping keeps a forged badge from naming a slot past the range.
         let id = badge & 0x3f;
         let id = if id > MAX_CHANNEL_ID {
@@ -131,8 +133,8 @@ mod tests {
             Event::Protected(Channel::new(5))
         );
         assert_eq!(
-            decode_badge(PPC_BADGE | 62),
-            Event::Protected(Channel::new(62))
+            decode_badge(PPC_BADGE | 61),
+            Event::Protected(Channel::new(61))
         );
     }
 
@@ -150,13 +152,21 @@ mod tests {
 
     #[test]
     fn a_notification_badge_names_every_set_bit_lowest_first() {
-        let Event::Notified(set) = decode_badge((1 << 0) | (1 << 3) | (1 << 62)) else {
+        let Event::Notified(set) = decode_badge((1 << 0) | (1 << 3) | (1 << 61)) else {
             panic!("not a notification");
         };
         assert!(set.contains(Channel::new(3)));
         assert!(!set.contains(Channel::new(2)));
         let ids: Vec<u8> = set.map(Channel::id).collect();
-        assert_eq!(ids, [0, 3, 62]);
+        assert_eq!(ids, [0, 3, 61]);
+    }
+
+    #[test]
+    fn notification_bits_past_the_last_channel_are_ignored() {
+        let Event::Notified(set) = decode_badge(1 << 62) else {
+            panic!("not a notification");
+        };
+        assert!(set.is_empty());
     }
 
     #[test]
@@ -172,7 +182,7 @@ mod tests {
     fn channel_ids_past_the_range_are_refused() {
         assert_eq!(
             Channel::try_new(MAX_CHANNEL_ID).map(Channel::index),
-            Some(62)
+            Some(61)
         );
         assert_eq!(Channel::try_new(MAX_CHANNEL_ID + 1), None);
         assert_eq!(Channel::try_new(u64::MAX), None);

@@ -4,7 +4,7 @@
 //! The programming model is libmicrokit's. A PD is a type implementing
 //! [`ProtectionDomain`]; [`protection_domain!`] makes it the program:
 //!
-//! ```ignore
+//! ```text
 //! #![no_std]
 //! #![no_main]
 //! use sysinit_pd::{Channel, ProtectionDomain};

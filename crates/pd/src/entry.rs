@@ -52,17 +52,5 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 /// program linking `alloc` must name an allocator; this one refuses every
 /// request, so an allocation fails (and panics with a report) instead of
 /// failing the link.
-struct NoHeap;
-
-// SAFETY: `alloc` returns null, which GlobalAlloc allows for "cannot allocate";
-// `dealloc` is never reached since nothing was ever handed out.
-unsafe impl core::alloc::GlobalAlloc for NoHeap {
-    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
-        core::ptr::null_mut()
-    }
-
-    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: core::alloc::Layout) {}
-}
-
 #[global_allocator]
-static NO_HEAP: NoHeap = NoHeap;
+static NO_HEAP: sysinit_no_heap::NoHeap = sysinit_no_heap::NoHeap;

@@ -133,15 +133,5 @@ fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
 }
 
 /// `sysinit-kobj` (under `sysinit-sel4`) links `alloc`; this task never allocates.
-struct NoAlloc;
-
-// SAFETY: returning null is always a valid answer of `alloc` (allocation failure).
-unsafe impl core::alloc::GlobalAlloc for NoAlloc {
-    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
-        core::ptr::null_mut()
-    }
-    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
-}
-
 #[global_allocator]
-static ALLOCATOR: NoAlloc = NoAlloc;
+static NO_HEAP: sysinit_no_heap::NoHeap = sysinit_no_heap::NoHeap;

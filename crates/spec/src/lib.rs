@@ -28,16 +28,19 @@ extern crate std;
 
 mod builder;
 mod encoding;
+mod error;
 mod hex_bytes;
 #[cfg(feature = "json")]
 mod json;
 mod object;
 mod validate;
+mod walk;
 
 use alloc::vec::Vec;
 
 pub use builder::SpecBuilder;
 pub use encoding::{DecodeError, FORMAT_VERSION, MAGIC};
+pub use error::{CapSite, SpecError, SpecErrorKind};
 #[cfg(feature = "json")]
 pub use json::JsonError;
 pub use object::{
@@ -45,7 +48,7 @@ pub use object::{
     KernelObject, NamedObject, Object, ObjectId, PageTable, Rights, Tcb, Untyped, VSpace,
 };
 pub use sysinit_kobj::{Arch, ObjectType};
-pub use validate::{CapSite, Mapping, SpecError, SpecErrorKind};
+pub use walk::Mapping;
 
 /// A whole system: the objects to create and the data to fill frames with.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -50,7 +50,7 @@ pub struct Mapping {
     pub size: u64,
     /// Page size in bytes.
     pub page_size: u64,
-    /// Rights asked for (execute is recorded, the spec's frame caps carry read and write).
+    /// Rights asked for (the frame caps carry read, write and execute).
     pub perms: Perms,
     /// Whether the mapping is cached.
     pub cached: bool,
@@ -86,6 +86,17 @@ struct Patch {
     element: String,
 }
 
+/// A frame cap mapping with `perms`: executable only with `x` (execute-never otherwise,
+/// which only aarch64 enforces).
+fn frame_cap(frame: ObjectId, perms: Perms) -> Cap {
+    let cap = Cap::new(frame).with_rights(frame_rights(perms));
+    if perms.execute {
+        cap.executable()
+    } else {
+        cap
+    }
+}
+
 fn frame_rights(perms: Perms) -> Rights {
     // The kernel has no write-only mappings; every mapping is readable.
     Rights {
@@ -119,6 +130,7 @@ pub fn build_spec(
             let frame = Frame {
                 size_bits,
                 paddr: mr.phys_addr.map(|p| p + i * page),
+                device,
                 fill: Vec::new(),
             };
             frames.push(b.add(format!("mr.{}.frame{i}", mr.name), Object::Frame(frame)));
@@ -162,6 +174,7 @@ pub fn build_spec(
             Object::Frame(Frame {
                 size_bits: 12,
                 paddr: None,
+                device: false,
                 fill: Vec::new(),
             }),
         );
@@ -280,6 +293,7 @@ pub fn build_spec(
                 Object::Frame(Frame {
                     size_bits: 12,
                     paddr: None,
+                    device: false,
                     fill: Vec::new(),
                 }),
             );
@@ -368,7 +382,7 @@ pub fn build_spec(
             // Device memory defaults to uncached; validation refuses cached="true" on it.
             let cached = map.is_cached(*device);
             let cap_of = |frame| {
-                let cap = Cap::new(frame).with_rights(frame_rights(map.perms));
+                let cap = frame_cap(frame, map.perms);
                 if cached {
                     cap
                 } else {
@@ -440,6 +454,7 @@ pub fn build_spec(
                     Object::Frame(Frame {
                         size_bits: 12,
                         paddr: None,
+                        device: false,
                         fill,
                     }),
                 );
@@ -448,11 +463,7 @@ pub fn build_spec(
                     write: page.rights.write,
                     execute: page.rights.execute,
                 };
-                if let Err(e) = b.map(
-                    o.vspace,
-                    vaddr,
-                    Cap::new(frame).with_rights(frame_rights(perms)),
-                ) {
+                if let Err(e) = b.map(o.vspace, vaddr, frame_cap(frame, perms)) {
                     let what = format!("program image page {vaddr:#x}");
                     errors.push(layout_error(
                         &pd.program_image.location,
@@ -491,9 +502,14 @@ pub fn build_spec(
     if !errors.is_empty() {
         return Err(BuildErrors(errors));
     }
-    let spec = b
+    let mut spec = b
         .build()
         .map_err(|e| BuildErrors(vec![BuildError::Internal(e.to_string())]))?;
+    // Which fixed addresses are device memory depends on the RAM size: record it.
+    spec.machine = Some(sysinit_spec::Machine {
+        board: board.name().to_string(),
+        ram_bytes: board.ram_bytes(),
+    });
     Ok(BuiltSystem { spec, pds: layouts })
 }
 

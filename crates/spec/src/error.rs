@@ -70,6 +70,8 @@ pub enum SpecErrorKind {
     MisalignedPaddr { paddr: u64, size_bits: u8 },
     /// A physical range past what the kernel lets user space have.
     PaddrOutOfRange { paddr: u64, size_bits: u8, top: u64 },
+    /// A frame or untyped marked device memory without a fixed physical address.
+    DeviceWithoutPaddr { what: &'static str },
     /// A page-table level outside 1..=3.
     BadTableLevel { level: u8 },
     /// A slot index past the end of a CNode or table.
@@ -199,6 +201,12 @@ impl fmt::Display for SpecErrorKind {
                 f,
                 "physical range of {} at {paddr:#x} ends past {top:#x}, the top of memory user space may have",
                 size_text(u64::from(*size_bits))
+            ),
+            K::DeviceWithoutPaddr { what } => write!(
+                f,
+                "the {what} is marked device memory but has no physical address; device memory \
+                 exists only where the board has it, so give the {what} a \"paddr\" or mark it RAM \
+                 (\"device\": false)"
             ),
             K::BadTableLevel { level } => {
                 write!(f, "page table level {level} does not exist (valid: 1, 2, 3; level 0 is the vspace)")

@@ -36,7 +36,10 @@ mod object;
 mod validate;
 mod walk;
 
+use alloc::string::String;
 use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
 
 pub use builder::SpecBuilder;
 pub use encoding::{DecodeError, FORMAT_VERSION, MAGIC};
@@ -57,8 +60,23 @@ pub struct Spec {
     pub arch: Arch,
     /// Every object, indexed by [`ObjectId`]. Names are unique.
     pub objects: Vec<NamedObject>,
+    /// The machine the spec was built for, if the builder knew it. Informational for
+    /// the root task (which checks every fixed address against the untypeds it is
+    /// given), and what runners boot with (docs/spec-format.md).
+    pub machine: Option<Machine>,
     /// Bytes that [`FillContent::Blob`] entries refer to.
     pub blob: Vec<u8>,
+}
+
+/// The machine a spec was built for: its fixed addresses are device memory or RAM
+/// as they are on this board with this much RAM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// Board name, as `sysinit build --board` takes it (e.g. `qemu-x86_64`).
+    pub board: String,
+    /// Bytes of RAM the machine boots with (e.g. QEMU's `-m`).
+    pub ram_bytes: u64,
 }
 
 impl Spec {
@@ -67,6 +85,7 @@ impl Spec {
         Spec {
             arch,
             objects: Vec::new(),
+            machine: None,
             blob: Vec::new(),
         }
     }

@@ -243,8 +243,12 @@ impl Checker<'_> {
                 ObjectType::Untyped
                     .size_bits(arch, u.size_bits)
                     .map_err(SpecErrorKind::BadSize)?;
-                if let Some(paddr) = u.paddr {
-                    self.check_paddr(paddr, u.size_bits)?;
+                match u.paddr {
+                    Some(paddr) => self.check_paddr(paddr, u.size_bits)?,
+                    None if u.device => {
+                        return Err(SpecErrorKind::DeviceWithoutPaddr { what: "untyped" })
+                    }
+                    None => {}
                 }
             }
             Object::Endpoint | Object::Notification | Object::AsidPool => {}
@@ -334,8 +338,12 @@ impl Checker<'_> {
                 size_bits: frame.size_bits,
             });
         }
-        if let Some(paddr) = frame.paddr {
-            self.check_paddr(paddr, frame.size_bits)?;
+        match frame.paddr {
+            Some(paddr) => self.check_paddr(paddr, frame.size_bits)?,
+            None if frame.device => {
+                return Err(SpecErrorKind::DeviceWithoutPaddr { what: "frame" })
+            }
+            None => {}
         }
         let frame_size = 1u64 << frame.size_bits;
         let mut previous_end = 0;
@@ -518,6 +526,9 @@ impl Checker<'_> {
         }
         if !cap.cached && !matches!(object, Object::Frame(_)) {
             return bad("is marked uncached, but only frame caps have a cache attribute");
+        }
+        if cap.executable && !matches!(object, Object::Frame(_)) {
+            return bad("is marked executable, but only frame caps have an execute attribute");
         }
         match object {
             Object::CNode(c) => {

@@ -40,6 +40,7 @@ pub fn requests(spec: &Spec) -> (Vec<Request<'_>>, Vec<ObjectId>) {
                 ty: k.ty,
                 size_arg: k.size_arg,
                 paddr: k.paddr,
+                device: k.device,
             });
             ids.push(id);
         }
@@ -152,7 +153,9 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
             InitError::ReadBack { step, slot, error } => {
                 write!(f, "reading back the address of the frame in slot {slot} (step {step}) failed: {error}")
             }
-            InitError::Plan(error) => write!(f, "no allocation plan: {error}"),
+            InitError::Plan(error) => {
+                write!(f, "no allocation plan, nothing was created: {error}")
+            }
             InitError::AsidPoolInSpec { object } => write!(
                 f,
                 "\"{object}\" is an ASID pool; sysinit assigns every VSpace an ASID from the root \
@@ -170,6 +173,37 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
 }
 
 impl<E: fmt::Display + fmt::Debug> core::error::Error for InitError<E> {}
+
+/// What the root task prints after `SYSINIT error: ` when [`initialize`] fails on `spec`:
+/// the error and, for a refused plan, the machine the spec was built for, the likeliest
+/// cause of a fixed address that is not where the spec expects it.
+pub fn failure_text<E: fmt::Display>(error: &InitError<E>, spec: &Spec) -> String {
+    use core::fmt::Write;
+    let mut text = String::new();
+    let _ = write!(text, "{error}");
+    if let (InitError::Plan(_), Some(machine)) = (error, &spec.machine) {
+        let _ = write!(
+            text,
+            " (this image was built for {} with {} of RAM)",
+            machine.board,
+            RamSize(machine.ram_bytes)
+        );
+    }
+    text
+}
+
+/// A RAM size in MiB when it is whole MiB (as QEMU's `-m` takes it), else in bytes.
+struct RamSize(u64);
+
+impl fmt::Display for RamSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 % (1 << 20) == 0 {
+            write!(f, "{} MiB", self.0 >> 20)
+        } else {
+            write!(f, "{} bytes", self.0)
+        }
+    }
+}
 
 struct UntypedName(UntypedRef);
 

@@ -192,10 +192,17 @@ fn write_plan_outputs(
     write(args.output.join("report.txt"), report.as_bytes())?;
 
     if let (Some(roottask), Some(elf)) = (&args.roottask, roottask_elf) {
-        let image = sysinit_image::embed_spec(elf, &binary).map_err(|source| CliError::Image {
-            path: roottask.clone(),
-            source,
-        })?;
+        // The machine note lets the runners boot with the RAM the spec was built for.
+        let note = sysinit_image::MachineNote {
+            board: board.name().to_string(),
+            ram_bytes: ram,
+        };
+        let image = sysinit_image::embed_spec_with_note(elf, &binary, Some(&note)).map_err(
+            |source| CliError::Image {
+                path: roottask.clone(),
+                source,
+            },
+        )?;
         write(args.output.join("image.elf"), &image)?;
     }
     eprintln!(
@@ -206,6 +213,12 @@ fn write_plan_outputs(
         spec.objects.len(),
         Bytes(spec.blob.len() as u64),
         plan.stats.retypes
+    );
+    eprintln!(
+        "sysinit: built for board {} with {} of RAM; boot it with exactly that much \
+         (the qemu/ runners read it from the image)",
+        board.name(),
+        Bytes(ram)
     );
     Ok(())
 }

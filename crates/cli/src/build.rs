@@ -197,12 +197,13 @@ fn write_plan_outputs(
             board: board.name().to_string(),
             ram_bytes: ram,
         };
-        let image = sysinit_image::embed_spec_with_note(elf, &binary, Some(&note)).map_err(
-            |source| CliError::Image {
-                path: roottask.clone(),
-                source,
-            },
-        )?;
+        let image =
+            sysinit_image::embed_spec_with_note(elf, &binary, Some(&note)).map_err(|source| {
+                CliError::Image {
+                    path: roottask.clone(),
+                    source,
+                }
+            })?;
         write(args.output.join("image.elf"), &image)?;
     }
     eprintln!(

@@ -8,7 +8,8 @@ use std::process::Command;
 
 #[test]
 fn a_device_frame_retyped_from_ram_is_refused() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/refusals/x86_64/device-in-ram");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/refusals/x86_64/device-in-ram");
     let out = Command::new(env!("CARGO_BIN_EXE_sysinit"))
         .arg("verify-trace")
         .arg(dir.join("before-the-fix.log"))
@@ -28,6 +29,12 @@ fn a_device_frame_retyped_from_ram_is_refused() {
     );
     // The model replay alone cannot tell: the frame is where the log says.
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("every object is at its recorded address"), "{stdout}");
-    assert!(!stdout.contains("the host planner plans exactly these steps"), "{stdout}");
+    assert!(
+        stdout.contains("every object is at its recorded address"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("the host planner plans exactly these steps"),
+        "{stdout}"
+    );
 }

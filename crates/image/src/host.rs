@@ -239,7 +239,16 @@ mod tests {
         assert_eq!(machine_note(&without), Ok(None));
         // The note counts against the capacity.
         let err = embed_spec_with_note(&roottask(16), b"spec bytes", Some(&note)).unwrap_err();
-        assert!(matches!(err, ImageError::TooLarge { len: 64, capacity: 16 }), "{err:?}");
+        assert!(
+            matches!(
+                err,
+                ImageError::TooLarge {
+                    len: 64,
+                    capacity: 16
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -32,7 +32,9 @@ use core::fmt;
 #[cfg(feature = "host")]
 mod host;
 #[cfg(feature = "host")]
-pub use host::{embed_spec, embed_spec_with_note, embedded_spec, machine_note, ImageError, MachineNote};
+pub use host::{
+    embed_spec, embed_spec_with_note, embedded_spec, machine_note, ImageError, MachineNote,
+};
 
 /// How the machine note after the spec starts (see the crate documentation).
 pub const MACHINE_NOTE_PREFIX: &str = "sysinit-machine ";

@@ -197,7 +197,7 @@ struct RamSize(u64);
 
 impl fmt::Display for RamSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0 % (1 << 20) == 0 {
+        if self.0.is_multiple_of(1 << 20) {
             write!(f, "{} MiB", self.0 >> 20)
         } else {
             write!(f, "{} bytes", self.0)

@@ -372,14 +372,7 @@ impl Kernel for Sel4Kernel {
         cached: bool,
         executable: bool,
     ) -> Result<(), KernelError> {
-        let inv = arch::page_map(
-            frame,
-            vspace,
-            vaddr,
-            cap_rights(rights),
-            cached,
-            executable,
-        );
+        let inv = arch::page_map(frame, vspace, vaddr, cap_rights(rights), cached, executable);
         self.call(arch::PAGE_MAP, inv).map(drop)
     }
 

@@ -54,7 +54,9 @@ pub fn cycles() -> Option<u64> {
     let ticks: u64;
     // SAFETY: reads a system register that the kernel configuration exports to EL0;
     // no memory is touched.
-    unsafe { core::arch::asm!("isb", "mrs {0}, cntvct_el0", out(reg) ticks, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("isb", "mrs {0}, cntvct_el0", out(reg) ticks, options(nomem, nostack))
+    };
     Some(ticks)
 }
 

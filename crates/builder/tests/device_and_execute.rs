@@ -25,8 +25,12 @@ const SYSTEM: &str = r#"<?xml version="1.0"?>
 </system>
 "#;
 
-fn built(ram: Option<u64>) -> Spec {
-    let dir = std::env::temp_dir().join(format!("sysinit-builder-{}-devx", std::process::id()));
+/// Builds [`SYSTEM`] in a scratch directory of its own (`test` names it: tests run in parallel).
+fn built(test: &str, ram: Option<u64>) -> Spec {
+    let dir = std::env::temp_dir().join(format!(
+        "sysinit-builder-{}-devx-{test}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -69,7 +73,7 @@ fn executable_at(spec: &Spec, vaddr: u64) -> bool {
 
 #[test]
 fn regions_say_device_or_ram_and_the_machine_is_recorded() {
-    let spec = built(None);
+    let spec = built("regions", None);
     assert!(frame(&spec, "mr.regs.frame0").device);
     assert!(!frame(&spec, "mr.dma.frame0").device, "ram=\"true\" is RAM");
     assert!(!frame(&spec, "mr.code.frame0").device);
@@ -85,13 +89,13 @@ fn regions_say_device_or_ram_and_the_machine_is_recorded() {
             ram_bytes: Board::by_name("qemu-x86_64").unwrap().default_ram_bytes(),
         })
     );
-    let spec = built(Some(1 << 30));
+    let spec = built("regions-1g", Some(1 << 30));
     assert_eq!(spec.machine.unwrap().ram_bytes, 1 << 30);
 }
 
 #[test]
 fn only_x_mappings_and_pf_x_segments_are_executable() {
-    let spec = built(None);
+    let spec = built("exec", None);
     assert!(executable_at(&spec, TEXT_VADDR), "text has PF_X");
     assert!(!executable_at(&spec, DATA_VADDR), "data has no PF_X");
     assert!(!executable_at(&spec, 0x500_0000), "perms=\"rw\"");

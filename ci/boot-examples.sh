@@ -8,7 +8,8 @@
 # For each example: build the image with `sysinit build`, boot it with
 # qemu/run-x86_64.sh (success only on the summary line and every PD's "ok"),
 # replay the log with `sysinit verify-trace`. The ivshmem example also checks
-# that the driver's nonce reached the host file backing the device.
+# that the driver's nonce reached the host file backing the device. Then one boot that
+# must fail: a spec built for 512 MiB on a 2 GiB machine (issue 8).
 # Logs go to $OUT (default target/boots); copy one into tests/boots/ to record it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,4 +55,19 @@ nonce=$(grep -a -o 'SYSINIT pd ivshmem_driver note: nonce 0x[0-9a-f]*' "$OUT/ivs
 [ -n "$nonce" ] || { echo "error: the driver reported no nonce" >&2; exit 1; }
 head -c 8 "$shm" | od -An -tx8 | tr -d ' \n' | grep -q "${nonce#0x}" \
   || { echo "error: the host file backing ivshmem does not hold the nonce $nonce" >&2; exit 1; }
-echo "boots: 3 passed, 0 failed (nonce $nonce found in $shm)"
+
+# Issue 8: a spec built for 512 MiB (0x4000_0000 is device memory there) on a 2 GiB machine
+# (where it is RAM). The runner refuses the contradicting --memory (exit 2); forced, the root
+# task must refuse before any retype (tests/refusals/x86_64/device-in-ram is this boot).
+refusal=tests/refusals/x86_64/device-in-ram
+"$SYSINIT" build "$refusal/device-in-ram.system" --board qemu-x86_64 -o "$OUT/device-in-ram" --search-path "$R" --roottask "$R/sysinit-roottask"
+rc=0; qemu/run-x86_64.sh "$OUT/device-in-ram/image.elf" --memory 2G 2>/dev/null || rc=$?
+[ "$rc" -eq 2 ] || { echo "error: run-x86_64.sh accepted --memory 2G for an image built for 512 MiB (exit $rc)" >&2; exit 1; }
+rc=0; qemu/run-x86_64.sh "$OUT/device-in-ram/image.elf" --force-memory 2G --log "$OUT/device-in-ram/boot.log" || rc=$?
+[ "$rc" -eq 1 ] || { echo "error: the device-in-RAM boot did not fail (exit $rc)" >&2; exit 1; }
+grep -a -q "^SYSINIT error: no allocation plan, nothing was created: object 'mr.bar.frame0': the spec says device memory at 0x40000000, but the machine has RAM there" "$OUT/device-in-ram/boot.log" \
+  || { echo "error: the device-in-RAM boot did not stop with the planner's refusal" >&2; exit 1; }
+if grep -a -q '^SYSINIT retype ' "$OUT/device-in-ram/boot.log"; then
+  echo "error: the device-in-RAM boot retyped something before refusing" >&2; exit 1
+fi
+echo "boots: 3 passed, 0 failed (nonce $nonce found in $shm); device frame in RAM refused before any retype"

@@ -41,6 +41,20 @@ case "$timeout_secs" in ''|*[!0-9]*) echo "run-aarch64: --timeout takes whole se
 [ -f "$image" ] || { echo "run-aarch64: loader image $image does not exist (build crates/loader, see docs/loader.md)" >&2; exit 2; }
 command -v qemu-system-aarch64 >/dev/null || { echo "run-aarch64: qemu-system-aarch64 is not installed" >&2; exit 2; }
 
+# The machine note `sysinit build` writes after the spec (crates/image), embedded in the
+# loader with the root task: the spec must have been built for the 2048 MiB booted here.
+note=$(grep -a -o -m1 'sysinit-machine board=[A-Za-z0-9_.-]* ram_bytes=[0-9]*' "$image" | head -n1)
+if [ -n "$note" ]; then
+    built_board=${note#*board=}; built_board=${built_board%% *}
+    built_bytes=${note##*ram_bytes=}
+    if [ "$built_board" != qemu-aarch64-virt ] || [ "$built_bytes" != $((2048 * 1048576)) ]; then
+        echo "run-aarch64: $image holds a spec built for board $built_board with $built_bytes bytes of RAM," >&2
+        echo "             but this runner boots qemu-aarch64-virt with 2048 MiB (the kernel's device tree" >&2
+        echo "             fixes it); rebuild with \`sysinit build --board qemu-aarch64-virt\` (default RAM) or --ram 2G" >&2
+        exit 2
+    fi
+fi
+
 [ -n "$log" ] || log="$image.serial.log"
 : > "$log" || { echo "run-aarch64: cannot write the log $log" >&2; exit 2; }
 

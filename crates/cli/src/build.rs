@@ -9,7 +9,7 @@ use sysinit_initializer::{requests, slots_needed};
 use crate::build_report::report;
 use crate::input::board_untypeds;
 use crate::overwrite::refuse_overwriting;
-use crate::system::{board, build_from_description, parse};
+use crate::system::{board, build_from_description, parse, warn_executable_maps};
 use crate::units::Bytes;
 use crate::{BuildArgs, CheckArgs, CliError};
 
@@ -18,6 +18,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let board = board(&args.board, args.ram)?;
     let description = parse(&args.system)?;
     sysinit_builder::check(&description, &board).map_err(CliError::Invalid)?;
+    warn_executable_maps(&description, &board);
     println!(
         "{}: valid on board {} ({} PDs, {} memory regions, {} channels)",
         args.system.display(),
@@ -159,10 +160,18 @@ fn write_plan_outputs(
     write(args.output.join("report.txt"), report.as_bytes())?;
 
     if let (Some(roottask), Some(elf)) = (&args.roottask, roottask_elf) {
-        let image = sysinit_image::embed_spec(elf, &binary).map_err(|source| CliError::Image {
-            path: roottask.clone(),
-            source,
-        })?;
+        // The machine note lets the runners boot with the RAM the spec was built for.
+        let note = sysinit_image::MachineNote {
+            board: board.name().to_string(),
+            ram_bytes: ram,
+        };
+        let image =
+            sysinit_image::embed_spec_with_note(elf, &binary, Some(&note)).map_err(|source| {
+                CliError::Image {
+                    path: roottask.clone(),
+                    source,
+                }
+            })?;
         write(args.output.join("image.elf"), &image)?;
     }
     eprintln!(
@@ -173,6 +182,12 @@ fn write_plan_outputs(
         spec.objects.len(),
         Bytes(spec.blob.len() as u64),
         plan.stats.retypes
+    );
+    eprintln!(
+        "sysinit: built for board {} with {} of RAM; boot it with exactly that much \
+         (the qemu/ runners read it from the image)",
+        board.name(),
+        Bytes(ram)
     );
     Ok(())
 }

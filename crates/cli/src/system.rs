@@ -69,5 +69,25 @@ pub fn build_from_description(
         description.memory_regions.len(),
         board.name()
     );
+    warn_executable_maps(&description, board);
     sysinit_builder::build_system(&description, board, &search).map_err(CliError::Invalid)
+}
+
+/// On x86_64, one warning per `<map>` without `x`: seL4 never sets the XD bit there, so
+/// such a mapping stays executable (aarch64 maps it execute-never). Not an error: the
+/// system works, it is only less protected than its description says.
+pub fn warn_executable_maps(description: &sysinit_sdf::SystemDescription, board: &Board) {
+    if board.arch() != sysinit_spec::Arch::X86_64 {
+        return;
+    }
+    for (pd, _) in description.all_protection_domains() {
+        for map in pd.maps.iter().filter(|m| !m.perms.execute) {
+            eprintln!(
+                "sysinit: warning: {}: <map mr=\"{}\"> of protection domain '{}' has no \"x\" \
+                 in perms, but seL4 on x86_64 never sets the XD bit: the mapping stays \
+                 executable (only aarch64 makes it execute-never)",
+                map.location, map.mr, pd.name
+            );
+        }
+    }
 }

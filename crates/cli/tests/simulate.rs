@@ -154,8 +154,8 @@ fn a_system_that_does_not_fit_is_refused_before_any_retype() {
     let spec = scratch("huge.json");
     std::fs::write(
         &spec,
-        r#"{"format": "sysinit-spec", "version": 1, "arch": "x86_64", "objects": [
-            {"name": "pool", "object": {"untyped": {"size_bits": 40, "paddr": null}}}
+        r#"{"format": "sysinit-spec", "version": 2, "arch": "x86_64", "objects": [
+            {"name": "pool", "object": {"untyped": {"size_bits": 40, "paddr": null, "device": false}}}
         ]}"#,
     )
     .unwrap();

@@ -3,7 +3,40 @@
 use object::{Object, ObjectSection};
 use std::ops::Range;
 
-use crate::{HeaderError, SectionHeader, CAPACITY_ENV, HEADER_LEN, SECTION_NAME};
+use crate::{
+    HeaderError, SectionHeader, CAPACITY_ENV, HEADER_LEN, MACHINE_NOTE_PREFIX, SECTION_NAME,
+};
+
+/// The board and RAM size an image was built for, as its machine note says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MachineNote {
+    /// Board name (`sysinit build --board`).
+    pub board: String,
+    /// Bytes of RAM.
+    pub ram_bytes: u64,
+}
+
+impl MachineNote {
+    /// The note's text, one line ending in a newline.
+    pub fn text(&self) -> String {
+        format!(
+            "{MACHINE_NOTE_PREFIX}board={} ram_bytes={}\n",
+            self.board, self.ram_bytes
+        )
+    }
+
+    /// Reads a note's text (up to the first NUL); `None` if it is no note.
+    fn parse(text: &[u8]) -> Option<MachineNote> {
+        let end = text.iter().position(|&b| b == 0).unwrap_or(text.len());
+        let line = std::str::from_utf8(&text[..end]).ok()?;
+        let rest = line.strip_prefix(MACHINE_NOTE_PREFIX)?.trim_end();
+        let (board, ram) = rest.split_once(' ')?;
+        Some(MachineNote {
+            board: board.strip_prefix("board=")?.to_string(),
+            ram_bytes: ram.strip_prefix("ram_bytes=")?.parse().ok()?,
+        })
+    }
+}
 
 /// Why a spec could not be embedded in or read from a root task image.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -91,10 +124,22 @@ pub fn embedded_spec(elf: &[u8]) -> Result<&[u8], ImageError> {
 /// Replaces any spec embedded before; the rest of the room is zeroed so the
 /// result depends only on the inputs.
 pub fn embed_spec(roottask_elf: &[u8], spec_bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
+    embed_spec_with_note(roottask_elf, spec_bytes, None)
+}
+
+/// [`embed_spec`], followed in the section by the machine `note` (see the crate
+/// documentation), which must fit in the room too.
+pub fn embed_spec_with_note(
+    roottask_elf: &[u8],
+    spec_bytes: &[u8],
+    note: Option<&MachineNote>,
+) -> Result<Vec<u8>, ImageError> {
     let (range, header) = locate(roottask_elf)?;
-    if spec_bytes.len() as u64 > header.capacity {
+    let note = note.map(MachineNote::text).unwrap_or_default();
+    let total = spec_bytes.len() + note.len();
+    if total as u64 > header.capacity {
         return Err(ImageError::TooLarge {
-            len: spec_bytes.len(),
+            len: total,
             capacity: header.capacity,
         });
     }
@@ -108,7 +153,17 @@ pub fn embed_spec(roottask_elf: &[u8], spec_bytes: &[u8]) -> Result<Vec<u8>, Ima
     let room = &mut section[HEADER_LEN..HEADER_LEN + header.capacity as usize];
     room.fill(0);
     room[..spec_bytes.len()].copy_from_slice(spec_bytes);
+    room[spec_bytes.len()..total].copy_from_slice(note.as_bytes());
     Ok(out)
+}
+
+/// The machine note after the spec in the root task image `elf`, if it has one.
+pub fn machine_note(elf: &[u8]) -> Result<Option<MachineNote>, ImageError> {
+    let (range, header) = locate(elf)?;
+    // `parse` checked length <= capacity <= section room.
+    let start = range.start + HEADER_LEN + header.length as usize;
+    let end = range.start + HEADER_LEN + header.capacity as usize;
+    Ok(MachineNote::parse(&elf[start..end]))
 }
 
 #[cfg(test)]
@@ -158,6 +213,42 @@ mod tests {
         // Exactly full.
         let full = embed_spec(&elf, &[7; 64]).unwrap();
         assert_eq!(embedded_spec(&full), Ok(&[7u8; 64][..]));
+    }
+
+    #[test]
+    fn the_machine_note_follows_the_spec_and_reads_back() {
+        let note = MachineNote {
+            board: "qemu-x86_64".into(),
+            ram_bytes: 512 << 20,
+        };
+        assert_eq!(
+            note.text(),
+            "sysinit-machine board=qemu-x86_64 ram_bytes=536870912\n"
+        );
+        let elf = roottask(128);
+        assert_eq!(machine_note(&elf), Ok(None));
+        let with = embed_spec_with_note(&elf, b"spec bytes", Some(&note)).unwrap();
+        // The root task still sees exactly the spec.
+        assert_eq!(embedded_spec(&with), Ok(&b"spec bytes"[..]));
+        assert_eq!(machine_note(&with), Ok(Some(note.clone())));
+        // A shell finds it in the file's bytes.
+        let text = String::from_utf8_lossy(&with);
+        assert!(text.contains("spec bytessysinit-machine board=qemu-x86_64 ram_bytes=536870912\n"));
+        // Embedding again without a note removes it.
+        let without = embed_spec(&with, b"spec bytes").unwrap();
+        assert_eq!(machine_note(&without), Ok(None));
+        // The note counts against the capacity.
+        let err = embed_spec_with_note(&roottask(16), b"spec bytes", Some(&note)).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ImageError::TooLarge {
+                    len: 64,
+                    capacity: 16
+                }
+            ),
+            "{err:?}"
+        );
     }
 
     #[test]

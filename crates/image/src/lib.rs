@@ -14,7 +14,14 @@
 //!
 //! `sysinit build` copies the root task ELF and writes the spec's bytes and
 //! length into that section in place ([`embed_spec`]); nothing else in the
-//! file moves, so the root task needs no relinking. The layout half of this
+//! file moves, so the root task needs no relinking.
+//!
+//! Right after the spec's bytes, `sysinit build` writes a one-line ASCII
+//! **machine note** ([`MACHINE_NOTE_PREFIX`], e.g.
+//! `sysinit-machine board=qemu-x86_64 ram_bytes=536870912`): the board and RAM
+//! size the spec was built for, so that runners can boot with that RAM without
+//! decoding the spec (`grep -a -o 'sysinit-machine [^[:cntrl:]]*' image.elf`).
+//! The root task never reads it (it reads `length` bytes of spec). The layout half of this
 //! crate is `no_std` and dependency-free (`default-features = false`) so the
 //! root task reads the header with the same code the host writes it with.
 #![cfg_attr(not(feature = "host"), no_std)]
@@ -25,7 +32,12 @@ use core::fmt;
 #[cfg(feature = "host")]
 mod host;
 #[cfg(feature = "host")]
-pub use host::{embed_spec, embedded_spec, ImageError};
+pub use host::{
+    embed_spec, embed_spec_with_note, embedded_spec, machine_note, ImageError, MachineNote,
+};
+
+/// How the machine note after the spec starts (see the crate documentation).
+pub const MACHINE_NOTE_PREFIX: &str = "sysinit-machine ";
 
 /// Name of the ELF section that holds the spec.
 pub const SECTION_NAME: &str = ".sysinit_spec";

@@ -90,7 +90,7 @@ pub fn initialize<K: Kernel>(
         return Err(InitError::OutOfSlots { needed, available });
     }
 
-    let executed = execute(&plan, slots, kernel, out)?;
+    let executed = execute(&plan, &reqs, slots, kernel, out)?;
     let mut run = Run {
         spec,
         kernel,
@@ -318,9 +318,14 @@ impl<K: Kernel> Run<'_, K> {
                     )?;
                     copy
                 };
-                let r = self
-                    .kernel
-                    .map_frame(slot, vspace, m.vaddr, m.cap.rights, m.cap.cached);
+                let r = self.kernel.map_frame_executable(
+                    slot,
+                    vspace,
+                    m.vaddr,
+                    m.cap.rights,
+                    m.cap.cached,
+                    m.cap.executable,
+                );
                 self.call(frame_id, "Page_Map", r)?;
             }
         }

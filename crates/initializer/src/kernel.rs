@@ -101,6 +101,23 @@ pub trait Kernel {
         cached: bool,
     ) -> Result<(), Self::Error>;
 
+    /// [`Kernel::map_frame`], execute-never unless `executable`. Only aarch64 can keep
+    /// a mapping from being executed (`seL4_ARM_ExecuteNever`); seL4 on x86_64 never
+    /// sets XD, so there every mapping is executable. The default ignores `executable`,
+    /// for kernels that do not model instruction fetches (the host kernel model).
+    fn map_frame_executable(
+        &mut self,
+        frame: Slot,
+        vspace: Slot,
+        vaddr: u64,
+        rights: Rights,
+        cached: bool,
+        executable: bool,
+    ) -> Result<(), Self::Error> {
+        let _ = executable;
+        self.map_frame(frame, vspace, vaddr, rights, cached)
+    }
+
     /// Writes `data` at `offset` into the frame in `frame` (of 2^`size_bits` bytes). May take
     /// several invocations (the root task maps the frame into its own address space).
     fn write_frame(

@@ -40,6 +40,7 @@ pub fn requests(spec: &Spec) -> (Vec<Request<'_>>, Vec<ObjectId>) {
                 ty: k.ty,
                 size_arg: k.size_arg,
                 paddr: k.paddr,
+                device: k.device,
             });
             ids.push(id);
         }
@@ -83,8 +84,10 @@ pub enum InitError<E> {
     FrameMisplaced {
         /// Step number.
         step: u32,
-        /// The object id (request index).
+        /// The object's planner request index.
         object: u32,
+        /// The object's name in the spec.
+        name: String,
         /// Untyped it came from.
         source: UntypedRef,
         /// Where the plan put it.
@@ -98,6 +101,8 @@ pub enum InitError<E> {
         step: u32,
         /// Frame slot.
         slot: u64,
+        /// The frame's name in the spec.
+        name: String,
         /// What the kernel said.
         error: E,
     },
@@ -143,16 +148,19 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
                 UntypedName(detail.source),
                 detail.paddr
             ),
-            InitError::FrameMisplaced { step, object, source, planned, actual } => write!(
+            InitError::FrameMisplaced { step, name, source, planned, actual, .. } => write!(
                 f,
-                "frame object #{object} from {} (step {step}) is at physical address {actual:#x}, \
+                "frame \"{name}\" from {} (step {step}) is at physical address {actual:#x}, \
                  but the plan put it at {planned:#x}; refusing to map it",
                 UntypedName(*source)
             ),
-            InitError::ReadBack { step, slot, error } => {
-                write!(f, "reading back the address of the frame in slot {slot} (step {step}) failed: {error}")
+            InitError::ReadBack { step, slot, name, error } => write!(
+                f,
+                "reading back the address of frame \"{name}\" (slot {slot}, step {step}) failed: {error}"
+            ),
+            InitError::Plan(error) => {
+                write!(f, "no allocation plan, nothing was created: {error}")
             }
-            InitError::Plan(error) => write!(f, "no allocation plan: {error}"),
             InitError::AsidPoolInSpec { object } => write!(
                 f,
                 "\"{object}\" is an ASID pool; sysinit assigns every VSpace an ASID from the root \
@@ -170,6 +178,37 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
 }
 
 impl<E: fmt::Display + fmt::Debug> core::error::Error for InitError<E> {}
+
+/// What the root task prints after `SYSINIT error: ` when [`initialize`] fails on `spec`:
+/// the error and, for a refused plan, the machine the spec was built for, the likeliest
+/// cause of a fixed address that is not where the spec expects it.
+pub fn failure_text<E: fmt::Display>(error: &InitError<E>, spec: &Spec) -> String {
+    use core::fmt::Write;
+    let mut text = String::new();
+    let _ = write!(text, "{error}");
+    if let (InitError::Plan(_), Some(machine)) = (error, &spec.machine) {
+        let _ = write!(
+            text,
+            " (this image was built for {} with {} of RAM)",
+            machine.board,
+            RamSize(machine.ram_bytes)
+        );
+    }
+    text
+}
+
+/// A RAM size in MiB when it is whole MiB (as QEMU's `-m` takes it), else in bytes.
+struct RamSize(u64);
+
+impl fmt::Display for RamSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_multiple_of(1 << 20) {
+            write!(f, "{} MiB", self.0 >> 20)
+        } else {
+            write!(f, "{} bytes", self.0)
+        }
+    }
+}
 
 struct UntypedName(UntypedRef);
 
@@ -212,10 +251,20 @@ pub fn trace_untypeds(
     }
 }
 
+/// The spec name of request `index`, for messages.
+fn request_name(requests: &[Request<'_>], index: u32) -> String {
+    requests.get(index as usize).map_or_else(
+        || alloc::format!("request #{index}"),
+        |r| String::from(r.name),
+    )
+}
+
 /// Runs every retype of `plan` in order, reading back each frame's address, and emits one
-/// trace record per step to `out`.
+/// trace record per step to `out`. `requests` are those `plan` was made for; errors
+/// name objects by them.
 pub fn execute<K: Kernel>(
     plan: &Plan,
+    requests: &[Request<'_>],
     slots: SlotLayout,
     kernel: &mut K,
     mut out: impl FnMut(&Record),
@@ -259,12 +308,14 @@ pub fn execute<K: Kernel>(
                     let slot = next_slot + u64::from(k);
                     done.object_slots[object as usize] = slot;
                     if step.ty.is_frame() {
+                        let name = || request_name(requests, object);
                         let got =
                             kernel
                                 .frame_paddr(slot)
                                 .map_err(|error| InitError::ReadBack {
                                     step: n,
                                     slot,
+                                    name: name(),
                                     error,
                                 })?;
                         done.invocations += 1;
@@ -273,6 +324,7 @@ pub fn execute<K: Kernel>(
                             return Err(InitError::FrameMisplaced {
                                 step: n,
                                 object,
+                                name: name(),
                                 source: step.source,
                                 planned,
                                 actual: got,

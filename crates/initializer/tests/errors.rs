@@ -35,7 +35,7 @@ fn a_misplaced_frame_stops_the_boot_at_its_read_back() {
     let error = run.result.expect_err("misplaced frame");
     assert_eq!(
         error.to_string(),
-        "frame object #0 from boot untyped 0 (step 0) is at physical \
+        "frame \"page\" from boot untyped 0 (step 0) is at physical \
         address 0x201000, but the plan put it at 0x200000; refusing to map it"
     );
     assert_eq!(
@@ -43,6 +43,7 @@ fn a_misplaced_frame_stops_the_boot_at_its_read_back() {
         InitError::FrameMisplaced {
             step: 0,
             object: 0,
+            name: "page".into(),
             source: UntypedRef::Boot(0),
             planned: 0x20_0000,
             actual: 0x20_1000,
@@ -157,9 +158,6 @@ fn a_misplaced_device_frame_stops_before_anything_is_mapped() {
 }
 
 #[test]
-#[ignore = "bug: FrameMisplaced names the frame by its planner request index (\"frame object #0\"), \
-            which is not its spec object id (\"#1\") when IRQs or I/O ports come first, and not \
-            its name; the house rule wants the element named"]
 fn a_misplaced_frame_is_named_by_its_spec_name() {
     let source = IrqSource::Arm {
         irq: 40,
@@ -184,8 +182,6 @@ fn a_misplaced_frame_is_named_by_its_spec_name() {
 }
 
 #[test]
-#[ignore = "bug: a failed frame read-back names only the slot and step, not the frame \
-            (the house rule wants the element named)"]
 fn a_failed_read_back_is_named_by_the_frame() {
     let spec = specs::only(Arch::X86_64, &[("page", specs::frame(None))]);
     let run = boot(&spec, &[PAGE_UNTYPED], |f| f.fail_at = Some(1));
@@ -212,12 +208,13 @@ fn retype_and_read_back_failures_say_which_step_and_slot() {
         InitError::ReadBack {
             step: 0,
             slot: 100,
+            name: "page".into(),
             error: injected(1)
         }
     );
     assert_eq!(
         error.to_string(),
-        "reading back the address of the frame in slot 100 (step 0) \
+        "reading back the address of frame \"page\" (slot 100, step 0) \
         failed: injected failure of call 1"
     );
     assert_eq!(run.fake.calls.len(), 2);
@@ -333,6 +330,7 @@ fn every_call_failing_in_turn(spec: &Spec, untypeds: &[BootUntyped]) {
                 let expected = InitError::ReadBack {
                     step: steps_done as u32 - 1,
                     slot: *frame,
+                    name: names[frame].clone(),
                     error: injected(n),
                 };
                 assert_eq!(error, expected, "call {n}");
@@ -376,6 +374,7 @@ fn a_spec_too_big_for_memory_invokes_nothing() {
     let big = Object::Frame(Frame {
         size_bits: 21,
         paddr: None,
+        device: false,
         fill: Vec::new(),
     });
     let spec = specs::only(Arch::X86_64, &[("small", specs::frame(None)), ("big", big)]);
@@ -396,9 +395,9 @@ fn a_spec_too_big_for_memory_invokes_nothing() {
     };
     assert_eq!(name, "big");
     assert!(
-        error
-            .to_string()
-            .starts_with("no allocation plan: out of memory for size class 21"),
+        error.to_string().starts_with(
+            "no allocation plan, nothing was created: out of memory for size class 21"
+        ),
         "{error}"
     );
     assert_eq!((run.fake.calls, run.trace), (vec![], vec![]));
@@ -414,6 +413,29 @@ fn a_fixed_address_outside_every_untyped_invokes_nothing() {
         "{error:?}"
     );
     assert!(run.fake.calls.is_empty());
+}
+
+#[test]
+fn a_device_frame_the_machine_has_ram_for_invokes_nothing() {
+    // The spec was built for a machine with a device here; this one has RAM there
+    // (booted with more RAM than the image was built for).
+    let spec = specs::only(Arch::X86_64, &[("bar", specs::frame(Some(RAM.paddr)))]);
+    let run = boot(&spec, &[RAM, DEVICE], |_| {});
+    let error = run.result.expect_err("refused");
+    assert!(
+        matches!(
+            &error,
+            InitError::Plan(PlanError::MemoryKindMismatch { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("object 'bar': the spec says device memory at"),
+        "{error}"
+    );
+    assert_eq!((run.fake.calls, run.trace), (vec![], vec![]));
 }
 
 #[test]

@@ -111,6 +111,7 @@ fn main() {
                 ty: *ty,
                 size_arg: *arg,
                 paddr: None,
+                device: false,
             })
             .collect();
         let runs = if n >= 100_000 { 11 } else { 31 };
@@ -126,6 +127,7 @@ fn main() {
             ty: ObjectType::SmallPage,
             size_arg: 0,
             paddr: Some(*paddr),
+            device: true,
         })
         .collect();
     row(

@@ -95,6 +95,22 @@ pub enum PlanError {
         /// Requested address.
         paddr: u64,
     },
+    /// A fixed-address object is device memory in the spec but lies in a RAM untyped, or
+    /// the reverse: the machine's memory map is not the one the spec was built for.
+    MemoryKindMismatch {
+        /// Object name.
+        name: String,
+        /// Its address.
+        paddr: u64,
+        /// Whether the spec says device memory (else RAM).
+        device: bool,
+        /// Index of the boot untyped holding the address.
+        untyped: u32,
+        /// That untyped's address.
+        untyped_paddr: u64,
+        /// log2 of that untyped's size.
+        untyped_size_bits: u8,
+    },
     /// Two fixed-address objects overlap.
     FixedOverlap {
         /// The object at the lower address.
@@ -172,6 +188,19 @@ impl fmt::Display for PlanError {
                  the kernel creates only frames and untypeds there (give it no fixed address, or \
                  choose a RAM address)"
             ),
+            PlanError::MemoryKindMismatch { name, paddr, device, untyped, untyped_paddr, untyped_size_bits } => {
+                let (said, found) = if *device { ("device memory", "RAM") } else { ("RAM", "device memory") };
+                write!(
+                    f,
+                    "object '{name}': the spec says {said} at {paddr:#x}, but the machine has {found} \
+                     there (boot untyped {untyped}: {found} at {untyped_paddr:#x}..{:#x}, {}); the \
+                     machine's memory map is not the one the spec was built for: rebuild with the \
+                     RAM size the machine has (`sysinit build --ram`), or boot the machine with the \
+                     RAM the image was built for",
+                    untyped_paddr.wrapping_add(1u64.checked_shl(u32::from(*untyped_size_bits)).unwrap_or(0)),
+                    size_text(*untyped_size_bits),
+                )
+            }
             PlanError::FixedOverlap { first, first_paddr, first_size_bits, second, second_paddr } => write!(
                 f,
                 "object '{second}' at {second_paddr:#x} overlaps object '{first}' at {first_paddr:#x}..{:#x}; \

@@ -104,6 +104,18 @@ pub(crate) fn validate_fixed(
                 paddr,
             });
         }
+        // A device frame retyped from RAM (or RAM from device memory) is not what the
+        // system was built for: the machine has another memory map, e.g. more RAM.
+        if r.device != ut.is_device {
+            return Err(PlanError::MemoryKindMismatch {
+                name: r.name.to_string(),
+                paddr,
+                device: r.device,
+                untyped: index,
+                untyped_paddr: ut.paddr,
+                untyped_size_bits: ut.size_bits,
+            });
+        }
         // The kernel aligns the object's kernel-virtual address. The untyped's base is
         // size-aligned there, so the object lands on `paddr` only if its offset is aligned.
         if !is_aligned(off, bits) {

@@ -42,6 +42,10 @@ pub struct Request<'a> {
     pub size_arg: u8,
     /// Physical address the object must have, if any.
     pub paddr: Option<u64>,
+    /// Whether the object must be device memory (a device frame or untyped) rather than
+    /// RAM. Only meaningful with a `paddr`: the untyped holding that address must be of
+    /// the same kind, or the plan is refused ([`PlanError::MemoryKindMismatch`]).
+    pub device: bool,
 }
 
 /// The untyped a retype step draws from (kobj's, shared with the trace format).

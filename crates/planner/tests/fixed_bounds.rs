@@ -82,7 +82,7 @@ fn check(arch: Arch, objects: &[(usize, u64, bool)], fan_out: u32) -> Result<(),
     let window = arch.kernel_window();
     // Non-overlapping fixed objects: (untyped, slot index, large page?).
     let mut taken: Vec<(u64, u64)> = Vec::new();
-    let mut kinds: Vec<(ObjectType, u64, u8)> = Vec::new();
+    let mut kinds: Vec<(ObjectType, u64, u8, bool)> = Vec::new();
     for &(u, slot, large) in objects {
         let ut = uts[u % uts.len()];
         let (ty, bits) = if large {
@@ -103,17 +103,18 @@ fn check(arch: Arch, objects: &[(usize, u64, bool)], fan_out: u32) -> Result<(),
             continue;
         }
         taken.push((paddr, end));
-        kinds.push((ty, paddr, bits));
+        kinds.push((ty, paddr, bits, ut.is_device));
     }
     let names: Vec<String> = (0..kinds.len()).map(|i| format!("fixed{i}")).collect();
     let requests: Vec<Request<'_>> = kinds
         .iter()
         .zip(&names)
-        .map(|(&(ty, paddr, _), name)| Request {
+        .map(|(&(ty, paddr, _, device), name)| Request {
             name,
             ty,
             size_arg: 0,
             paddr: Some(paddr),
+            device,
         })
         .collect();
     let plan = plan_with(
@@ -193,6 +194,7 @@ fn the_field_frame_costs_five_retypes() {
         ty: ObjectType::SmallPage,
         size_arg: 0,
         paddr: Some(0xe00_0000_0000),
+        device: true,
     }];
     let plan = plan_with(
         Arch::X86_64,

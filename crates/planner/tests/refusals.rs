@@ -20,6 +20,8 @@ fn req(name: &str, ty: ObjectType, size_arg: u8, paddr: Option<u64>) -> Request<
         ty,
         size_arg,
         paddr,
+        // Every fixed address of these tests is in DEVICE or RAM; say which.
+        device: paddr.is_some_and(|p| p >= DEVICE.paddr),
     }
 }
 

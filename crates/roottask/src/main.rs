@@ -173,7 +173,7 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
 
     let done = match sysinit_initializer::initialize(&spec, &untypeds, layout, &mut kernel, print) {
         Ok(done) => done,
-        Err(e) => fail!("{e}"),
+        Err(e) => fail!("{}", sysinit_initializer::failure_text(&e, &spec)),
     };
     let cycles = arch::cycles()
         .zip(start)

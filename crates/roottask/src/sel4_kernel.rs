@@ -359,7 +359,20 @@ impl Kernel for Sel4Kernel {
         rights: Rights,
         cached: bool,
     ) -> Result<(), KernelError> {
-        let inv = arch::page_map(frame, vspace, vaddr, cap_rights(rights), cached);
+        // Without a word on execution, a mapping is execute-never (where the arch can).
+        self.map_frame_executable(frame, vspace, vaddr, rights, cached, false)
+    }
+
+    fn map_frame_executable(
+        &mut self,
+        frame: Slot,
+        vspace: Slot,
+        vaddr: u64,
+        rights: Rights,
+        cached: bool,
+        executable: bool,
+    ) -> Result<(), KernelError> {
+        let inv = arch::page_map(frame, vspace, vaddr, cap_rights(rights), cached, executable);
         self.call(arch::PAGE_MAP, inv).map(drop)
     }
 
@@ -410,6 +423,7 @@ impl Kernel for Sel4Kernel {
             window,
             CapRights::READ_WRITE,
             ram,
+            false,
         );
         self.call("mapping a frame into the root task to fill it", map)?;
         // SAFETY: the window now maps the target frame, writable, and nothing

@@ -431,7 +431,7 @@ pub fn run_plan(
         first_free,
         end_free,
     };
-    let executed = execute(&plan, layout, &mut kernel, |r| trace.push(*r))?;
+    let executed = execute(&plan, requests, layout, &mut kernel, |r| trace.push(*r))?;
     let model = kernel.0;
     check_placements(&model, &plan, &executed, requests)?;
     trace.push(summary(&plan, executed.invocations));

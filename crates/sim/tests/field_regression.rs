@@ -28,6 +28,7 @@ fn frame_at(paddr: u64) -> Request<'static> {
         ty: ObjectType::SmallPage,
         size_arg: 0,
         paddr: Some(paddr),
+        device: true,
     }
 }
 

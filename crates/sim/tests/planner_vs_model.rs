@@ -102,7 +102,8 @@ fn fixed() -> impl Strategy<Value = (usize, u64, ObjectType, u8)> {
 
 struct Case {
     names: Vec<String>,
-    kinds: Vec<(ObjectType, u8, Option<u64>)>,
+    /// Type, size argument, fixed address, and whether that address is device memory.
+    kinds: Vec<(ObjectType, u8, Option<u64>, bool)>,
 }
 
 impl Case {
@@ -110,11 +111,12 @@ impl Case {
         self.names
             .iter()
             .zip(&self.kinds)
-            .map(|(n, &(ty, size_arg, paddr))| Request {
+            .map(|(n, &(ty, size_arg, paddr, device))| Request {
                 name: n,
                 ty,
                 size_arg,
                 paddr,
+                device,
             })
             .collect()
     }
@@ -128,8 +130,8 @@ fn build_case(
     ord: &[(ObjectType, u8)],
     fix: &[(usize, u64, ObjectType, u8)],
 ) -> Case {
-    let mut kinds: Vec<(ObjectType, u8, Option<u64>)> =
-        ord.iter().map(|&(t, a)| (t, a, None)).collect();
+    let mut kinds: Vec<(ObjectType, u8, Option<u64>, bool)> =
+        ord.iter().map(|&(t, a)| (t, a, None, false)).collect();
     let mut taken: Vec<(u64, u64)> = Vec::new();
     for &(u, frac, ty, arg) in fix {
         let ut = uts[u % uts.len()];
@@ -144,7 +146,7 @@ fn build_case(
             continue;
         }
         taken.push((paddr, end));
-        kinds.push((ty, arg, Some(paddr)));
+        kinds.push((ty, arg, Some(paddr), ut.is_device));
     }
     let names = (0..kinds.len()).map(|i| format!("obj{i}")).collect();
     Case { names, kinds }

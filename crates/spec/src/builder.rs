@@ -7,8 +7,8 @@ use alloc::vec::Vec;
 
 use sysinit_kobj::{is_aligned, PAGE_TABLE_INDEX_BITS, PAGING_LEVELS};
 
+use crate::error::CapSite;
 use crate::object::entry_span_bits;
-use crate::validate::CapSite;
 use crate::{
     Cap, FillContent, NamedObject, Object, ObjectId, PageTable, Spec, SpecError, SpecErrorKind,
 };

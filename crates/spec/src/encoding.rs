@@ -3,7 +3,7 @@
 //! ```text
 //! offset 0   8 bytes  MAGIC, b"sysinit\0"
 //! offset 8   4 bytes  format version, u32 little-endian (FORMAT_VERSION)
-//! offset 12  ...      postcard body: arch, objects, blob length (u64)
+//! offset 12  ...      postcard body: arch, objects, machine (option), blob length (u64)
 //! then       n bytes  the blob, exactly as many bytes as the body declares
 //! ```
 
@@ -14,7 +14,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::Arch;
 
-use crate::{NamedObject, Spec, SpecError};
+use crate::{Machine, NamedObject, Spec, SpecError};
 
 /// First eight bytes of every encoded spec.
 pub const MAGIC: [u8; 8] = *b"sysinit\0";
@@ -24,7 +24,7 @@ pub const MAGIC: [u8; 8] = *b"sysinit\0";
 /// Bump it whenever the bytes a spec encodes to change: a new field, a new
 /// enum variant, a reordering. There is no compatibility across versions;
 /// the host tool and the root task must come from the same sysinit.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 const HEADER_LEN: usize = MAGIC.len() + 4;
 
@@ -33,6 +33,7 @@ const HEADER_LEN: usize = MAGIC.len() + 4;
 struct BodyOut<'a> {
     arch: Arch,
     objects: &'a [NamedObject],
+    machine: &'a Option<Machine>,
     blob_len: u64,
 }
 
@@ -41,6 +42,7 @@ struct BodyOut<'a> {
 struct BodyIn {
     arch: Arch,
     objects: Vec<NamedObject>,
+    machine: Option<Machine>,
     blob_len: u64,
 }
 
@@ -132,6 +134,7 @@ impl Spec {
         let body = BodyOut {
             arch: self.arch,
             objects: &self.objects,
+            machine: &self.machine,
             blob_len: self.blob.len() as u64,
         };
         let mut out = Vec::with_capacity(HEADER_LEN + self.blob.len() + 64 * self.objects.len());
@@ -218,6 +221,7 @@ impl Spec {
             Spec {
                 arch: body.arch,
                 objects: body.objects,
+                machine: body.machine,
                 blob: Vec::new(),
             },
             blob,

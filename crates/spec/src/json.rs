@@ -1,7 +1,9 @@
 //! The JSON form of a spec, for people and for the host tool.
 //!
 //! ```json
-//! { "format": "sysinit-spec", "version": 1, "arch": "x86_64", "objects": [...], "blob": "hex" }
+//! { "format": "sysinit-spec", "version": 2, "arch": "x86_64",
+//!   "machine": { "board": "qemu-x86_64", "ram_bytes": 536870912 },
+//!   "objects": [...], "blob": "hex" }
 //! ```
 //!
 //! The version is checked before the rest of the document is looked at, and
@@ -14,7 +16,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::Arch;
 
-use crate::{hex_bytes, NamedObject, Spec, SpecError, FORMAT_VERSION};
+use crate::{hex_bytes, Machine, NamedObject, Spec, SpecError, FORMAT_VERSION};
 
 /// Value of the `format` field, the JSON counterpart of [`crate::MAGIC`].
 const FORMAT_NAME: &str = "sysinit-spec";
@@ -24,6 +26,8 @@ struct DocumentOut<'a> {
     format: &'static str,
     version: u32,
     arch: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    machine: &'a Option<Machine>,
     objects: &'a [NamedObject],
     #[serde(serialize_with = "hex_bytes::serialize")]
     blob: &'a [u8],
@@ -37,6 +41,8 @@ struct DocumentIn {
     #[allow(dead_code)]
     version: u32,
     arch: String,
+    #[serde(default)]
+    machine: Option<Machine>,
     objects: Vec<NamedObject>,
     #[serde(default, deserialize_with = "hex_bytes::deserialize")]
     blob: Vec<u8>,
@@ -151,6 +157,7 @@ impl Spec {
             format: FORMAT_NAME,
             version: FORMAT_VERSION,
             arch: self.arch.name(),
+            machine: &self.machine,
             objects: &self.objects,
             blob: &self.blob,
         };
@@ -181,6 +188,7 @@ impl Spec {
         let spec = Spec {
             arch,
             objects: doc.objects,
+            machine: doc.machine,
             blob: doc.blob,
         };
         spec.validate().map_err(JsonError::Invalid)?;

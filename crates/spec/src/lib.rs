@@ -28,16 +28,22 @@ extern crate std;
 
 mod builder;
 mod encoding;
+mod error;
 mod hex_bytes;
 #[cfg(feature = "json")]
 mod json;
 mod object;
 mod validate;
+mod walk;
 
+use alloc::string::String;
 use alloc::vec::Vec;
+
+use serde::{Deserialize, Serialize};
 
 pub use builder::SpecBuilder;
 pub use encoding::{DecodeError, FORMAT_VERSION, MAGIC};
+pub use error::{CapSite, SpecError, SpecErrorKind};
 #[cfg(feature = "json")]
 pub use json::JsonError;
 pub use object::{
@@ -45,7 +51,7 @@ pub use object::{
     KernelObject, NamedObject, Object, ObjectId, PageTable, Rights, Tcb, Untyped, VSpace,
 };
 pub use sysinit_kobj::{Arch, ObjectType};
-pub use validate::{CapSite, Mapping, SpecError, SpecErrorKind};
+pub use walk::Mapping;
 
 /// A whole system: the objects to create and the data to fill frames with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,8 +60,23 @@ pub struct Spec {
     pub arch: Arch,
     /// Every object, indexed by [`ObjectId`]. Names are unique.
     pub objects: Vec<NamedObject>,
+    /// The machine the spec was built for, if the builder knew it. Informational for
+    /// the root task (which checks every fixed address against the untypeds it is
+    /// given), and what runners boot with (docs/spec-format.md).
+    pub machine: Option<Machine>,
     /// Bytes that [`FillContent::Blob`] entries refer to.
     pub blob: Vec<u8>,
+}
+
+/// The machine a spec was built for: its fixed addresses are device memory or RAM
+/// as they are on this board with this much RAM.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Machine {
+    /// Board name, as `sysinit build --board` takes it (e.g. `qemu-x86_64`).
+    pub board: String,
+    /// Bytes of RAM the machine boots with (e.g. QEMU's `-m`).
+    pub ram_bytes: u64,
 }
 
 impl Spec {
@@ -64,6 +85,7 @@ impl Spec {
         Spec {
             arch,
             objects: Vec::new(),
+            machine: None,
             blob: Vec::new(),
         }
     }

@@ -55,7 +55,7 @@ pub enum Object {
     CNode(CNode),
     /// Thread.
     Tcb(Tcb),
-    /// Page of memory, optionally at a fixed physical address (device memory).
+    /// Page of memory, optionally at a fixed physical address (device memory or RAM).
     Frame(Frame),
     /// Root paging structure of an address space (level 0): PML4 on x86_64,
     /// the stage-2 root table on aarch64.
@@ -81,6 +81,11 @@ pub struct Untyped {
     pub size_bits: u8,
     /// Physical address it must start at, or `None` for anywhere.
     pub paddr: Option<u64>,
+    /// Whether the memory at `paddr` is device memory (true) or RAM (false). Only an
+    /// untyped with a fixed address can be device memory. The planner refuses a spec
+    /// whose device untyped would come from RAM, or the reverse: that happens when the
+    /// machine has another RAM size than the spec was built for.
+    pub device: bool,
 }
 
 /// Capability table of `2^radix` slots.
@@ -152,6 +157,11 @@ pub struct Frame {
     pub size_bits: u8,
     /// Physical address it must be at (device memory, DMA buffers), or `None` for anywhere.
     pub paddr: Option<u64>,
+    /// Whether the frame is device memory (true) or RAM (false). Only a frame with a
+    /// fixed address can be device memory; program, stack and IPC buffer frames are RAM.
+    /// The planner refuses a device frame that would come from a RAM untyped and a RAM
+    /// frame that would come from a device untyped (see [`Untyped::device`]).
+    pub device: bool,
     /// Initial contents, sorted by offset and not overlapping; bytes not
     /// covered stay as the kernel leaves them (zero for RAM).
     #[serde(default)]
@@ -306,6 +316,9 @@ pub struct KernelObject {
     pub size_arg: u8,
     /// Fixed physical address, if the object must be at one.
     pub paddr: Option<u64>,
+    /// Whether the object must be made from device memory (only frames and untypeds at a
+    /// fixed address can be); false means RAM.
+    pub device: bool,
 }
 
 impl Object {
@@ -319,12 +332,14 @@ impl Object {
             ty,
             size_arg: 0,
             paddr: None,
+            device: false,
         };
         let object = match self {
             Object::Untyped(u) => KernelObject {
                 ty: ObjectType::Untyped,
                 size_arg: u.size_bits,
                 paddr: u.paddr,
+                device: u.device,
             },
             Object::Endpoint => plain(ObjectType::Endpoint),
             Object::Notification => plain(ObjectType::Notification),
@@ -332,12 +347,14 @@ impl Object {
                 ty: ObjectType::CNode,
                 size_arg: c.radix,
                 paddr: None,
+                device: false,
             },
             Object::Tcb(_) => plain(ObjectType::Tcb),
             Object::Frame(f) => KernelObject {
                 ty: ObjectType::frame_of_size_bits(f.size_bits)?,
                 size_arg: 0,
                 paddr: f.paddr,
+                device: f.device,
             },
             Object::VSpace(_) => plain(arch.paging_structure(0)?),
             Object::PageTable(t) if t.level >= 1 => plain(arch.paging_structure(t.level)?),
@@ -400,7 +417,7 @@ pub const fn entry_span_bits(level: u8) -> u8 {
 /// (a badge on a frame cap, a guard on an endpoint cap, ...).
 ///
 /// In JSON, attributes at their default (all rights, badge 0, no guard,
-/// cached) may be omitted and are not written.
+/// cached, not executable) may be omitted and are not written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Cap {
@@ -421,6 +438,12 @@ pub struct Cap {
     /// Cacheability of the mapping, for frame caps in page tables; false for device registers.
     #[serde(default = "default_cached")]
     pub cached: bool,
+    /// Whether instructions may be fetched through the mapping, for frame caps in page
+    /// tables (Microkit's `perms` with `x`). A mapping without it is execute-never on
+    /// aarch64 (`seL4_ARM_ExecuteNever`); seL4 on x86_64 never sets XD, so there every
+    /// mapping stays executable whatever this says.
+    #[serde(default)]
+    pub executable: bool,
 }
 
 fn default_cached() -> bool {
@@ -437,6 +460,7 @@ impl Cap {
             guard: 0,
             guard_size: 0,
             cached: true,
+            executable: false,
         }
     }
 
@@ -455,6 +479,14 @@ impl Cap {
         Cap {
             guard,
             guard_size,
+            ..self
+        }
+    }
+
+    /// The same cap mapping executable code.
+    pub const fn executable(self) -> Cap {
+        Cap {
+            executable: true,
             ..self
         }
     }
@@ -479,7 +511,8 @@ impl Serialize for Cap {
             + usize::from(written(self.badge == 0))
             + usize::from(written(self.guard == 0))
             + usize::from(written(self.guard_size == 0))
-            + usize::from(written(self.cached));
+            + usize::from(written(self.cached))
+            + usize::from(written(!self.executable));
         let mut s = serializer.serialize_struct("Cap", fields)?;
         s.serialize_field("object", &self.object)?;
         if written(self.rights == Rights::all()) {
@@ -496,6 +529,9 @@ impl Serialize for Cap {
         }
         if written(self.cached) {
             s.serialize_field("cached", &self.cached)?;
+        }
+        if written(!self.executable) {
+            s.serialize_field("executable", &self.executable)?;
         }
         s.end()
     }

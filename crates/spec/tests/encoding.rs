@@ -182,6 +182,7 @@ fn huge_length_prefixes_fail_fast() {
     let mut bytes = header(FORMAT_VERSION);
     bytes.push(0);
     varint(0, &mut bytes);
+    bytes.push(0); // no machine
     varint(u64::MAX, &mut bytes);
     assert_eq!(
         Spec::from_postcard(&bytes).unwrap_err(),

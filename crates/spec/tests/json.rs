@@ -7,7 +7,7 @@ use sysinit_spec::{Arch, JsonError, Rights, Spec, SpecErrorKind, FORMAT_VERSION}
 
 const MINIMAL: &str = r#"{
   "format": "sysinit-spec",
-  "version": 1,
+  "version": 2,
   "arch": "aarch64",
   "objects": [
     {"name": "ep", "object": "endpoint"},
@@ -58,12 +58,12 @@ fn unknown_fields_are_refused_with_their_position() {
 #[test]
 fn version_and_format_are_checked_first() {
     let newer = MINIMAL
-        .replace(r#""version": 1"#, r#""version": 2"#)
+        .replace(r#""version": 2"#, r#""version": 3"#)
         .replace("endpoint", "wormhole");
     assert_eq!(
         Spec::from_json(&newer).unwrap_err(),
         JsonError::VersionMismatch {
-            found: Some(2),
+            found: Some(3),
             supported: FORMAT_VERSION
         }
     );
@@ -136,4 +136,41 @@ fn the_example_in_the_format_doc_parses() {
     assert_eq!(spec.blob, b"blob!");
     // And it is laid out the way to_json_pretty writes it.
     assert_eq!(spec.to_json_pretty(), doc[start..end]);
+}
+
+#[test]
+fn machine_device_and_executable_round_trip() {
+    let mut spec = example(Arch::Aarch64);
+    spec.machine = Some(sysinit_spec::Machine {
+        board: "qemu-aarch64-virt".into(),
+        ram_bytes: 2 << 30,
+    });
+    let text = spec.to_json_pretty();
+    assert!(
+        text.contains(r#""machine": {"board": "qemu-aarch64-virt", "ram_bytes": 2147483648}"#),
+        "{text}"
+    );
+    // Program text is mapped executable, everything else is not (and says nothing).
+    assert!(text.contains(r#""executable": true"#), "{text}");
+    assert!(!text.contains(r#""executable": false"#), "{text}");
+    assert!(text.contains(r#""device": true"#), "{text}");
+    assert_eq!(Spec::from_json(&text).unwrap(), spec);
+    assert_eq!(Spec::from_postcard(&spec.to_postcard()).unwrap(), spec);
+    // Without a machine the field is left out and reads back as none.
+    spec.machine = None;
+    let text = spec.to_json_pretty();
+    assert!(!text.contains("\"machine\""), "{text}");
+    assert_eq!(Spec::from_json(&text).unwrap(), spec);
+}
+
+#[test]
+fn frames_must_say_whether_they_are_device_memory() {
+    let frame =
+        r#"{"name": "f", "object": {"frame": {"size_bits": 12, "paddr": null, "fill": []}}}"#;
+    let text = MINIMAL.replace(
+        r#"{"name": "ep", "object": "endpoint"},"#,
+        &format!(r#"{{"name": "ep", "object": "endpoint"}}, {frame},"#),
+    );
+    let err = Spec::from_json(&text).unwrap_err().to_string();
+    assert!(err.contains("missing field `device`"), "{err}");
 }

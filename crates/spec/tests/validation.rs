@@ -233,6 +233,7 @@ fn sizes_are_checked_against_the_kernel() {
     *object_mut(&mut spec, "app.untyped") = Object::Untyped(Untyped {
         size_bits: 48,
         paddr: None,
+        device: false,
     });
     let (kind, _) = refused(&spec, "app.untyped");
     assert!(matches!(kind, SpecErrorKind::BadSize(_)), "{kind:?}");
@@ -335,6 +336,7 @@ fn mappings_stay_below_the_user_top() {
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill: vec![],
         })
     };
@@ -684,6 +686,7 @@ fn kernel_objects_per_arch() {
     let frame = Object::Frame(Frame {
         size_bits: 21,
         paddr: Some(0x20_0000),
+        device: false,
         fill: vec![],
     });
     let k = frame.kernel_object(Arch::X86_64).unwrap();
@@ -716,6 +719,7 @@ fn builder_reports_conflicts() {
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill: vec![],
         }),
     );
@@ -724,6 +728,7 @@ fn builder_reports_conflicts() {
         Object::Frame(Frame {
             size_bits: 21,
             paddr: None,
+            device: false,
             fill: vec![],
         }),
     );
@@ -774,4 +779,47 @@ fn walking_an_unvalidated_spec_does_not_panic() {
     assert_eq!(spec.vspace_mappings(vspace).len(), 3);
     assert!(spec.validate().is_err());
     assert_eq!(sysinit_spec::entry_span_bits(200), 12);
+}
+
+#[test]
+fn device_memory_needs_a_fixed_address() {
+    let mut spec = example(Arch::X86_64);
+    frame_mut(&mut spec, "app.stack0").device = true;
+    let (kind, text) = refused(&spec, "app.stack0");
+    assert_eq!(kind, SpecErrorKind::DeviceWithoutPaddr { what: "frame" });
+    assert_eq!(
+        text,
+        "object \"app.stack0\": the frame is marked device memory but has no physical address; \
+         device memory exists only where the board has it, so give the frame a \"paddr\" or mark \
+         it RAM (\"device\": false)"
+    );
+
+    let mut spec = example(Arch::X86_64);
+    *object_mut(&mut spec, "app.untyped") = Object::Untyped(Untyped {
+        size_bits: 16,
+        paddr: None,
+        device: true,
+    });
+    let (kind, _) = refused(&spec, "app.untyped");
+    assert_eq!(kind, SpecErrorKind::DeviceWithoutPaddr { what: "untyped" });
+
+    // A fixed-address RAM frame is fine (a DMA buffer).
+    let mut spec = example(Arch::X86_64);
+    frame_mut(&mut spec, "driver.device_regs").device = false;
+    spec.validate().unwrap();
+}
+
+#[test]
+fn only_frame_caps_are_executable() {
+    let mut spec = example(Arch::X86_64);
+    cnode_mut(&mut spec, "app.cnode").slots[0].1.executable = true;
+    let (kind, text) = refused(&spec, "app.cnode");
+    assert!(
+        matches!(kind, SpecErrorKind::BadCapAttribute { .. }),
+        "{kind:?}"
+    );
+    assert!(
+        text.ends_with("is marked executable, but only frame caps have an execute attribute"),
+        "{text}"
+    );
 }

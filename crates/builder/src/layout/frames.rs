@@ -3,8 +3,10 @@
 //!
 //! Frames are RAM pages the planner places anywhere (IPC buffers, stacks,
 //! program images) or the pages of a memory region (at its fixed address if it
-//! has one, device memory unless it is RAM). Mapping caps carry read and write;
-//! execute is recorded in the PD's [`super::Mapping`] only.
+//! has one, device memory unless it is RAM). Mapping caps carry read and write,
+//! and execute only where the description asks for it: without `x` the root task
+//! maps the frame execute-never (which only aarch64 enforces; seL4 on x86_64
+//! never sets XD).
 
 use sysinit_pd_abi as abi;
 use sysinit_sdf::{MemoryRegion, Perms};
@@ -18,6 +20,7 @@ pub(super) fn ram_page(fill: Vec<FillEntry>) -> Object {
     Object::Frame(Frame {
         size_bits: PAGE_BITS,
         paddr: None,
+        device: false,
         fill,
     })
 }
@@ -38,11 +41,14 @@ pub(super) fn region_frame(mr: &MemoryRegion, page: u64, index: u64) -> Object {
     Object::Frame(Frame {
         size_bits: page.trailing_zeros() as u8,
         paddr: mr.phys_addr.map(|p| p + index * page),
+        // The spec says which memory it must be, so the root task refuses a machine
+        // whose memory map puts RAM where the description expects a device.
+        device: is_device(mr),
         fill: Vec::new(),
     })
 }
 
-/// The cap that maps `frame` with `perms`, cached or not.
+/// The cap that maps `frame` with `perms` (executable only with `x`), cached or not.
 pub(super) fn mapping_cap(frame: ObjectId, perms: Perms, cached: bool) -> Cap {
     // The kernel has no write-only mappings; every mapping is readable.
     let rights = Rights {
@@ -51,7 +57,10 @@ pub(super) fn mapping_cap(frame: ObjectId, perms: Perms, cached: bool) -> Cap {
         grant: false,
         grant_reply: false,
     };
-    let cap = Cap::new(frame).with_rights(rights);
+    let mut cap = Cap::new(frame).with_rights(rights);
+    if perms.execute {
+        cap = cap.executable();
+    }
     if cached {
         cap
     } else {

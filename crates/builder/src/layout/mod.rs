@@ -64,7 +64,7 @@ pub struct Mapping {
     pub size: u64,
     /// Page size in bytes.
     pub page_size: u64,
-    /// Rights asked for (execute is recorded, the spec's frame caps carry read and write).
+    /// Rights asked for (the frame caps carry read, write and execute).
     pub perms: Perms,
     /// Whether the mapping is cached.
     pub cached: bool,
@@ -182,10 +182,15 @@ pub fn build_spec(
     if !layout.errors.is_empty() {
         return Err(BuildErrors(layout.errors));
     }
-    let spec = layout
+    let mut spec = layout
         .b
         .build()
         .map_err(|e| BuildErrors(vec![BuildError::Internal(e.to_string())]))?;
+    // Which fixed addresses are device memory depends on the RAM size: record it.
+    spec.machine = Some(sysinit_spec::Machine {
+        board: board.name().to_string(),
+        ram_bytes: board.ram_bytes(),
+    });
     Ok(BuiltSystem { spec, pds: layouts })
 }
 

@@ -28,10 +28,13 @@ pub const IOAPIC_PIN_4: IrqSource = IrqSource::IoApic {
     vector: 4,
 };
 
+/// A 4 KiB frame; one at a fixed address is device memory (as the test machines'
+/// fixed frames are).
 pub fn frame(paddr: Option<u64>) -> Object {
     Object::Frame(Frame {
         size_bits: 12,
         paddr,
+        device: paddr.is_some(),
         fill: Vec::new(),
     })
 }
@@ -79,6 +82,7 @@ pub fn system() -> Spec {
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill: vec![
                 FillEntry {
                     offset: 0x10,

@@ -54,7 +54,9 @@ pub fn cycles() -> Option<u64> {
     let ticks: u64;
     // SAFETY: reads a system register that the kernel configuration exports to EL0;
     // no memory is touched.
-    unsafe { core::arch::asm!("isb", "mrs {0}, cntvct_el0", out(reg) ticks, options(nomem, nostack)) };
+    unsafe {
+        core::arch::asm!("isb", "mrs {0}, cntvct_el0", out(reg) ticks, options(nomem, nostack))
+    };
     Some(ticks)
 }
 
@@ -64,15 +66,25 @@ const CACHED: VmAttributes = VmAttributes::DEFAULT;
 /// Device memory: without `PageCacheable` seL4 maps device-nGnRnE; never executable.
 const UNCACHED: VmAttributes = VmAttributes::EXECUTE_NEVER;
 
-/// `ARMPage_Map`: normal cacheable memory, or device memory when not `cached`.
+/// Normal cacheable memory that instructions cannot be fetched from.
+const CACHED_EXECUTE_NEVER: VmAttributes =
+    VmAttributes(VmAttributes::DEFAULT.0 | VmAttributes::EXECUTE_NEVER.0);
+
+/// `ARMPage_Map`: normal cacheable memory, or device memory when not `cached`;
+/// execute-never unless `executable` (device memory always).
 pub fn page_map(
     frame: CPtr,
     vspace: CPtr,
     vaddr: u64,
     rights: CapRights,
     cached: bool,
+    executable: bool,
 ) -> Invocation {
-    let attrs = if cached { CACHED } else { UNCACHED };
+    let attrs = match (cached, executable) {
+        (true, true) => CACHED,
+        (true, false) => CACHED_EXECUTE_NEVER,
+        (false, _) => UNCACHED,
+    };
     arm::page_map(frame, vspace, vaddr, rights, attrs)
 }
 

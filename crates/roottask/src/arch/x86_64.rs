@@ -51,13 +51,18 @@ pub fn cycles() -> Option<u64> {
 }
 
 /// `X86Page_Map`: write-back, or strongly uncacheable for device memory.
+///
+/// `executable` is ignored: seL4 on x86_64 never sets the XD bit, so every mapping is
+/// executable (docs/roottask.md; `sysinit check` warns about maps without `x`).
 pub fn page_map(
     frame: CPtr,
     vspace: CPtr,
     vaddr: u64,
     rights: CapRights,
     cached: bool,
+    executable: bool,
 ) -> Invocation {
+    let _ = executable;
     let attrs = if cached {
         VmAttributes::WriteBack
     } else {

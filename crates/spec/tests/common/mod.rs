@@ -54,6 +54,7 @@ pub fn tiny_spec() -> Spec {
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill: vec![
                 FillEntry {
                     offset: 0,
@@ -137,6 +138,7 @@ fn add_pd(b: &mut SpecBuilder, name: &'static str, priority: u8, data_fill: &[u8
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill,
         })
     };
@@ -166,13 +168,18 @@ fn add_pd(b: &mut SpecBuilder, name: &'static str, priority: u8, data_fill: &[u8
             content: FillContent::Data(data_fill.to_vec()),
         }]),
     );
+    // Text is read-only and executable; every other mapping is execute-never.
     let rx = Rights::READ;
-    b.map(vspace, layout::TEXT, Cap::new(text0).with_rights(rx))
-        .unwrap();
+    b.map(
+        vspace,
+        layout::TEXT,
+        Cap::new(text0).with_rights(rx).executable(),
+    )
+    .unwrap();
     b.map(
         vspace,
         layout::TEXT + 0x1000,
-        Cap::new(text1).with_rights(rx),
+        Cap::new(text1).with_rights(rx).executable(),
     )
     .unwrap();
     b.map(
@@ -257,6 +264,7 @@ pub fn example(arch: Arch) -> Spec {
         Object::Frame(Frame {
             size_bits: 12,
             paddr: None,
+            device: false,
             fill: vec![],
         }),
     );
@@ -335,6 +343,7 @@ pub fn example(arch: Arch) -> Spec {
         Object::Untyped(Untyped {
             size_bits: 16,
             paddr: None,
+            device: false,
         }),
     );
     b.set_slot(app.cnode, slots::UNTYPED, Cap::new(untyped))
@@ -346,6 +355,7 @@ pub fn example(arch: Arch) -> Spec {
             Object::Frame(Frame {
                 size_bits,
                 paddr: Some(paddr),
+                device: true,
                 fill: vec![],
             }),
         )

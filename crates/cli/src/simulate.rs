@@ -10,6 +10,7 @@ use crate::input::{board_untypeds, load_input, log_untypeds};
 use crate::overwrite::refuse_overwriting;
 use crate::report::Report;
 use crate::system::board;
+use crate::units::Bytes;
 use crate::{CliError, SimulateArgs};
 
 /// Runs the command: the trace goes to standard output (or `--trace`), the report to
@@ -42,6 +43,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             board_arch: board.arch(),
         });
     }
+    let board = with_built_for_ram(board, &loaded.spec, args.ram)?;
     let (untypeds, source) = match &args.untypeds {
         Some(log) => log_untypeds(log)?,
         None => board_untypeds(&board, board.ram_bytes())?,
@@ -75,4 +77,36 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     let mut err = std::io::stderr().lock();
     let _ = write!(err, "{report}");
     Ok(())
+}
+
+/// A spec records the machine it was built for; without `--ram`, simulate that
+/// machine's RAM, as the runners boot it (which fixed addresses are device memory
+/// depends on it). With `--ram`, the boot is simulated as asked, and a different RAM
+/// size is said, since the root task will refuse a device frame that lands in RAM.
+fn with_built_for_ram(
+    board: sysinit_board::Board,
+    spec: &sysinit_spec::Spec,
+    ram: Option<u64>,
+) -> Result<sysinit_board::Board, CliError> {
+    let Some(machine) = spec.machine.as_ref().filter(|m| m.board == board.name()) else {
+        return Ok(board);
+    };
+    if machine.ram_bytes == board.ram_bytes() {
+        return Ok(board);
+    }
+    if ram.is_some() {
+        eprintln!(
+            "sysinit: note: the spec was built for {} of RAM; simulating the {} asked for",
+            Bytes(machine.ram_bytes),
+            Bytes(board.ram_bytes())
+        );
+        return Ok(board);
+    }
+    let name = board.name().to_string();
+    board
+        .with_ram_bytes(machine.ram_bytes)
+        .map_err(|source| CliError::Board {
+            board: name,
+            source,
+        })
 }

@@ -310,3 +310,60 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     );
     assert!(!out_dir.join("image.elf").exists() && !out_dir.join("report.txt").exists());
 }
+
+#[test]
+fn a_spec_is_simulated_with_the_ram_it_was_built_for_unless_told_otherwise() {
+    let dir = scratch("built-for-ram");
+    std::fs::create_dir_all(&dir).unwrap();
+    let elf = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fuzz/corpus/elf_program/pd-x86_64.elf"
+    );
+    std::fs::copy(elf, dir.join("pd.elf")).unwrap();
+    let system = dir.join("a.system");
+    std::fs::write(
+        &system,
+        r#"<system>
+    <protection_domain name="pd" priority="100">
+        <program_image path="pd.elf" />
+    </protection_domain>
+</system>
+"#,
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let built = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--ram",
+        "1G",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(built.status.code(), Some(0), "{}", text(&built.stderr));
+    let spec = out.join("spec.json");
+
+    let as_built = sysinit(&["simulate", spec.to_str().unwrap()]);
+    assert_eq!(as_built.status.code(), Some(0));
+    let stderr = text(&as_built.stderr);
+    assert!(
+        stderr.contains("derived from the board with 1.0 GiB of RAM"),
+        "{stderr}"
+    );
+
+    let asked = sysinit(&["simulate", spec.to_str().unwrap(), "--ram", "2G"]);
+    assert_eq!(asked.status.code(), Some(0));
+    let stderr = text(&asked.stderr);
+    assert!(
+        stderr.starts_with(
+            "sysinit: note: the spec was built for 1.0 GiB of RAM; simulating the 2.0 GiB asked for\n"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("derived from the board with 2.0 GiB of RAM"),
+        "{stderr}"
+    );
+}

@@ -82,11 +82,7 @@ pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError
             path: name.clone(),
             source,
         })?;
-        spec.validate().map_err(|source| CliError::SpecInvalid {
-            path: name.clone(),
-            source,
-        })?;
-        return Ok(LoadedSpec { spec, name, inputs });
+        return validated(spec, name, inputs);
     }
     let text = String::from_utf8(bytes).map_err(|e| CliError::NotASpec {
         path: name.clone(),
@@ -105,6 +101,15 @@ fn json_spec(
         path: name.clone(),
         source,
     })?;
+    validated(spec, name, inputs)
+}
+
+/// `spec` if it passes validation, whichever form it was read from.
+fn validated(
+    spec: Spec,
+    name: String,
+    inputs: Vec<(String, PathBuf)>,
+) -> Result<LoadedSpec, CliError> {
     spec.validate().map_err(|source| CliError::SpecInvalid {
         path: name.clone(),
         source,

@@ -37,17 +37,3 @@ pub(super) fn connect(
         }
     }
 }
-
-/// The PDs some channel end may call (the far end of every `pp="true"` end):
-/// they get an endpoint.
-pub(super) fn callees(description: &SystemDescription) -> BTreeMap<&str, ()> {
-    let mut callee = BTreeMap::new();
-    for ch in &description.channels {
-        for (from, to) in [(0, 1), (1, 0)] {
-            if ch.ends[from].pp {
-                callee.insert(ch.ends[to].pd.as_str(), ());
-            }
-        }
-    }
-    callee
-}

@@ -1,14 +1,13 @@
 //! Each PD's own objects (CNode, VSpace, notification, endpoint, IPC buffer,
 //! TCB), the pd-abi slots that tie PDs together, and the stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sysinit_kobj::Arch;
 use sysinit_pd_abi as abi;
 use sysinit_sdf::{describe, Perms, ProtectionDomain, SystemDescription};
 use sysinit_spec::{Cap, IpcBuffer, Object, ObjectId, Tcb, VSpace};
 
-use super::channels::callees;
 use super::frames::{mapping_cap, ram_page};
 use super::{Layout, Mapping, MappingSource};
 use crate::LoadedImage;
@@ -34,13 +33,7 @@ pub(super) fn add_objects<'d>(
     let mut objects = BTreeMap::new();
     for (pd, _) in pds {
         let entry = images.get(&pd.name).map_or(0, |i| i.image.entry);
-        let o = add_pd(
-            layout,
-            pd,
-            callee.contains_key(pd.name.as_str()),
-            entry,
-            arch,
-        );
+        let o = add_pd(layout, pd, callee.contains(pd.name.as_str()), entry, arch);
         objects.insert(pd.name.as_str(), o);
     }
     objects
@@ -166,4 +159,18 @@ pub(super) fn add_stack(
         cached: true,
         source: MappingSource::Stack,
     }
+}
+
+/// The PDs some channel end may call (the far end of every `pp="true"` end):
+/// they get an endpoint.
+fn callees(description: &SystemDescription) -> BTreeSet<&str> {
+    let mut callee = BTreeSet::new();
+    for ch in &description.channels {
+        for (from, to) in [(0, 1), (1, 0)] {
+            if ch.ends[from].pp {
+                callee.insert(ch.ends[to].pd.as_str());
+            }
+        }
+    }
+    callee
 }

@@ -212,30 +212,7 @@ impl BoardFile {
                 range: named.range,
             });
         }
-        let interrupts = match self.interrupts {
-            InterruptsFile::Gic {
-                max_irq,
-                kernel_irqs,
-            } => Interrupts::Gic {
-                max_irq,
-                kernel_irqs: kernel_irqs
-                    .into_iter()
-                    .map(|k| KernelIrq {
-                        irq: k.irq,
-                        name: k.name,
-                    })
-                    .collect(),
-            },
-            InterruptsFile::Ioapic {
-                ioapics,
-                pins,
-                max_vector,
-            } => Interrupts::Ioapic {
-                ioapics,
-                pins,
-                max_vector,
-            },
-        };
+        let interrupts = self.interrupts.into_interrupts();
         let k = self.kernel;
         // Saturating: an end past 2^64 is refused by `RootTaskImage::new` as a bad span.
         let root_task_end = k.root_task_vaddr.saturating_add(k.root_task_image_bytes);
@@ -287,5 +264,35 @@ impl BoardFile {
             root_task,
             ram_bytes: self.ram.default,
         })
+    }
+}
+
+impl InterruptsFile {
+    /// The board's interrupt controller as the checks use it.
+    fn into_interrupts(self) -> Interrupts {
+        match self {
+            InterruptsFile::Gic {
+                max_irq,
+                kernel_irqs,
+            } => Interrupts::Gic {
+                max_irq,
+                kernel_irqs: kernel_irqs
+                    .into_iter()
+                    .map(|k| KernelIrq {
+                        irq: k.irq,
+                        name: k.name,
+                    })
+                    .collect(),
+            },
+            InterruptsFile::Ioapic {
+                ioapics,
+                pins,
+                max_vector,
+            } => Interrupts::Ioapic {
+                ioapics,
+                pins,
+                max_vector,
+            },
+        }
     }
 }

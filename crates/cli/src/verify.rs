@@ -4,7 +4,7 @@ use std::path::Path;
 
 use sysinit_initializer::requests;
 use sysinit_kobj::Arch;
-use sysinit_sim::{compare_plan, replay, ReplayError, TraceError};
+use sysinit_sim::{compare_plan, compare_summary, replay, simulate_spec, ReplayError, TraceError};
 
 use crate::input::{load_spec, read_trace, trace_error, LoadedSpec};
 use crate::{CliError, VerifyArgs};
@@ -42,6 +42,17 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
             args.log.display(),
             loaded.name
         );
+        // The replay can only bound some summary figures; booting the spec itself on the
+        // recorded untypeds gives every one of them exactly.
+        if trace.summary.is_some() {
+            let simulated = simulate_spec(&loaded.spec, &trace.untypeds)?;
+            compare_summary(&trace, &simulated.summary()).map_err(at_line)?;
+            println!(
+                "{}: the summary line is what booting {} on the kernel model gives",
+                args.log.display(),
+                loaded.name
+            );
+        }
     }
     if trace.summary.is_none() {
         return Err(CliError::Replay {

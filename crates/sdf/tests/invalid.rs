@@ -45,6 +45,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/bad_utf8.system:3:33: error: not valid UTF-8 at byte offset 63; valid: UTF-8 text",
     ),
     (
+        "char_ref_not_a_character",
+        X86,
+        "specs/invalid/char_ref_not_a_character.system:4:32: error: character reference '&#x110000;' names no Unicode character; valid: &#N; or &#xN; with N at most 0x10FFFF and not a surrogate (0xD800..=0xDFFF)",
+    ),
+    (
         "budget_exceeds_period",
         X86_MCS,
         "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",

@@ -104,6 +104,56 @@ pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Resu
     Ok(())
 }
 
+/// Refuses the first character reference (`&#N;`, `&#xN;`) outside comments, CDATA and
+/// processing instructions whose number is no Unicode character: above 0x10FFFF or a
+/// surrogate. The XML parser (roxmltree 0.20) reads those as U+FFFD instead of refusing
+/// them, which would put a replacement character into a name without a word. References
+/// to characters XML does not allow (`&#0;`) the parser refuses itself.
+pub(crate) fn check_char_refs(text: &str, file: &Arc<str>) -> Result<(), SdfErrors> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(bytes, i + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(bytes, i + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(bytes, i + 2, b"?>");
+        } else if rest.starts_with(b"&#") {
+            let (digits, radix) = match rest.get(2) {
+                Some(b'x') => (&rest[3..], 16),
+                _ => (&rest[2..], 10),
+            };
+            let len = digits
+                .iter()
+                .take_while(|b| {
+                    if radix == 16 {
+                        b.is_ascii_hexdigit()
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+                .count();
+            let number = std::str::from_utf8(&digits[..len])
+                .ok()
+                .and_then(|d| u32::from_str_radix(d, radix).ok());
+            if len > 0 && digits.get(len) == Some(&b';') && number.and_then(char::from_u32).is_none() {
+                let end = (rest.len() - digits.len()) + len + 1;
+                let reference: String = text[i..i + end].chars().take(40).collect();
+                return Err(SdfErrors(vec![SdfError::at(
+                    location_of(text, i, file),
+                    SdfErrorKind::BadCharRef { reference },
+                )]));
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
 /// The index just past the `>` closing the tag opened before `from`, and
 /// whether it is an empty-element tag (`/>`). Quoted values may contain `>`.
 fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
@@ -131,6 +181,24 @@ mod tests {
         check_depth(text, &Arc::from("t"), max)
             .err()
             .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn refuses_references_to_no_character_outside_comments() {
+        let refs = |text: &str| {
+            check_char_refs(text, &Arc::from("t"))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(refs("<a b='&#x10FFFF;&#65;&#xD7FF;'><!-- &#x110000; --></a>"), None);
+        assert_eq!(refs("<a><![CDATA[&#xD800;]]><?p &#99999999;?></a>"), None);
+        for bad in ["&#x110000;", "&#xD800;", "&#1114112;", "&#99999999999;"] {
+            let text = format!("<a>\n <b c='{bad}'/></a>");
+            assert_eq!(
+                refs(&text).map(|m| m.split(" names").next().unwrap().to_string()),
+                Some(format!("t:2:8: error: character reference '{bad}'")),
+            );
+        }
     }
 
     #[test]

@@ -138,6 +138,8 @@ pub(crate) fn parse_document(
     let file: Arc<str> = Arc::from(file);
     // Before the parser: it and the reader recurse once per level.
     limits::check_depth(text, &file, max_depth)?;
+    // The parser silently turns a reference to no character into U+FFFD.
+    limits::check_char_refs(text, &file)?;
     // A DTD could expand entities without bound; system descriptions never need one.
     let options = ParsingOptions {
         allow_dtd: false,

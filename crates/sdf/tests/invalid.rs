@@ -125,6 +125,16 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/duplicate_symbol.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: symbol 'ring' is already set in protection_domain 'a' (at specs/invalid/duplicate_symbol.system:8:9); valid: each symbol set once per protection domain",
     ),
     (
+        "empty_program_image_path",
+        X86,
+        "specs/invalid/empty_program_image_path.system:5:24: error: <program_image path=\"\"> in <protection_domain name=\"a\">: invalid path ''; valid: the path of an ELF file",
+    ),
+    (
+        "empty_setvar_symbol",
+        X86,
+        "specs/invalid/empty_setvar_symbol.system:7:56: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: invalid setvar_vaddr ''; valid: the name of a symbol in the program image",
+    ),
+    (
         "empty_pd_name",
         X86,
         "specs/invalid/empty_pd_name.system:4:24: error: <protection_domain name=\"\">: invalid name ''; valid: a non-empty name",

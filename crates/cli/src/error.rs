@@ -53,6 +53,16 @@ pub enum CliError {
         /// The board's arch.
         board_arch: sysinit_kobj::Arch,
     },
+    /// The `--untypeds` log is of a boot on another architecture than the spec's.
+    #[error("{path}: the log is of an {log} boot, but the spec is for {spec}; valid: the log of an {spec} boot for --untypeds")]
+    UntypedsArchMismatch {
+        /// The log.
+        path: String,
+        /// The log's arch.
+        log: sysinit_kobj::Arch,
+        /// The spec's arch.
+        spec: sysinit_kobj::Arch,
+    },
     /// The board cannot give the memory map asked for (the error names the board).
     #[error("{source}")]
     Board {

@@ -164,8 +164,19 @@ pub fn trace_error(path: &Path, e: TraceError) -> CliError {
     }
 }
 
-/// The boot untyped list recorded in a log.
-pub fn log_untypeds(path: &Path) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+/// The boot untyped list recorded in a log of a boot on `arch` (another arch is refused).
+pub fn log_untypeds(
+    path: &Path,
+    arch: Arch,
+) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
     let trace = read_trace(path)?;
+    // Another arch's memory map plans into nonsense and fails far from the cause.
+    if trace.arch != arch {
+        return Err(CliError::UntypedsArchMismatch {
+            path: path.display().to_string(),
+            log: trace.arch,
+            spec: arch,
+        });
+    }
     Ok((trace.untypeds, UntypedSource::Log(path.to_path_buf())))
 }

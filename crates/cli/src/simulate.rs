@@ -43,7 +43,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         });
     }
     let (untypeds, source) = match &args.untypeds {
-        Some(log) => log_untypeds(log)?,
+        Some(log) => log_untypeds(log, loaded.spec.arch)?,
         None => board_untypeds(&board, board.ram_bytes())?,
     };
     let (reqs, _) = requests(&loaded.spec);

@@ -310,3 +310,22 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     );
     assert!(!out_dir.join("image.elf").exists() && !out_dir.join("report.txt").exists());
 }
+
+/// An aarch64 boot's untypeds for an x86_64 spec: refused as such, not with a retype
+/// failure deep in the plan.
+#[test]
+fn untypeds_from_a_boot_on_another_arch_are_refused() {
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/boots/aarch64/pingpong/boot.log"
+    );
+    let out = sysinit(&["simulate", "--board", "qemu-x86_64", "--untypeds", log]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!(
+            "error: {log}: the log is of an aarch64 boot, but the spec is for x86_64; valid: the log \
+             of an x86_64 boot for --untypeds"
+        )
+    );
+}

@@ -15,6 +15,15 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// A spec, log or root task larger than the command reads (an endless file such as
+    /// `/dev/zero` would otherwise exhaust memory).
+    #[error("cannot read {path}: larger than {max} bytes; valid: a file of at most {max} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {

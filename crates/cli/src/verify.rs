@@ -66,8 +66,14 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
 /// The spec given with `--spec`: JSON, or the binary spec.bin ([`load_spec`]). A system description is
 /// refused with the way to get a spec from it, not with a JSON syntax error.
 fn load_verify_spec(path: &Path, arch: Arch) -> Result<LoadedSpec, CliError> {
-    let is_description =
-        || std::fs::read(path).is_ok_and(|bytes| bytes.trim_ascii_start().starts_with(b"<"));
+    // Only the start is looked at: the whole file is read once, by `load_spec`.
+    let is_description = || {
+        use std::io::Read;
+        let mut start = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(64 << 10).read_to_end(&mut start))
+            .is_ok_and(|_| start.trim_ascii_start().starts_with(b"<"))
+    };
     match path.extension().and_then(|e| e.to_str()) {
         Some("system") => Err(CliError::SpecIsDescription {
             path: path.to_path_buf(),

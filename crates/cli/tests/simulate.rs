@@ -329,3 +329,27 @@ fn untypeds_from_a_boot_on_another_arch_are_refused() {
         )
     );
 }
+
+/// Specs, logs and root tasks are read up to 1 GiB (an endless input such as /dev/zero
+/// made every command but `check` allocate until memory ran out). A sparse file just
+/// over the limit is refused by its size, before anything is read.
+#[test]
+fn inputs_over_a_gib_are_refused_before_reading() {
+    let big = scratch("huge.json");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    let big = big.to_str().unwrap();
+    let expected = format!(
+        "error: cannot read {big}: larger than 1073741824 bytes; valid: a file of at most 1073741824 bytes"
+    );
+    for args in [
+        vec!["simulate", big],
+        vec!["simulate", "--untypeds", big],
+        vec!["verify-trace", big],
+    ] {
+        let out = sysinit(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr).trim_end(), expected, "{args:?}");
+    }
+    std::fs::remove_file(big).unwrap();
+}

@@ -72,6 +72,18 @@ pub enum CliError {
         /// The spec's arch.
         spec: sysinit_kobj::Arch,
     },
+    /// `verify-trace --spec` with a spec for another architecture than the boot's.
+    #[error("{spec_path} is a spec for {spec}, but {log} is of an {log_arch} boot; valid: the spec that boot ran")]
+    SpecArchDiffers {
+        /// The spec.
+        spec_path: String,
+        /// Its arch.
+        spec: sysinit_kobj::Arch,
+        /// The log.
+        log: String,
+        /// The log's arch.
+        log_arch: sysinit_kobj::Arch,
+    },
     /// The board cannot give the memory map asked for (the error names the board).
     #[error("{source}")]
     Board {

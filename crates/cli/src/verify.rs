@@ -33,6 +33,14 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
     }
     if let Some(path) = &args.spec {
         let loaded = load_verify_spec(path, trace.arch)?;
+        if loaded.spec.arch != trace.arch {
+            return Err(CliError::SpecArchDiffers {
+                spec_path: loaded.name,
+                spec: loaded.spec.arch,
+                log: args.log.display().to_string(),
+                log_arch: trace.arch,
+            });
+        }
         let (reqs, _) = requests(&loaded.spec);
         let plan = sysinit_planner::plan(trace.arch, &trace.untypeds, &reqs)
             .map_err(sysinit_sim::SimError::from)?;

@@ -237,3 +237,21 @@ fn with_the_spec_the_summary_must_be_exactly_the_simulated_boot() {
         assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     }
 }
+
+/// An aarch64 spec for an x86_64 boot: refused as such, not as a plan differing at step 0.
+#[test]
+fn a_spec_for_another_arch_is_refused_as_such() {
+    let boots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boots");
+    let log = boots.join("x86_64/pingpong/boot.log");
+    let spec = boots.join("aarch64/pingpong/spec.json");
+    let (log, spec) = (log.to_str().unwrap(), spec.to_str().unwrap());
+    let out = verify(&[log, "--spec", spec]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: {spec} is a spec for aarch64, but {log} is of an x86_64 boot; valid: the spec \
+             that boot ran"
+        )
+    );
+}

@@ -32,7 +32,10 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
         max: MAX_FILE_BYTES,
     };
     // A regular file says its size; an endless one (a device, a pipe) is cut off below.
-    if file.metadata().is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES) {
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES)
+    {
         return Err(too_large());
     }
     let mut bytes = Vec::new();

@@ -218,11 +218,17 @@ fn with_the_spec_the_summary_must_be_exactly_the_simulated_boot() {
             .expect("the recorded boot finished");
         let from = format!(" {field}={value} ");
         assert!(summary.contains(&from), "{summary}");
-        let forged = log.replace(summary, &summary.replace(&from, &format!(" {field}={says} ")));
+        let forged = log.replace(
+            summary,
+            &summary.replace(&from, &format!(" {field}={says} ")),
+        );
         let file = dir.join(format!("{boot}-{field}-{says}.log"));
         std::fs::write(&file, forged).unwrap();
         let file = file.to_str().unwrap();
-        assert!(verify(&[file]).status.success(), "{file} passes without the spec");
+        assert!(
+            verify(&[file]).status.success(),
+            "{file} passes without the spec"
+        );
         let out = verify(&[file, "--spec", spec]);
         assert_eq!(out.status.code(), Some(1), "{file}");
         assert_eq!(
@@ -233,8 +239,16 @@ fn with_the_spec_the_summary_must_be_exactly_the_simulated_boot() {
                 line + 1
             )
         );
-        let ok = verify(&[boots.join(boot).join("boot.log").to_str().unwrap(), "--spec", spec]);
-        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let ok = verify(&[
+            boots.join(boot).join("boot.log").to_str().unwrap(),
+            "--spec",
+            spec,
+        ]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
     }
 }
 

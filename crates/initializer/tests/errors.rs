@@ -470,7 +470,8 @@ fn a_thread_on_another_cpu_invokes_nothing() {
             }
         }
     }
-    spec.validate().expect("the spec format allows any affinity");
+    spec.validate()
+        .expect("the spec format allows any affinity");
     let run = boot(&spec, &[RAM, DEVICE], |_| {});
     let error = run.result.expect_err("refused");
     assert_eq!(

@@ -147,10 +147,19 @@ impl<'a, 'input> Elem<'a, 'input> {
 
     /// An optional symbol name (`setvar_*`): when present, not empty, since no program
     /// has a symbol named '' (`check` does not open the images, so it must say so here).
-    pub(crate) fn optional_symbol(&self, parser: &mut Parser<'_, '_>, name: &str) -> Option<String> {
+    pub(crate) fn optional_symbol(
+        &self,
+        parser: &mut Parser<'_, '_>,
+        name: &str,
+    ) -> Option<String> {
         let value = self.optional_str(name)?;
         if value.is_empty() {
-            self.invalid(parser, name, &value, "the name of a symbol in the program image");
+            self.invalid(
+                parser,
+                name,
+                &value,
+                "the name of a symbol in the program image",
+            );
             return None;
         }
         Some(value)

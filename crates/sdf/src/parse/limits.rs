@@ -138,7 +138,10 @@ pub(crate) fn check_char_refs(text: &str, file: &Arc<str>) -> Result<(), SdfErro
             let number = std::str::from_utf8(&digits[..len])
                 .ok()
                 .and_then(|d| u32::from_str_radix(d, radix).ok());
-            if len > 0 && digits.get(len) == Some(&b';') && number.and_then(char::from_u32).is_none() {
+            if len > 0
+                && digits.get(len) == Some(&b';')
+                && number.and_then(char::from_u32).is_none()
+            {
                 let end = (rest.len() - digits.len()) + len + 1;
                 let reference: String = text[i..i + end].chars().take(40).collect();
                 return Err(SdfErrors(vec![SdfError::at(
@@ -190,7 +193,10 @@ mod tests {
                 .err()
                 .map(|e| e.to_string())
         };
-        assert_eq!(refs("<a b='&#x10FFFF;&#65;&#xD7FF;'><!-- &#x110000; --></a>"), None);
+        assert_eq!(
+            refs("<a b='&#x10FFFF;&#65;&#xD7FF;'><!-- &#x110000; --></a>"),
+            None
+        );
         assert_eq!(refs("<a><![CDATA[&#xD800;]]><?p &#99999999;?></a>"), None);
         for bad in ["&#x110000;", "&#xD800;", "&#1114112;", "&#99999999999;"] {
             let text = format!("<a>\n <b c='{bad}'/></a>");

@@ -314,7 +314,11 @@ fn setvar(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, pd: &str) -> Option<S
     let elem = Elem::new(parser, node, Some("symbol"), Some(pd));
     elem.check_attributes(parser, &["symbol", "region_paddr"], &[]);
     leaf(parser, &elem);
-    let symbol = elem.required_nonempty(parser, "symbol", "the name of a symbol in the program image");
+    let symbol = elem.required_nonempty(
+        parser,
+        "symbol",
+        "the name of a symbol in the program image",
+    );
     let region_paddr = elem.required_str(parser, "region_paddr");
     Some(SetVar {
         symbol: symbol?,

@@ -10,6 +10,7 @@ use crate::input::{board_untypeds, load_input, log_untypeds};
 use crate::overwrite::refuse_overwriting;
 use crate::report::Report;
 use crate::system::board;
+use crate::units::Bytes;
 use crate::{CliError, SimulateArgs};
 
 /// Runs the command: the trace goes to standard output (or `--trace`), the report to
@@ -41,6 +42,23 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             board: args.board.clone(),
             board_arch: board.arch(),
         });
+    }
+    // A spec built for another machine may plan fine here and still be wrong there
+    // (device memory and RAM move with the RAM size): say so rather than only "ok".
+    if let (Some(m), None) = (&loaded.spec.machine, &args.untypeds) {
+        if m.board != args.board || m.ram_bytes != board.ram_bytes() {
+            eprintln!(
+                "sysinit: warning: {} was built for board {} with {} of RAM, but is simulated on \
+                 board {} with {}; give --board {} --ram {} to simulate the machine it is for",
+                loaded.name,
+                m.board,
+                Bytes(m.ram_bytes),
+                args.board,
+                Bytes(board.ram_bytes()),
+                m.board,
+                m.ram_bytes
+            );
+        }
     }
     let (untypeds, source) = match &args.untypeds {
         Some(log) => log_untypeds(log, loaded.spec.arch)?,

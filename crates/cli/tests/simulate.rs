@@ -353,3 +353,32 @@ fn inputs_over_a_gib_are_refused_before_reading() {
     }
     std::fs::remove_file(big).unwrap();
 }
+
+/// A spec built for 2 GiB simulated with the board's default 512 MiB: it plans, but for
+/// another machine than the one it is for, which the report now says.
+#[test]
+fn a_spec_for_another_machine_is_simulated_with_a_warning() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/boots/x86_64/pingpong/spec.json"
+    );
+    let text_of = std::fs::read_to_string(spec).unwrap();
+    let json = text_of.replace("\"ram_bytes\": 536870912", "\"ram_bytes\": 2147483648");
+    assert_ne!(json, text_of, "the recorded spec names its RAM size");
+    let file = scratch("built-for-2g.json");
+    std::fs::write(&file, json).unwrap();
+    let file = file.to_str().unwrap();
+    let out = sysinit(&["simulate", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).lines().next().unwrap(),
+        format!(
+            "sysinit: warning: {file} was built for board qemu-x86_64 with 2.0 GiB of RAM, but is \
+             simulated on board qemu-x86_64 with 512.0 MiB; give --board qemu-x86_64 --ram \
+             2147483648 to simulate the machine it is for"
+        )
+    );
+    let matching = sysinit(&["simulate", file, "--ram", "2G"]);
+    assert!(matching.status.success());
+    assert!(!text(&matching.stderr).contains("warning"));
+}

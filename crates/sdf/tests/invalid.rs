@@ -350,6 +350,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
     ),
     (
+        "too_many_attributes",
+        X86,
+        "specs/invalid/too_many_attributes.system:5:5: error: <protection_domain>: more than 64 attributes; valid: at most 64 attributes on one element",
+    ),
+    (
         "too_many_frames",
         X86,
         "specs/invalid/too_many_frames.system:7:5: error: <memory_region name=\"window\">: 8589934592 frames of 0x1000 bytes, 8589934592 frames in the memory regions up to here; valid: at most 524288 frames in all memory regions (the root task needs a slot for each, and the root CNode on board 'qemu-x86_64' has 524288); use a larger page_size or smaller regions",

@@ -19,7 +19,7 @@ use crate::error::{DidYouMean, SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
-pub use limits::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
+pub use limits::{InputLimits, MAX_ATTRIBUTES, MAX_DEPTH, MAX_INPUT_BYTES};
 pub(crate) use position::location_of;
 
 /// Microkit elements sysinit knows but does not implement, with the reason.

@@ -31,7 +31,7 @@ impl LineIndex {
         let mut chars_at_block = Vec::with_capacity(text.len() / BLOCK + 1);
         let mut chars = 0;
         for (i, b) in text.bytes().enumerate() {
-            if i % BLOCK == 0 {
+            if i.is_multiple_of(BLOCK) {
                 chars_at_block.push(chars);
             }
             if b == b'\n' {
@@ -39,7 +39,7 @@ impl LineIndex {
             }
             chars += usize::from(starts_char(b));
         }
-        if text.len() % BLOCK == 0 {
+        if text.len().is_multiple_of(BLOCK) {
             chars_at_block.push(chars);
         }
         LineIndex {

@@ -182,6 +182,19 @@ pub enum PatchError {
         /// Its address.
         addr: u64,
     },
+    /// Two variables written share bytes: the later write would silently change the
+    /// earlier value.
+    #[error("symbol '{symbol}' at {addr:#x} ({size} bytes) shares bytes with '{other}', which is set too; valid: a separate variable for each value set")]
+    Overlaps {
+        /// The symbol being written.
+        symbol: String,
+        /// Its address.
+        addr: u64,
+        /// Its size.
+        size: u64,
+        /// The symbol written before that it overlaps.
+        other: String,
+    },
 }
 
 /// Access rights a segment asks for.
@@ -277,6 +290,8 @@ pub struct ProgramImage {
     pages: BTreeMap<u64, Page>,
     /// Symbols: name → (address, size).
     symbols: BTreeMap<String, (u64, u64)>,
+    /// Variables written so far: address, size, symbol.
+    patched: Vec<(u64, u64, String)>,
 }
 
 fn machine_name(machine: u16) -> String {
@@ -443,6 +458,7 @@ impl ProgramImage {
             segments: Vec::new(),
             pages: BTreeMap::new(),
             symbols: BTreeMap::new(),
+            patched: Vec::new(),
         };
         let headers = header.program_headers(endian, data).map_err(malformed)?;
         if headers.is_empty() {
@@ -582,9 +598,31 @@ impl ProgramImage {
         Ok((addr, found))
     }
 
+    /// Records that `[addr, addr + size)` is written for `symbol`; refuses it if another
+    /// symbol written before shares a byte (two symbols may alias in a hand-made or
+    /// hostile image). Writing the same symbol again is the caller's business.
+    fn claim(&mut self, symbol: &str, addr: u64, size: u64) -> Result<(), PatchError> {
+        let end = addr.saturating_add(size);
+        let clash = self
+            .patched
+            .iter()
+            .find(|(a, s, name)| name != symbol && *a < end && addr < a.saturating_add(*s));
+        if let Some((_, _, other)) = clash {
+            return Err(PatchError::Overlaps {
+                symbol: symbol.to_string(),
+                addr,
+                size,
+                other: other.clone(),
+            });
+        }
+        self.patched.push((addr, size, symbol.to_string()));
+        Ok(())
+    }
+
     /// Writes `value` (little-endian) into the 8-byte variable `symbol`.
     pub fn patch_u64(&mut self, symbol: &str, value: u64) -> Result<(), PatchError> {
         let (addr, _) = self.checked_symbol(symbol, Some(8))?;
+        self.claim(symbol, addr, 8)?;
         self.write(addr, &value.to_le_bytes());
         Ok(())
     }
@@ -605,6 +643,7 @@ impl ProgramImage {
         if len == 0 {
             return Ok(true);
         }
+        self.claim(symbol, addr, len as u64)?;
         let mut bytes = vec![0u8; len];
         let text = name.as_bytes();
         let n = text.len().min(len - 1);

@@ -277,6 +277,33 @@ fn a_missing_setvar_symbol_is_named_with_its_pd() {
     );
 }
 
+/// Two setvar symbols that share bytes (an image whose symbols alias, by accident or on
+/// purpose): the second write would change the first value without a word.
+#[test]
+fn setvar_symbols_sharing_bytes_are_refused_at_the_second() {
+    let dir = scratch("setvar-overlap");
+    let mut elf = TestElf::pd(Arch::X86_64, &["base"]);
+    elf.symbols.push(("size".to_string(), DATA_VADDR + 4, 8));
+    write_elf(&dir, "a.elf", &elf);
+    let sdf = r#"<system>
+    <memory_region name="m" size="0x1000" />
+    <protection_domain name="a">
+        <program_image path="a.elf" />
+        <map mr="m" vaddr="0x10000000" perms="rw" setvar_vaddr="base" setvar_size="size" />
+    </protection_domain>
+</system>"#;
+    let err = build(&dir, sdf, "qemu-x86_64").unwrap_err().to_string();
+    let d = dir.display();
+    assert_eq!(
+        err,
+        format!(
+            "{d}/test.system:5:9: error: <map mr=\"m\"> in <protection_domain name=\"a\">: cannot set 'size' in \
+             program image {d}/a.elf of protection domain 'a': symbol 'size' at 0x401004 (8 bytes) shares bytes \
+             with 'base', which is set too; valid: a separate variable for each value set"
+        )
+    );
+}
+
 #[test]
 fn virtual_machines_are_refused_for_now() {
     let description = sysinit_sdf::parse_str(

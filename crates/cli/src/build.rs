@@ -43,10 +43,7 @@ fn write(path: PathBuf, bytes: &[u8]) -> Result<PathBuf, CliError> {
 /// The board lays out boot memory for the ELF's own virtual span, so the
 /// placements in report.txt are where this root task's boot puts every object.
 fn read_roottask(path: &Path, board: Board) -> Result<(Vec<u8>, Board), CliError> {
-    let elf = std::fs::read(path).map_err(|source| CliError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let elf = crate::input::read_bytes(path)?;
     let image = RootTaskImage::from_elf(&elf, board.arch()).map_err(|e| CliError::Read {
         path: path.to_path_buf(),
         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),

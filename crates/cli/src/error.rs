@@ -15,6 +15,15 @@ pub enum CliError {
         /// Why.
         source: std::io::Error,
     },
+    /// A spec, log or root task larger than the command reads (an endless file such as
+    /// `/dev/zero` would otherwise exhaust memory).
+    #[error("cannot read {path}: larger than {max} bytes; valid: a file of at most {max} bytes")]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit.
+        max: u64,
+    },
     /// A file could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -52,6 +61,28 @@ pub enum CliError {
         board: String,
         /// The board's arch.
         board_arch: sysinit_kobj::Arch,
+    },
+    /// The `--untypeds` log is of a boot on another architecture than the spec's.
+    #[error("{path}: the log is of an {log} boot, but the spec is for {spec}; valid: the log of an {spec} boot for --untypeds")]
+    UntypedsArchMismatch {
+        /// The log.
+        path: String,
+        /// The log's arch.
+        log: sysinit_kobj::Arch,
+        /// The spec's arch.
+        spec: sysinit_kobj::Arch,
+    },
+    /// `verify-trace --spec` with a spec for another architecture than the boot's.
+    #[error("{spec_path} is a spec for {spec}, but {log} is of an {log_arch} boot; valid: the spec that boot ran")]
+    SpecArchDiffers {
+        /// The spec.
+        spec_path: String,
+        /// Its arch.
+        spec: sysinit_kobj::Arch,
+        /// The log.
+        log: String,
+        /// The log's arch.
+        log_arch: sysinit_kobj::Arch,
     },
     /// The board cannot give the memory map asked for (the error names the board).
     #[error("{source}")]

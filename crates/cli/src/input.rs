@@ -14,11 +14,48 @@ use crate::CliError;
 const EXAMPLE_X86_64: &str = include_str!("../../../specs/example-x86_64.json");
 const EXAMPLE_AARCH64: &str = include_str!("../../../specs/example-aarch64.json");
 
-/// Reads a file, naming it in the error.
-pub fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|source| CliError::Read {
+/// Largest spec, log or root task read, in bytes (1 GiB): far above any real one (a
+/// spec with every frame the root CNode can hold is tens of MiB of JSON), and a bound on
+/// what an endless input such as `/dev/zero` can make the command allocate.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
+/// Reads at most [`MAX_FILE_BYTES`] of a file, naming it in the error.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let failed = |source| CliError::Read {
         path: path.to_path_buf(),
         source,
+    };
+    let file = std::fs::File::open(path).map_err(failed)?;
+    let too_large = || CliError::TooLarge {
+        path: path.to_path_buf(),
+        max: MAX_FILE_BYTES,
+    };
+    // A regular file says its size; an endless one (a device, a pipe) is cut off below.
+    if file
+        .metadata()
+        .is_ok_and(|m| m.is_file() && m.len() > MAX_FILE_BYTES)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(failed)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// Reads a text file (at most [`MAX_FILE_BYTES`]), naming it in the error.
+pub fn read(path: &Path) -> Result<String, CliError> {
+    String::from_utf8(read_bytes(path)?).map_err(|_| CliError::Read {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ),
     })
 }
 
@@ -70,10 +107,7 @@ pub fn load_spec(path: Option<&Path>, arch: Arch) -> Result<LoadedSpec, CliError
     };
     let name = p.display().to_string();
     let inputs = vec![("the spec".to_string(), p.to_path_buf())];
-    let bytes = std::fs::read(p).map_err(|source| CliError::Read {
-        path: p.to_path_buf(),
-        source,
-    })?;
+    let bytes = read_bytes(p)?;
     // A file named .bin is taken for a binary spec even without the magic, so that a
     // damaged spec.bin gets the decoder's message rather than a JSON syntax error.
     let named_bin = p.extension().is_some_and(|e| e == "bin");
@@ -169,8 +203,19 @@ pub fn trace_error(path: &Path, e: TraceError) -> CliError {
     }
 }
 
-/// The boot untyped list recorded in a log.
-pub fn log_untypeds(path: &Path) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
+/// The boot untyped list recorded in a log of a boot on `arch` (another arch is refused).
+pub fn log_untypeds(
+    path: &Path,
+    arch: Arch,
+) -> Result<(Vec<BootUntyped>, UntypedSource), CliError> {
     let trace = read_trace(path)?;
+    // Another arch's memory map plans into nonsense and fails far from the cause.
+    if trace.arch != arch {
+        return Err(CliError::UntypedsArchMismatch {
+            path: path.display().to_string(),
+            log: trace.arch,
+            spec: arch,
+        });
+    }
     Ok((trace.untypeds, UntypedSource::Log(path.to_path_buf())))
 }

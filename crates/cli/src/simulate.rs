@@ -44,8 +44,24 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
         });
     }
     let board = with_built_for_ram(board, &loaded.spec, args.ram)?;
+    // A spec built for another board may plan fine here and still be wrong there
+    // (device memory and RAM differ): say so rather than only "ok".
+    if let (Some(m), None) = (&loaded.spec.machine, &args.untypeds) {
+        if m.board != board.name() {
+            eprintln!(
+                "sysinit: warning: {} was built for board {} with {} of RAM, but is simulated on \
+                 board {} with {}; give --board {} to simulate the machine it is for",
+                loaded.name,
+                m.board,
+                Bytes(m.ram_bytes),
+                board.name(),
+                Bytes(board.ram_bytes()),
+                m.board,
+            );
+        }
+    }
     let (untypeds, source) = match &args.untypeds {
-        Some(log) => log_untypeds(log)?,
+        Some(log) => log_untypeds(log, loaded.spec.arch)?,
         None => board_untypeds(&board, board.ram_bytes())?,
     };
     let (reqs, _) = requests(&loaded.spec);

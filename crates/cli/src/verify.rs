@@ -4,7 +4,7 @@ use std::path::Path;
 
 use sysinit_initializer::requests;
 use sysinit_kobj::Arch;
-use sysinit_sim::{compare_plan, replay, ReplayError, TraceError};
+use sysinit_sim::{compare_plan, compare_summary, replay, simulate_spec, ReplayError, TraceError};
 
 use crate::input::{load_spec, read_trace, trace_error, LoadedSpec};
 use crate::{CliError, VerifyArgs};
@@ -33,6 +33,14 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
     }
     if let Some(path) = &args.spec {
         let loaded = load_verify_spec(path, trace.arch)?;
+        if loaded.spec.arch != trace.arch {
+            return Err(CliError::SpecArchDiffers {
+                spec_path: loaded.name,
+                spec: loaded.spec.arch,
+                log: args.log.display().to_string(),
+                log_arch: trace.arch,
+            });
+        }
         let (reqs, _) = requests(&loaded.spec);
         let plan = sysinit_planner::plan(trace.arch, &trace.untypeds, &reqs)
             .map_err(sysinit_sim::SimError::from)?;
@@ -42,6 +50,17 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
             args.log.display(),
             loaded.name
         );
+        // The replay can only bound some summary figures; booting the spec itself on the
+        // recorded untypeds gives every one of them exactly.
+        if trace.summary.is_some() {
+            let simulated = simulate_spec(&loaded.spec, &trace.untypeds)?;
+            compare_summary(&trace, &simulated.summary()).map_err(at_line)?;
+            println!(
+                "{}: the summary line is what booting {} on the kernel model gives",
+                args.log.display(),
+                loaded.name
+            );
+        }
     }
     if trace.summary.is_none() {
         return Err(CliError::Replay {
@@ -55,8 +74,14 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
 /// The spec given with `--spec`: JSON, or the binary spec.bin ([`load_spec`]). A system description is
 /// refused with the way to get a spec from it, not with a JSON syntax error.
 fn load_verify_spec(path: &Path, arch: Arch) -> Result<LoadedSpec, CliError> {
-    let is_description =
-        || std::fs::read(path).is_ok_and(|bytes| bytes.trim_ascii_start().starts_with(b"<"));
+    // Only the start is looked at: the whole file is read once, by `load_spec`.
+    let is_description = || {
+        use std::io::Read;
+        let mut start = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(64 << 10).read_to_end(&mut start))
+            .is_ok_and(|_| start.trim_ascii_start().starts_with(b"<"))
+    };
     match path.extension().and_then(|e| e.to_str()) {
         Some("system") => Err(CliError::SpecIsDescription {
             path: path.to_path_buf(),

@@ -367,3 +367,87 @@ fn a_spec_is_simulated_with_the_ram_it_was_built_for_unless_told_otherwise() {
         "{stderr}"
     );
 }
+
+/// An aarch64 boot's untypeds for an x86_64 spec: refused as such, not with a retype
+/// failure deep in the plan.
+#[test]
+fn untypeds_from_a_boot_on_another_arch_are_refused() {
+    let log = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/boots/aarch64/pingpong/boot.log"
+    );
+    let out = sysinit(&["simulate", "--board", "qemu-x86_64", "--untypeds", log]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr).trim_end(),
+        format!(
+            "error: {log}: the log is of an aarch64 boot, but the spec is for x86_64; valid: the log \
+             of an x86_64 boot for --untypeds"
+        )
+    );
+}
+
+/// Specs, logs and root tasks are read up to 1 GiB (an endless input such as /dev/zero
+/// made every command but `check` allocate until memory ran out). A sparse file just
+/// over the limit is refused by its size, before anything is read.
+#[test]
+fn inputs_over_a_gib_are_refused_before_reading() {
+    let big = scratch("huge.json");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len((1 << 30) + 1).unwrap();
+    let big = big.to_str().unwrap();
+    let expected = format!(
+        "error: cannot read {big}: larger than 1073741824 bytes; valid: a file of at most 1073741824 bytes"
+    );
+    for args in [
+        vec!["simulate", big],
+        vec!["simulate", "--untypeds", big],
+        vec!["verify-trace", big],
+    ] {
+        let out = sysinit(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(text(&out.stderr).trim_end(), expected, "{args:?}");
+    }
+    std::fs::remove_file(big).unwrap();
+}
+
+/// A spec built for 2 GiB is simulated with 2 GiB, not the board's default 512 MiB
+/// (which would plan, for another machine than the one it is for); a spec built for
+/// another board is simulated with a warning that says which.
+#[test]
+fn a_spec_for_another_machine_is_simulated_with_a_warning() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/boots/x86_64/pingpong/spec.json"
+    );
+    let text_of = std::fs::read_to_string(spec).unwrap();
+    let json = text_of.replace("\"ram_bytes\": 536870912", "\"ram_bytes\": 2147483648");
+    assert_ne!(json, text_of, "the recorded spec names its RAM size");
+    let file = scratch("built-for-2g.json");
+    std::fs::write(&file, &json).unwrap();
+    let file = file.to_str().unwrap();
+    let out = sysinit(&["simulate", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(
+        stderr.contains("derived from the board with 2.0 GiB of RAM"),
+        "{stderr}"
+    );
+
+    let other = json.replace("\"board\": \"qemu-x86_64\"", "\"board\": \"my-x86-board\"");
+    assert_ne!(other, json, "the recorded spec names its board");
+    let file = scratch("built-for-other-board.json");
+    std::fs::write(&file, other).unwrap();
+    let file = file.to_str().unwrap();
+    let out = sysinit(&["simulate", file]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).lines().next().unwrap(),
+        format!(
+            "sysinit: warning: {file} was built for board my-x86-board with 2.0 GiB of RAM, but \
+             is simulated on board qemu-x86_64 with 512.0 MiB; give --board my-x86-board to \
+             simulate the machine it is for"
+        )
+    );
+}

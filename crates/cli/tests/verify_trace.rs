@@ -175,7 +175,8 @@ fn a_binary_spec_is_read_and_a_broken_one_refused_with_the_decoders_message() {
         String::from_utf8_lossy(&ok.stderr)
     );
     assert!(String::from_utf8_lossy(&ok.stdout).ends_with(&format!(
-        "{log}: the host planner plans exactly these steps for {bin}\n"
+        "{log}: the host planner plans exactly these steps for {bin}\n\
+         {log}: the summary line is what booting {bin} on the kernel model gives\n"
     )));
 
     let garbage = dir.join("garbage.bin");
@@ -188,6 +189,83 @@ fn a_binary_spec_is_read_and_a_broken_one_refused_with_the_decoders_message() {
         format!(
             "error: {garbage}: binary spec: not a sysinit spec: it starts with b\"garbage\" instead of the \
              magic b\"sysinit\\x00\""
+        )
+    );
+}
+
+/// With the spec, every summary figure but the cycles is exact: a recorded boot whose
+/// summary claims one invocation more (or a huge number), or, where the steps create
+/// untypeds, one object or byte more, is refused at the summary line. The replay alone can
+/// only bound those figures, and accepts each forgery.
+#[test]
+fn with_the_spec_the_summary_must_be_exactly_the_simulated_boot() {
+    let boots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boots/x86_64");
+    let dir = std::env::temp_dir().join(format!("sysinit-verify-summary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (boot, field, value, says) in [
+        ("pingpong", "invocations", "85", "86"),
+        ("pingpong", "invocations", "85", "18446744073709551615"),
+        ("example-objects", "objects", "39", "40"),
+        ("example-objects", "bytes_used", "2291776", "2291777"),
+    ] {
+        let log = std::fs::read_to_string(boots.join(boot).join("boot.log")).unwrap();
+        let spec = boots.join(boot).join("spec.json");
+        let spec = spec.to_str().unwrap();
+        let (line, summary) = log
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.starts_with("SYSINIT summary "))
+            .expect("the recorded boot finished");
+        let from = format!(" {field}={value} ");
+        assert!(summary.contains(&from), "{summary}");
+        let forged = log.replace(
+            summary,
+            &summary.replace(&from, &format!(" {field}={says} ")),
+        );
+        let file = dir.join(format!("{boot}-{field}-{says}.log"));
+        std::fs::write(&file, forged).unwrap();
+        let file = file.to_str().unwrap();
+        assert!(
+            verify(&[file]).status.success(),
+            "{file} passes without the spec"
+        );
+        let out = verify(&[file, "--spec", spec]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim_end(),
+            format!(
+                "error: {file}:{}: the summary says {field}={says}, but booting the spec on the \
+                 kernel model gives {field}={value}",
+                line + 1
+            )
+        );
+        let ok = verify(&[
+            boots.join(boot).join("boot.log").to_str().unwrap(),
+            "--spec",
+            spec,
+        ]);
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+    }
+}
+
+/// An aarch64 spec for an x86_64 boot: refused as such, not as a plan differing at step 0.
+#[test]
+fn a_spec_for_another_arch_is_refused_as_such() {
+    let boots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boots");
+    let log = boots.join("x86_64/pingpong/boot.log");
+    let spec = boots.join("aarch64/pingpong/spec.json");
+    let (log, spec) = (log.to_str().unwrap(), spec.to_str().unwrap());
+    let out = verify(&[log, "--spec", spec]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        format!(
+            "error: {spec} is a spec for aarch64, but {log} is of an x86_64 boot; valid: the spec \
+             that boot ran"
         )
     );
 }

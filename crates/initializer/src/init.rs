@@ -80,6 +80,15 @@ pub fn initialize<K: Kernel>(
             object: named.name.clone(),
         });
     }
+    // Affinity is never set (no SMP support); running the thread elsewhere than asked
+    // would be a silent wrong result.
+    let elsewhere = spec.iter().find_map(|(_, o)| match &o.object {
+        Object::Tcb(t) if t.affinity != 0 => Some((o.name.clone(), t.affinity)),
+        _ => None,
+    });
+    if let Some((object, affinity)) = elsewhere {
+        return Err(InitError::AffinityUnsupported { object, affinity });
+    }
     let (reqs, ids) = requests(spec);
     let plan = sysinit_planner::plan(spec.arch, untypeds, &reqs).map_err(InitError::Plan)?;
     let mappings = all_mappings(spec);

@@ -113,6 +113,14 @@ pub enum InitError<E> {
         /// The ASID pool object.
         object: String,
     },
+    /// A thread asks for a CPU other than 0; the initializer sets no affinity (the
+    /// kernels it runs on are single-core), so the thread would run on CPU 0 instead.
+    AffinityUnsupported {
+        /// The TCB object.
+        object: String,
+        /// The CPU it asks for.
+        affinity: u32,
+    },
     /// A kernel invocation after the retypes failed.
     Invocation {
         /// The spec object being set up.
@@ -165,6 +173,11 @@ impl<E: fmt::Display> fmt::Display for InitError<E> {
                 f,
                 "\"{object}\" is an ASID pool; sysinit assigns every VSpace an ASID from the root \
                  task's own pool and creates no pools, so remove it from the spec"
+            ),
+            InitError::AffinityUnsupported { object, affinity } => write!(
+                f,
+                "\"{object}\" asks for CPU {affinity}; sysinit starts every thread on CPU 0 \
+                 (it supports single-core kernels only), so give it affinity 0"
             ),
             InitError::Invocation { object, op, error } => {
                 write!(f, "setting up \"{object}\" ({op}): {error}")

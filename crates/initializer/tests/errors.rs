@@ -459,6 +459,30 @@ fn an_asid_pool_in_the_spec_invokes_nothing() {
     assert!(run.fake.calls.is_empty());
 }
 
+/// The initializer sets no affinity; a thread asking for CPU 7 would run on CPU 0.
+#[test]
+fn a_thread_on_another_cpu_invokes_nothing() {
+    let mut spec = specs::system();
+    for named in &mut spec.objects {
+        if let Object::Tcb(t) = &mut named.object {
+            if named.name == "other.tcb" {
+                t.affinity = 7;
+            }
+        }
+    }
+    spec.validate()
+        .expect("the spec format allows any affinity");
+    let run = boot(&spec, &[RAM, DEVICE], |_| {});
+    let error = run.result.expect_err("refused");
+    assert_eq!(
+        error.to_string(),
+        "\"other.tcb\" asks for CPU 7; sysinit starts every thread on CPU 0 (it supports \
+         single-core kernels only), so give it affinity 0"
+    );
+    assert!(run.fake.calls.is_empty());
+    assert!(run.trace.is_empty());
+}
+
 #[test]
 fn one_slot_too_few_invokes_nothing_and_exactly_enough_boots() {
     let spec = specs::system();

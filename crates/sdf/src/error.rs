@@ -74,6 +74,15 @@ pub enum SdfErrorKind {
     /// Elements nested deeper than the reader accepts.
     #[error("<{element}>: elements nested more than {max} deep; valid: at most {max} levels of nested elements")]
     TooDeep { element: String, max: usize },
+    /// An element with more attributes than the reader accepts.
+    #[error(
+        "<{element}>: more than {max} attributes; valid: at most {max} attributes on one element"
+    )]
+    TooManyAttributes { element: String, max: usize },
+    /// A character reference to no Unicode character (the XML parser would read it as
+    /// U+FFFD and carry on).
+    #[error("character reference '{reference}' names no Unicode character; valid: &#N; or &#xN; with N at most 0x10FFFF and not a surrogate (0xD800..=0xDFFF)")]
+    BadCharRef { reference: String },
     /// The text is not well-formed XML.
     #[error("not well-formed XML: {message}")]
     Xml { message: String },

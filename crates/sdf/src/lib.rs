@@ -30,7 +30,7 @@ use sysinit_board::Board;
 
 pub use error::{DidYouMean, DisplayEnd, Hint, SdfError, SdfErrorKind, SdfErrors};
 pub use model::*;
-pub use parse::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
+pub use parse::{InputLimits, MAX_ATTRIBUTES, MAX_DEPTH, MAX_INPUT_BYTES};
 pub use validate::limits;
 
 /// Reads and parses the system description in `path`.

@@ -45,6 +45,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/bad_utf8.system:3:33: error: not valid UTF-8 at byte offset 63; valid: UTF-8 text",
     ),
     (
+        "char_ref_not_a_character",
+        X86,
+        "specs/invalid/char_ref_not_a_character.system:4:32: error: character reference '&#x110000;' names no Unicode character; valid: &#N; or &#xN; with N at most 0x10FFFF and not a surrogate (0xD800..=0xDFFF)",
+    ),
+    (
         "budget_exceeds_period",
         X86_MCS,
         "specs/invalid/budget_exceeds_period.system:4:5: error: <protection_domain name=\"a\">: budget 2000 exceeds period 1000; valid: budget <= period",
@@ -118,6 +123,16 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "duplicate_symbol",
         X86,
         "specs/invalid/duplicate_symbol.system:9:9: error: <map mr=\"tx\"> in <protection_domain name=\"a\">: symbol 'ring' is already set in protection_domain 'a' (at specs/invalid/duplicate_symbol.system:8:9); valid: each symbol set once per protection domain",
+    ),
+    (
+        "empty_program_image_path",
+        X86,
+        "specs/invalid/empty_program_image_path.system:5:24: error: <program_image path=\"\"> in <protection_domain name=\"a\">: invalid path ''; valid: the path of an ELF file",
+    ),
+    (
+        "empty_setvar_symbol",
+        X86,
+        "specs/invalid/empty_setvar_symbol.system:7:56: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: invalid setvar_vaddr ''; valid: the name of a symbol in the program image",
     ),
     (
         "empty_pd_name",
@@ -333,6 +348,11 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "too_deep",
         X86,
         "specs/invalid/too_deep.system:131:1: error: <protection_domain>: elements nested more than 128 deep; valid: at most 128 levels of nested elements",
+    ),
+    (
+        "too_many_attributes",
+        X86,
+        "specs/invalid/too_many_attributes.system:5:5: error: <protection_domain>: more than 64 attributes; valid: at most 64 attributes on one element",
     ),
     (
         "too_many_frames",

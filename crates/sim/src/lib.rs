@@ -14,7 +14,8 @@
 mod replay;
 
 pub use replay::{
-    compare_plan, replay, RecordedTrace, ReplayError, Replayed, TraceError, TraceLines,
+    compare_plan, compare_summary, replay, RecordedTrace, ReplayError, Replayed, TraceError,
+    TraceLines,
 };
 
 mod end_state;

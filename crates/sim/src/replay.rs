@@ -98,6 +98,16 @@ pub enum ReplayError {
         /// What the planner says.
         planned: String,
     },
+    /// The summary line disagrees with booting the spec on the kernel model.
+    #[error("the summary says {field}={recorded}, but booting the spec on the kernel model gives {field}={simulated}")]
+    SummaryDiffersFromSpec {
+        /// The summary's field.
+        field: &'static str,
+        /// Its recorded value.
+        recorded: u64,
+        /// What the simulated boot of the spec gives.
+        simulated: u64,
+    },
 }
 
 /// A recorded trace, split into its parts.
@@ -610,6 +620,53 @@ pub fn compare_plan(trace: &RecordedTrace, plan: &Plan) -> Result<(), TraceError
                 planned: describe(s.source, s.ty, s.size_arg, s.count, s.paddr),
             },
         ));
+    }
+    Ok(())
+}
+
+/// Holds the recorded summary against `simulated`, the summary of booting the same spec
+/// on the same untypeds in the kernel model: with the spec known, every figure but the
+/// cycles is exact (the replay alone can only bound objects, bytes used and invocations).
+pub fn compare_summary(trace: &RecordedTrace, simulated: &Record) -> Result<(), TraceError> {
+    let (
+        Some(Record::Summary {
+            objects,
+            retypes,
+            invocations,
+            bytes_used,
+            bytes_lost,
+            ..
+        }),
+        Record::Summary {
+            objects: s_objects,
+            retypes: s_retypes,
+            invocations: s_invocations,
+            bytes_used: s_bytes_used,
+            bytes_lost: s_bytes_lost,
+            ..
+        },
+    ) = (trace.summary, *simulated)
+    else {
+        return Ok(());
+    };
+    let fields = [
+        ("objects", objects, s_objects),
+        ("retypes", retypes, s_retypes),
+        ("invocations", invocations, s_invocations),
+        ("bytes_used", bytes_used, s_bytes_used),
+        ("bytes_lost", bytes_lost, s_bytes_lost),
+    ];
+    for (field, recorded, simulated) in fields {
+        if recorded != simulated {
+            return Err(at(
+                trace.lines.summary,
+                ReplayError::SummaryDiffersFromSpec {
+                    field,
+                    recorded,
+                    simulated,
+                },
+            ));
+        }
     }
     Ok(())
 }

@@ -127,9 +127,39 @@ impl<'a, 'input> Elem<'a, 'input> {
 
     /// A required name: present and not empty (messages and references need one).
     pub(crate) fn required_name(&self, parser: &mut Parser<'_, '_>, name: &str) -> Option<String> {
+        self.required_nonempty(parser, name, "a non-empty name")
+    }
+
+    /// A required attribute that is present and not empty; `valid` says what it holds.
+    pub(crate) fn required_nonempty(
+        &self,
+        parser: &mut Parser<'_, '_>,
+        name: &str,
+        valid: &str,
+    ) -> Option<String> {
         let value = self.required_str(parser, name)?;
         if value.is_empty() {
-            self.invalid(parser, name, &value, "a non-empty name");
+            self.invalid(parser, name, &value, valid);
+            return None;
+        }
+        Some(value)
+    }
+
+    /// An optional symbol name (`setvar_*`): when present, not empty, since no program
+    /// has a symbol named '' (`check` does not open the images, so it must say so here).
+    pub(crate) fn optional_symbol(
+        &self,
+        parser: &mut Parser<'_, '_>,
+        name: &str,
+    ) -> Option<String> {
+        let value = self.optional_str(name)?;
+        if value.is_empty() {
+            self.invalid(
+                parser,
+                name,
+                &value,
+                "the name of a symbol in the program image",
+            );
             return None;
         }
         Some(value)

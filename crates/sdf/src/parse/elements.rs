@@ -118,7 +118,7 @@ fn end(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<ChannelEnd> {
         id: id?,
         pp,
         notify,
-        setvar_id: elem.optional_str("setvar_id"),
+        setvar_id: elem.optional_symbol(parser, "setvar_id"),
         location: elem.location,
     })
 }

@@ -21,6 +21,11 @@ pub const MAX_INPUT_BYTES: usize = 16 << 20;
 /// (Microkit's limit on PDs) and a `<virtual_machine>` with its `<vcpu>`.
 pub const MAX_DEPTH: usize = 128;
 
+/// Most attributes one element may have. Microkit's elements have at most a dozen;
+/// the XML parser checks an element's attributes for duplicates pairwise, so 100,000
+/// attributes on one element took 17 s (and 16 MiB of them far longer).
+pub const MAX_ATTRIBUTES: usize = 64;
+
 /// Both limits, adjustable for tools (the fuzz target uses small ones to reach them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct InputLimits {
@@ -77,19 +82,23 @@ pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Resu
             depth = depth.saturating_sub(1);
             i = skip_past(bytes, start + 2, b">");
         } else {
-            let (end, self_closing) = tag_end(bytes, start + 1);
+            let (end, self_closing, attributes) = tag_end(bytes, start + 1);
+            if attributes > MAX_ATTRIBUTES {
+                return Err(SdfErrors(vec![SdfError::at(
+                    location_of(text, start, file),
+                    SdfErrorKind::TooManyAttributes {
+                        element: element_name(text, start, end),
+                        max: MAX_ATTRIBUTES,
+                    },
+                )]));
+            }
             if !self_closing {
                 depth += 1;
                 if depth > max_depth {
-                    let name_end = bytes[start + 1..end]
-                        .iter()
-                        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
-                        .map_or(end, |n| start + 1 + n);
-                    let name: String = text[start + 1..name_end].chars().take(40).collect();
                     return Err(SdfErrors(vec![SdfError::at(
                         location_of(text, start, file),
                         SdfErrorKind::TooDeep {
-                            element: name,
+                            element: element_name(text, start, end),
                             max: max_depth,
                         },
                     )]));
@@ -104,23 +113,92 @@ pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Resu
     Ok(())
 }
 
-/// The index just past the `>` closing the tag opened before `from`, and
-/// whether it is an empty-element tag (`/>`). Quoted values may contain `>`.
-fn tag_end(bytes: &[u8], from: usize) -> (usize, bool) {
+/// Refuses the first character reference (`&#N;`, `&#xN;`) outside comments, CDATA and
+/// processing instructions whose number is no Unicode character: above 0x10FFFF or a
+/// surrogate. The XML parser (roxmltree 0.20) reads those as U+FFFD instead of refusing
+/// them, which would put a replacement character into a name without a word. References
+/// to characters XML does not allow (`&#0;`) the parser refuses itself.
+pub(crate) fn check_char_refs(text: &str, file: &Arc<str>) -> Result<(), SdfErrors> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        if rest.starts_with(b"<!--") {
+            i = skip_past(bytes, i + 4, b"-->");
+        } else if rest.starts_with(b"<![CDATA[") {
+            i = skip_past(bytes, i + 9, b"]]>");
+        } else if rest.starts_with(b"<?") {
+            i = skip_past(bytes, i + 2, b"?>");
+        } else if rest.starts_with(b"&#") {
+            let (digits, radix) = match rest.get(2) {
+                Some(b'x') => (&rest[3..], 16),
+                _ => (&rest[2..], 10),
+            };
+            let len = digits
+                .iter()
+                .take_while(|b| {
+                    if radix == 16 {
+                        b.is_ascii_hexdigit()
+                    } else {
+                        b.is_ascii_digit()
+                    }
+                })
+                .count();
+            let number = std::str::from_utf8(&digits[..len])
+                .ok()
+                .and_then(|d| u32::from_str_radix(d, radix).ok());
+            if len > 0
+                && digits.get(len) == Some(&b';')
+                && number.and_then(char::from_u32).is_none()
+            {
+                let end = (rest.len() - digits.len()) + len + 1;
+                let reference: String = text[i..i + end].chars().take(40).collect();
+                return Err(SdfErrors(vec![SdfError::at(
+                    location_of(text, i, file),
+                    SdfErrorKind::BadCharRef { reference },
+                )]));
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// The name of the element whose tag starts at `start` (its `<`) and ends before `end`,
+/// cut to 40 characters.
+fn element_name(text: &str, start: usize, end: usize) -> String {
+    let bytes = text.as_bytes();
+    let name_end = bytes[start + 1..end]
+        .iter()
+        .position(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>')
+        .map_or(end, |n| start + 1 + n);
+    text[start + 1..name_end].chars().take(40).collect()
+}
+
+/// The index just past the `>` closing the tag opened before `from`, whether it is an
+/// empty-element tag (`/>`), and how many quoted values (attributes) it has. Quoted
+/// values may contain `>`.
+fn tag_end(bytes: &[u8], from: usize) -> (usize, bool, usize) {
     let mut quote: Option<u8> = None;
+    let mut values = 0;
     let mut i = from;
     while i < bytes.len() {
         let b = bytes[i];
         match quote {
             Some(q) if b == q => quote = None,
             Some(_) => {}
-            None if b == b'"' || b == b'\'' => quote = Some(b),
-            None if b == b'>' => return (i + 1, i > from && bytes[i - 1] == b'/'),
+            None if b == b'"' || b == b'\'' => {
+                quote = Some(b);
+                values += 1;
+            }
+            None if b == b'>' => return (i + 1, i > from && bytes[i - 1] == b'/', values),
             None => {}
         }
         i += 1;
     }
-    (bytes.len(), false)
+    (bytes.len(), false, values)
 }
 
 #[cfg(test)]
@@ -131,6 +209,27 @@ mod tests {
         check_depth(text, &Arc::from("t"), max)
             .err()
             .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn refuses_references_to_no_character_outside_comments() {
+        let refs = |text: &str| {
+            check_char_refs(text, &Arc::from("t"))
+                .err()
+                .map(|e| e.to_string())
+        };
+        assert_eq!(
+            refs("<a b='&#x10FFFF;&#65;&#xD7FF;'><!-- &#x110000; --></a>"),
+            None
+        );
+        assert_eq!(refs("<a><![CDATA[&#xD800;]]><?p &#99999999;?></a>"), None);
+        for bad in ["&#x110000;", "&#xD800;", "&#1114112;", "&#99999999999;"] {
+            let text = format!("<a>\n <b c='{bad}'/></a>");
+            assert_eq!(
+                refs(&text).map(|m| m.split(" names").next().unwrap().to_string()),
+                Some(format!("t:2:8: error: character reference '{bad}'")),
+            );
+        }
     }
 
     #[test]

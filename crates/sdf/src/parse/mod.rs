@@ -19,7 +19,7 @@ use crate::error::{DidYouMean, SdfError, SdfErrorKind, SdfErrors};
 use crate::model::{Location, SystemDescription};
 
 pub(crate) use attrs::Elem;
-pub use limits::{InputLimits, MAX_DEPTH, MAX_INPUT_BYTES};
+pub use limits::{InputLimits, MAX_ATTRIBUTES, MAX_DEPTH, MAX_INPUT_BYTES};
 pub(crate) use position::location_of;
 
 /// Microkit elements sysinit knows but does not implement, with the reason.
@@ -138,6 +138,8 @@ pub(crate) fn parse_document(
     let file: Arc<str> = Arc::from(file);
     // Before the parser: it and the reader recurse once per level.
     limits::check_depth(text, &file, max_depth)?;
+    // The parser silently turns a reference to no character into U+FFFD.
+    limits::check_char_refs(text, &file)?;
     // A DTD could expand entities without bound; system descriptions never need one.
     let options = ParsingOptions {
         allow_dtd: false,

@@ -81,7 +81,7 @@ pub(crate) fn protection_domain(
         passive,
         stack_size,
         cpu,
-        setvar_id: elem.optional_str("setvar_id"),
+        setvar_id: elem.optional_symbol(parser, "setvar_id"),
         program_image: ProgramImage {
             path: String::new(),
             location: elem.location.clone(),
@@ -179,7 +179,7 @@ fn program_image(
     );
     leaf(parser, &elem);
     Some(ProgramImage {
-        path: elem.required_str(parser, "path")?,
+        path: elem.required_nonempty(parser, "path", "the path of an ELF file")?,
         location: elem.location,
     })
 }
@@ -211,8 +211,8 @@ fn map(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, owner: &str, in_pd: bool
         vaddr: vaddr?,
         perms,
         cached,
-        setvar_vaddr: elem.optional_str("setvar_vaddr"),
-        setvar_size: elem.optional_str("setvar_size"),
+        setvar_vaddr: elem.optional_symbol(parser, "setvar_vaddr"),
+        setvar_size: elem.optional_symbol(parser, "setvar_size"),
         location: elem.location,
     })
 }
@@ -284,7 +284,7 @@ fn irq(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, pd: &str) -> Option<Irq>
     Some(Irq {
         id: id?,
         kind,
-        setvar_id: elem.optional_str("setvar_id"),
+        setvar_id: elem.optional_symbol(parser, "setvar_id"),
         location: elem.location,
     })
 }
@@ -304,8 +304,8 @@ fn ioport(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, pd: &str) -> Option<I
         id: id?,
         addr: addr?,
         size: size?,
-        setvar_id: elem.optional_str("setvar_id"),
-        setvar_addr: elem.optional_str("setvar_addr"),
+        setvar_id: elem.optional_symbol(parser, "setvar_id"),
+        setvar_addr: elem.optional_symbol(parser, "setvar_addr"),
         location: elem.location,
     })
 }
@@ -314,7 +314,11 @@ fn setvar(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, pd: &str) -> Option<S
     let elem = Elem::new(parser, node, Some("symbol"), Some(pd));
     elem.check_attributes(parser, &["symbol", "region_paddr"], &[]);
     leaf(parser, &elem);
-    let symbol = elem.required_str(parser, "symbol");
+    let symbol = elem.required_nonempty(
+        parser,
+        "symbol",
+        "the name of a symbol in the program image",
+    );
     let region_paddr = elem.required_str(parser, "region_paddr");
     Some(SetVar {
         symbol: symbol?,
@@ -375,7 +379,7 @@ fn vcpu(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, vm: &str) -> Option<Vcp
     Some(Vcpu {
         id: id?,
         cpu,
-        setvar_id: elem.optional_str("setvar_id"),
+        setvar_id: elem.optional_symbol(parser, "setvar_id"),
         location: elem.location,
     })
 }

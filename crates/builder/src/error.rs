@@ -64,7 +64,7 @@ pub enum BuildError {
         dir: PathBuf,
     },
     /// A program image segment reaches the PD's stack, guard page or IPC buffer.
-    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} segment {index} at [{vaddr:#x}..{end:#x}) overlaps the PD's stack, stack guard page and IPC buffer at [{reserved:#x}..{limit:#x}); valid: segments below {reserved:#x}, or a smaller stack_size", path.display())]
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} segment {index} at [{vaddr:#x}..{end:#x}) overlaps the PD's stack, its guard pages and IPC buffer at [{reserved:#x}..{limit:#x}); valid: segments below {reserved:#x}, or a smaller stack_size", path.display())]
     ImageOverlapsStack {
         /// The `<program_image>` element.
         location: Location,

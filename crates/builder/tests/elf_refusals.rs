@@ -161,9 +161,33 @@ fn a_segment_on_the_stack_guard_page_is_refused() {
     assert_eq!(
         message,
         format!(
-            "{} segment 2 at [0x7fffffffd000..0x7fffffffe000) overlaps the PD's stack, stack \
-             guard page and IPC buffer at [0x7fffffffb000..0x7ffffffff000); valid: segments \
-             below 0x7fffffffb000, or a smaller stack_size",
+            "{} segment 2 at [0x7fffffffd000..0x7fffffffe000) overlaps the PD's stack, its \
+             guard pages and IPC buffer at [0x7fffffffa000..0x7ffffffff000); valid: segments \
+             below 0x7fffffffa000, or a smaller stack_size",
+            prefix(&dir)
+        )
+    );
+}
+
+/// The page below the stack stays unmapped too: a segment ending right at the stack's
+/// bottom would turn a stack overflow into a silent write into that segment.
+#[test]
+fn a_segment_on_the_guard_page_below_the_stack_is_refused() {
+    let bottom = abi::stack_top(Arch::X86_64) - 0x2000;
+    let mut elf = pd();
+    elf.segments.push(TestSegment {
+        vaddr: bottom - 0x1000,
+        data: vec![1; 8],
+        memsz: 0x1000,
+        flags: object::elf::PF_R | object::elf::PF_W,
+    });
+    let (message, dir) = refusal("guard-below", &elf.to_bytes());
+    assert_eq!(
+        message,
+        format!(
+            "{} segment 2 at [0x7fffffffa000..0x7fffffffb000) overlaps the PD's stack, its \
+             guard pages and IPC buffer at [0x7fffffffa000..0x7ffffffff000); valid: segments \
+             below 0x7fffffffa000, or a smaller stack_size",
             prefix(&dir)
         )
     );

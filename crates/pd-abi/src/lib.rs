@@ -67,6 +67,17 @@ pub const fn stack_top(arch: Arch) -> u64 {
     ipc_buffer_vaddr(arch) - PAGE_SIZE
 }
 
+/// Lowest address of what a PD keeps at the top of its address space for a stack of
+/// `stack_size` bytes: an unmapped guard page below the stack, the stack, the guard
+/// page above it and the IPC buffer. Nothing else (no program segment, no `<map>`) may
+/// reach into it, so a stack overflow faults on the lower guard instead of silently
+/// writing into whatever was mapped below.
+pub const fn stack_region_bottom(arch: Arch, stack_size: u64) -> u64 {
+    stack_top(arch)
+        .saturating_sub(stack_size)
+        .saturating_sub(PAGE_SIZE)
+}
+
 /// ELF symbol (a byte array) the builder fills with the PD's name, NUL-padded, if the
 /// program has it.
 pub const PD_NAME_SYMBOL: &str = "sysinit_pd_name";
@@ -87,5 +98,16 @@ mod tests {
             assert_eq!(stack_top(arch) + PAGE_SIZE, ipc_buffer_vaddr(arch));
         }
         assert_eq!(ipc_buffer_vaddr(Arch::X86_64), 0x7fff_ffff_e000);
+    }
+
+    #[test]
+    fn a_guard_page_sits_below_the_stack_too() {
+        for arch in Arch::ALL {
+            assert_eq!(
+                stack_region_bottom(arch, 0x2000) + PAGE_SIZE + 0x2000,
+                stack_top(arch)
+            );
+        }
+        assert_eq!(stack_region_bottom(Arch::X86_64, 0x2000), 0x7fff_ffff_a000);
     }
 }

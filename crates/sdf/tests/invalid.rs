@@ -202,7 +202,12 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "map_beyond_limit",
         X86,
-        "specs/invalid/map_beyond_limit.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff8000..0x7fffffffc000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffb000 (the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
+        "specs/invalid/map_beyond_limit.system:7:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff8000..0x7fffffffc000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffa000 (a guard page, the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
+    ),
+    (
+        "map_on_stack_guard",
+        X86,
+        "specs/invalid/map_on_stack_guard.system:8:9: error: <map mr=\"buffer\"> in <protection_domain name=\"a\">: [0x7fffffff7000..0x7fffffffb000) goes beyond the mappable address space; valid: mappings ending at or below 0x7fffffffa000 (a guard page, the 0x2000-byte stack, a guard page and the IPC buffer lie above, up to 0x7ffffffff000)",
     ),
     (
         "map_null_page",

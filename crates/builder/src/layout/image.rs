@@ -13,16 +13,15 @@ use crate::error::BuildError;
 use crate::LoadedImage;
 
 /// Refuses segments reaching the top of the address space the PD runtime
-/// keeps: the stack, its guard page (never mapped, so it is easy to miss) and
-/// the IPC buffer. Returns whether the image is clear of them.
+/// keeps: the guard page below the stack, the stack, the guard page above it
+/// (never mapped, so they are easy to miss) and the IPC buffer. Returns whether the image is clear of them.
 fn clear_of_stack(
     layout: &mut Layout,
     pd: &ProtectionDomain,
     loaded: &LoadedImage,
     arch: Arch,
 ) -> bool {
-    let stack_pages = pd.stack_size / abi::PAGE_SIZE;
-    let reserved = abi::stack_top(arch).saturating_sub(stack_pages.saturating_mul(abi::PAGE_SIZE));
+    let reserved = abi::stack_region_bottom(arch, pd.stack_size);
     let mut clear = true;
     for s in loaded.image.segments().iter().filter(|s| s.end > reserved) {
         layout.errors.push(BuildError::ImageOverlapsStack {

@@ -27,7 +27,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
             maps: &pd.maps,
             limit: pd_map_limit(board, pd.stack_size),
             why: format!(
-                "the {:#x}-byte stack, a guard page and the IPC buffer lie above, up to {:#x}",
+                "a guard page, the {:#x}-byte stack, a guard page and the IPC buffer lie above, up to {:#x}",
                 pd.stack_size,
                 board.user_vaddr_end()
             ),

@@ -61,9 +61,10 @@ pub mod limits {
         sysinit_pd_abi::stack_top(board.arch())
     }
 
-    /// First address a PD's maps may not reach: the bottom of its stack.
+    /// First address a PD's maps may not reach: the guard page below its stack
+    /// ([`sysinit_pd_abi::stack_region_bottom`]).
     pub fn pd_map_limit(board: &Board, stack_size: u64) -> u64 {
-        pd_stack_top(board).saturating_sub(stack_size)
+        sysinit_pd_abi::stack_region_bottom(board.arch(), stack_size)
     }
 }
 

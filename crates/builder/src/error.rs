@@ -51,17 +51,20 @@ pub enum BuildError {
         /// The search directories, comma separated.
         search: String,
     },
-    /// The program image path names a directory (and no file is found elsewhere).
-    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image '{path}' is a directory ({}), not a file; valid: an ELF executable file, relative to the system description's directory or a --search-path DIR", dir.display())]
-    ImageIsDirectory {
+    /// The program image path names something that is not a regular file (a directory,
+    /// a device such as /dev/zero, a FIFO), and no file is found elsewhere.
+    #[error("{location}: error: <protection_domain name=\"{pd}\">: program image '{path}' is {kind} ({}), not a file; valid: an ELF executable file, relative to the system description's directory or a --search-path DIR", found.display())]
+    ImageNotAFile {
         /// The `<program_image>` element.
         location: Location,
         /// The PD.
         pd: String,
         /// The path as written.
         path: String,
-        /// The directory found.
-        dir: PathBuf,
+        /// What it is: "a directory", "a character device", ...
+        kind: &'static str,
+        /// Where it was found.
+        found: PathBuf,
     },
     /// A program image segment reaches the PD's stack, guard page or IPC buffer.
     #[error("{location}: error: <protection_domain name=\"{pd}\">: program image {} segment {index} at [{vaddr:#x}..{end:#x}) overlaps the PD's stack, its guard pages and IPC buffer at [{reserved:#x}..{limit:#x}); valid: segments below {reserved:#x}, or a smaller stack_size", path.display())]

@@ -100,6 +100,34 @@ pub fn check(description: &SystemDescription, board: &Board) -> Result<(), Build
     }
 }
 
+/// What `path` is, if it exists and is not a regular file.
+fn not_a_file_kind(path: &Path) -> Option<&'static str> {
+    let file_type = std::fs::metadata(path).ok()?.file_type();
+    if file_type.is_file() {
+        return None;
+    }
+    if file_type.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_char_device() {
+            return Some("a character device");
+        }
+        if file_type.is_block_device() {
+            return Some("a block device");
+        }
+        if file_type.is_fifo() {
+            return Some("a FIFO");
+        }
+        if file_type.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
+}
+
 /// Finds and parses every PD's program image.
 ///
 /// A relative path is looked up in each of `search` in turn (the caller puts the
@@ -122,13 +150,18 @@ pub fn load_images(
             search.iter().map(|dir| dir.join(written)).collect()
         };
         let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-            // A directory where the file should be is named as such, not "not found".
-            if let Some(dir) = candidates.iter().find(|p| p.is_dir()) {
-                errors.push(BuildError::ImageIsDirectory {
+            // A directory or a device where the file should be is named as such, not
+            // "not found" (and a device such as /dev/zero is never read).
+            if let Some((found, kind)) = candidates
+                .iter()
+                .find_map(|p| Some((p, not_a_file_kind(p)?)))
+            {
+                errors.push(BuildError::ImageNotAFile {
                     location: image.location.clone(),
                     pd: pd.name.clone(),
                     path: image.path.clone(),
-                    dir: dir.clone(),
+                    kind,
+                    found: found.clone(),
                 });
                 continue;
             }

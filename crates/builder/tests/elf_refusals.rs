@@ -240,3 +240,23 @@ fn a_directory_as_program_image_is_named_a_directory() {
         )
     );
 }
+
+/// A device as program image (here /dev/zero, through a symlink so the description's
+/// relative path finds it) is named as such and never read: reading it would not end.
+#[cfg(unix)]
+#[test]
+fn a_device_as_program_image_is_named_and_not_read() {
+    let dir = scratch("device");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("a.elf")).unwrap();
+    let message = build_error(&dir);
+    assert_eq!(
+        message,
+        format!(
+            "{}:3:9: error: <protection_domain name=\"a\">: program image 'a.elf' is a character \
+             device ({}), not a file; valid: an ELF executable file, relative to the system \
+             description's directory or a --search-path DIR",
+            dir.join("t.system").display(),
+            dir.join("a.elf").display()
+        )
+    );
+}

@@ -50,7 +50,7 @@ pub enum CliError {
     },
     /// The spec is for another architecture than the board.
     #[error(
-        "{path} is a spec for {spec}, but board {board} is {board_arch}; choose a {spec} board"
+        "{path} is a spec for {spec}, but board {board} is {board_arch}; valid: a board for {spec}"
     )]
     ArchMismatch {
         /// The spec file.

@@ -141,6 +141,12 @@ pub enum SpecErrorKind {
     ReversedIoPorts { first: u16, last: u16 },
     /// Two IRQ objects for the same interrupt or vector.
     DuplicateIrq { what: String, other: String },
+    /// Two I/O port objects sharing a port (the kernel issues each port once).
+    OverlappingIoPorts {
+        first: u16,
+        last: u16,
+        other: String,
+    },
     /// (Builder) An object id that does not exist.
     UnknownObject { id: ObjectId },
     /// (Builder) Slots set on an object that has none.
@@ -277,6 +283,11 @@ impl fmt::Display for SpecErrorKind {
                 write!(f, "I/O port range {first:#x}..={last:#x} is empty (first is after last)")
             }
             K::DuplicateIrq { what, other } => write!(f, "{what} is also claimed by \"{other}\""),
+            K::OverlappingIoPorts { first, last, other } => write!(
+                f,
+                "I/O ports {first:#x}..={last:#x} overlap those of \"{other}\"; the kernel issues \
+                 each port once, so give every port to one I/O port object"
+            ),
             K::UnknownObject { id } => write!(f, "object {id} does not exist"),
             K::NoSlots { found } => {
                 write!(f, "it is a {found}; only cnodes, vspaces and page tables have slots")

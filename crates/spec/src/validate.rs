@@ -5,6 +5,7 @@
 //! kind of object, sizes exist on the architecture, slots fit their tables,
 //! mappings stay below the top of user space and every page table hangs in
 //! exactly one place.
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
@@ -37,19 +38,29 @@ impl Spec {
             });
         }
         self.check_names()?;
-        let mut irqs = IrqClaims::default();
+        let mut claims = Claims::default();
         for (id, named) in self.iter() {
             let checker = Checker { spec: self, id };
             checker
                 .check_object(&named.object, blob_len)
                 .map_err(|kind| checker.error(kind))?;
-            if let Object::Irq(irq) = &named.object {
-                irqs.claim(&irq.source, id).map_err(|(what, other)| {
-                    checker.error(SpecErrorKind::DuplicateIrq {
-                        what,
+            match &named.object {
+                Object::Irq(irq) => {
+                    claims.claim_irq(&irq.source, id).map_err(|(what, other)| {
+                        checker.error(SpecErrorKind::DuplicateIrq {
+                            what,
+                            other: self.label(other),
+                        })
+                    })?
+                }
+                Object::IoPorts(p) => claims.claim_ports(p.first, p.last, id).map_err(|other| {
+                    checker.error(SpecErrorKind::OverlappingIoPorts {
+                        first: p.first,
+                        last: p.last,
                         other: self.label(other),
                     })
-                })?;
+                })?,
+                _ => {}
             }
         }
         self.check_tables_mapped_once()?;
@@ -161,31 +172,37 @@ impl Spec {
     }
 }
 
-/// Interrupts and vectors already claimed, to catch two objects for one source.
+/// Interrupts, vectors and I/O ports already claimed, to catch two objects for one
+/// source: the kernel issues each once, so a second claim would fail on the real boot
+/// after other objects exist. Ordered maps keep validation near-linear in hostile specs.
 #[derive(Default)]
-struct IrqClaims {
-    arm: Vec<(u32, ObjectId)>,
-    pins: Vec<((u32, u32), ObjectId)>,
-    vectors: Vec<(u32, ObjectId)>,
-    msis: Vec<((u8, u8, u8, u64), ObjectId)>,
+struct Claims {
+    arm: BTreeMap<u32, ObjectId>,
+    pins: BTreeMap<(u32, u32), ObjectId>,
+    vectors: BTreeMap<u32, ObjectId>,
+    msis: BTreeMap<(u8, u8, u8, u64), ObjectId>,
+    /// first port -> (last port, owner); the ranges kept are disjoint.
+    ports: BTreeMap<u16, (u16, ObjectId)>,
 }
 
-impl IrqClaims {
+impl Claims {
     /// Records `source` for `id`; on a clash, what clashed and the object that claimed it first.
-    fn claim(&mut self, source: &IrqSource, id: ObjectId) -> Result<(), (String, ObjectId)> {
-        fn take<K: PartialEq + Copy>(
-            list: &mut Vec<(K, ObjectId)>,
+    fn claim_irq(&mut self, source: &IrqSource, id: ObjectId) -> Result<(), (String, ObjectId)> {
+        fn take<K: Ord>(
+            map: &mut BTreeMap<K, ObjectId>,
             key: K,
             id: ObjectId,
             what: impl FnOnce() -> String,
         ) -> Result<(), (String, ObjectId)> {
-            if let Some(&(_, other)) = list.iter().find(|(k, _)| *k == key) {
-                return Err((what(), other));
+            match map.get(&key) {
+                Some(&other) => Err((what(), other)),
+                None => {
+                    map.insert(key, id);
+                    Ok(())
+                }
             }
-            list.push((key, id));
-            Ok(())
         }
-        let result = match *source {
+        match *source {
             IrqSource::Arm { irq, .. } => {
                 take(&mut self.arm, irq, id, || format!("interrupt {irq}"))
             }
@@ -211,8 +228,20 @@ impl IrqClaims {
                 || format!("MSI {pci_bus:02x}:{pci_dev:02x}.{pci_func} handle {handle}"),
             )
             .and_then(|()| take(&mut self.vectors, vector, id, || format!("vector {vector}"))),
-        };
-        result
+        }
+    }
+
+    /// Records ports `first..=last` for `id`; on an overlap, the object that has them.
+    fn claim_ports(&mut self, first: u16, last: u16, id: ObjectId) -> Result<(), ObjectId> {
+        // The kept ranges are disjoint, so only the nearest one starting at or before
+        // `last` can overlap.
+        if let Some((_, &(other_last, other))) = self.ports.range(..=last).next_back() {
+            if other_last >= first {
+                return Err(other);
+            }
+        }
+        self.ports.insert(first, (last, id));
+        Ok(())
     }
 }
 

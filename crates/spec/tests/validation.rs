@@ -634,6 +634,42 @@ fn interrupts_are_claimed_once() {
 }
 
 #[test]
+fn io_ports_are_claimed_once() {
+    // The example's driver has COM1, 0x3f8..=0x3ff; a range reaching into it from
+    // either side, or inside it, is refused; one right after it is not.
+    for (first, last) in [
+        (0x3f0, 0x3f8),
+        (0x3ff, 0x400),
+        (0x3fa, 0x3fb),
+        (0x3f0, 0x400),
+    ] {
+        let mut spec = example(Arch::X86_64);
+        spec.objects.push(sysinit_spec::NamedObject {
+            name: "other".into(),
+            object: Object::IoPorts(sysinit_spec::IoPorts { first, last }),
+        });
+        let (_, text) = refused(&spec, "other");
+        assert_eq!(
+            text,
+            format!(
+                "object \"other\": I/O ports {first:#x}..={last:#x} overlap those of \
+                 \"driver.com1_ports\"; the kernel issues each port once, so give every port \
+                 to one I/O port object"
+            )
+        );
+    }
+    let mut spec = example(Arch::X86_64);
+    spec.objects.push(sysinit_spec::NamedObject {
+        name: "next".into(),
+        object: Object::IoPorts(sysinit_spec::IoPorts {
+            first: 0x400,
+            last: 0x407,
+        }),
+    });
+    spec.validate().expect("disjoint port ranges");
+}
+
+#[test]
 fn at_most_four_arguments() {
     let mut spec = example(Arch::X86_64);
     tcb_mut(&mut spec, "app.tcb").args = vec![0; 5];

@@ -1,27 +1,15 @@
 //! `sysinit check` and `sysinit build` as a user runs them.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use sysinit_builder::test_elf::TestElf;
 use sysinit_kobj::Arch;
 
-fn sysinit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysinit"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{scratch_dir, sysinit, text};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sysinit-cli-build-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch_dir("build", test)
 }
 
 fn specs_dir() -> PathBuf {

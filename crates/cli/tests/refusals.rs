@@ -2,30 +2,15 @@
 //! status, never a crash, a runaway or a silently overwritten file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use sysinit_builder::test_elf::TestElf;
 use sysinit_kobj::Arch;
 
-fn sysinit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysinit"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{scratch_dir, sysinit, text};
 
 fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "sysinit-cli-refusals-{}-{test}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch_dir("refusals", test)
 }
 
 /// `dir/t.system` with one PD `a` whose generated x86_64 image is `dir/a.elf`.

@@ -1,18 +1,9 @@
 //! The `sysinit simulate` command as a user runs it.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
-fn sysinit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sysinit"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod common;
+use common::{sysinit, text};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sysinit-cli-{}", std::process::id()));

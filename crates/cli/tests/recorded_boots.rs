@@ -550,11 +550,11 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         .find(|d| d.ends_with("x86_64/hello"))
         .expect("the recorded x86_64 hello boot");
     let m = meta(&hello);
-    assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_5000]));
+    assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_9000]));
     let real = real_untypeds(&std::fs::read_to_string(hello.join("boot.log")).unwrap());
 
     let same = scratch("same-span");
-    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_5000), &m.ram);
+    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_9000), &m.ram);
     assert!(
         out.status.success(),
         "{}",
@@ -562,7 +562,7 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     );
     let report = std::fs::read_to_string(same.join("out/report.txt")).unwrap();
     assert!(
-        report.contains("root task image: vaddr [0x400000..0x2675000) (0x2275000 bytes), from "),
+        report.contains("root task image: vaddr [0x400000..0x2679000) (0x2279000 bytes), from "),
         "{report}"
     );
     let spec = std::fs::read(same.join("out/spec.bin")).unwrap();
@@ -571,7 +571,7 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     // Some objects lie in free RAM after the root task image, whose start the
     // root task's span decides.
     assert!(
-        reported.iter().any(|&(_, paddr)| paddr >= 0x2c8_7000),
+        reported.iter().any(|&(_, paddr)| paddr >= 0x2c8_b000),
         "{report}"
     );
     assert_eq!(reported, planned_on(&spec, &real));

@@ -477,3 +477,18 @@ fn ram_user_level_gets_as_ram_is_what_the_kernel_hands_out_as_ram() {
     );
     assert_eq!(x86.root_cnode_size_bits(), 19);
 }
+
+/// The boards' interrupt ranges are the kernel's, which the kernel model also enforces
+/// (`Arch::max_user_irq`), so `check` and `simulate` refuse the same numbers.
+#[test]
+fn board_interrupt_ranges_match_the_kernel_models() {
+    use sysinit_board::{Board, Interrupts};
+    for name in ["qemu-x86_64", "qemu-aarch64-virt"] {
+        let board = Board::by_name(name).unwrap();
+        let max = match board.interrupts() {
+            Interrupts::Gic { max_irq, .. } => *max_irq,
+            Interrupts::Ioapic { max_vector, .. } => *max_vector,
+        };
+        assert_eq!(max, u64::from(board.arch().max_user_irq()), "{name}");
+    }
+}

@@ -106,6 +106,18 @@ impl Arch {
         }
     }
 
+    /// Highest interrupt number `IRQControl_Get*` accepts in our kernel configurations
+    /// (kernel-config/*.cmake): on x86_64 (pc99) the user vector, at most
+    /// `irq_user_max - irq_user_min` = 155 - 48 = 107; on aarch64 (qemu-arm-virt, GICv2)
+    /// the platform's `maxIRQ`, 159. Higher ones are `seL4_RangeError`. The board files
+    /// state the same (`max_vector`, `max_irq`; checked by the board's tests).
+    pub const fn max_user_irq(self) -> u32 {
+        match self {
+            Arch::X86_64 => 107,
+            Arch::Aarch64 => 159,
+        }
+    }
+
     /// The paging structure at `level` (0 = the VSpace root, [`PAGING_LEVELS`] - 1 = last level).
     pub const fn paging_structure(self, level: u8) -> Option<ObjectType> {
         match (self, level) {

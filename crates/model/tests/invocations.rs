@@ -159,6 +159,24 @@ fn mint_checks_destination_source_and_data() {
 }
 
 #[test]
+fn interrupts_past_the_kernels_range_are_refused() {
+    // Hand-written specs can name any number; the kernel checks the range first.
+    for (arch, max) in [(Arch::X86_64, 107), (Arch::Aarch64, 159)] {
+        let mut m = with(arch, &[]);
+        let error = m.irq_get(max + 1, 10).unwrap_err();
+        assert_eq!(error.code, Sel4Error::RangeError, "{arch}");
+        assert!(
+            error.to_string().contains(&format!(
+                "interrupt {} is out of range; valid: 0..={max}",
+                max + 1
+            )),
+            "{error}"
+        );
+        m.irq_get(max, 10).unwrap();
+    }
+}
+
+#[test]
 fn irqs_and_io_ports_are_issued_once() {
     let mut m = with(Arch::X86_64, &[]);
     m.irq_get(4, 10).unwrap();

@@ -43,6 +43,15 @@ impl KernelModel {
     /// aarch64.
     pub fn irq_get(&mut self, irq: u32, dest: usize) -> Result<(), InvocationError> {
         const OP: &str = "IRQControl_Get";
+        // The range check comes first in the kernel (before RevokeFirst and the slot).
+        let max = self.arch().max_user_irq();
+        if irq > max {
+            return Err(err(
+                OP,
+                Sel4Error::RangeError,
+                format!("interrupt {irq} is out of range; valid: 0..={max}"),
+            ));
+        }
         if self.irqs.contains_key(&irq) {
             return Err(err(
                 OP,

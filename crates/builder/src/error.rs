@@ -190,20 +190,6 @@ pub enum BuildError {
         /// The board's RAM in bytes.
         ram: u64,
     },
-    /// Two `<irq>`s bind the same interrupt source or vector.
-    #[error("{location}: error: {element}: {what} is already bound by {first} (at {first_location}); valid: each interrupt bound once")]
-    IrqClaimed {
-        /// The later `<irq>`.
-        location: Location,
-        /// That element as written.
-        element: String,
-        /// What both bind, e.g. "MSI 00:02.0 handle 0".
-        what: String,
-        /// The `<irq>` that bound it first, as written.
-        first: String,
-        /// Its location.
-        first_location: Location,
-    },
     /// The finished spec does not validate: a bug in the builder.
     #[error("the built spec is inconsistent (a sysinit bug, please report it): {0}")]
     Internal(String),

@@ -140,6 +140,8 @@ fn a_stack_larger_than_ram_is_refused() {
     );
 }
 
+/// Interrupts bound twice are refused by the description check, which `build_system`
+/// runs before laying anything out (the layout has no second copy of the rule).
 #[test]
 fn two_msis_with_the_same_device_and_handle_are_refused_at_the_second() {
     let sdf = r#"<system>
@@ -150,14 +152,17 @@ fn two_msis_with_the_same_device_and_handle_are_refused_at_the_second() {
         <irq id="3" pin="4" ioapic="0" vector="21" />
     </protection_domain>
 </system>"#;
+    let description = sysinit_sdf::parse_str(sdf, "t.system").unwrap();
     assert_eq!(
-        build(sdf, &x86()).unwrap_err(),
-        "t.system:5:9: error: <irq id=\"2\"> in <protection_domain name=\"a\">: MSI 00:02.0 \
-         handle 0 is already bound by <irq id=\"1\"> in <protection_domain name=\"a\"> (at \
-         t.system:4:9); valid: each interrupt bound once\n\
+        sysinit_builder::check(&description, &x86())
+            .unwrap_err()
+            .to_string(),
+        "t.system:5:9: error: <irq id=\"2\"> in <protection_domain name=\"a\">: MSI pcidev \
+         00:02.0 handle 0 is already bound by protection_domain 'a' (at t.system:4:9); valid: \
+         each interrupt bound once\n\
          t.system:6:9: error: <irq id=\"3\"> in <protection_domain name=\"a\">: vector 21 is \
-         already bound by <irq id=\"1\"> in <protection_domain name=\"a\"> (at t.system:4:9); \
-         valid: each interrupt bound once"
+         already bound by protection_domain 'a' (at t.system:4:9); valid: each interrupt bound \
+         once"
     );
 }
 

@@ -142,7 +142,6 @@ pub fn build_spec(
     let objects = pd::add_objects(&mut layout, description, &pds, &images, arch);
     channels::connect(&mut layout, description, &objects);
     let mut patches = patches::collect(description);
-    let mut irq_claims = irqs::IrqClaims::default();
 
     let mut layouts = Vec::with_capacity(pds.len());
     for (pd, parent) in &pds {
@@ -152,7 +151,7 @@ pub fn build_spec(
         let mut mappings = vec![pd::ipc_buffer_mapping(arch)];
         pd::connect(&mut layout, pd, *parent, o, &objects);
         mappings.push(pd::add_stack(&mut layout, pd, &pd_element, o, arch));
-        irqs::add_irqs(&mut layout, &mut irq_claims, pd, o);
+        irqs::add_irqs(&mut layout, pd, o);
         irqs::add_ioports(&mut layout, pd, o);
         regions::map_into(
             &mut layout,

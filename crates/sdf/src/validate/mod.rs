@@ -31,12 +31,10 @@ pub mod limits {
     /// Highest channel id; interrupts share the channel ids of their PD.
     /// Microkit's tool and libmicrokit stop at 61 (62 channels; the manual's
     /// "less than 63" is one more than they accept). The PD runtime's cap slots
-    /// (pd-abi) have room for these ids.
-    pub const MAX_CHANNEL_ID: u64 = 61;
+    /// and badges (pd-abi) are laid out for exactly these ids: one source.
+    pub const MAX_CHANNEL_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
     /// Highest I/O port id, as for channels; one cap slot per id in pd-abi.
-    pub const MAX_IOPORT_ID: u64 = 61;
-    const _: () = assert!(MAX_CHANNEL_ID <= sysinit_pd_abi::MAX_CHANNEL_ID);
-    const _: () = assert!(MAX_IOPORT_ID <= sysinit_pd_abi::MAX_CHANNEL_ID);
+    pub const MAX_IOPORT_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
     /// Highest child PD id and vCPU id; they share one namespace per parent
     /// (the manual: vCPU ids "less than 62").
     pub const MAX_CHILD_ID: u64 = 61;

@@ -476,6 +476,10 @@ fn ram_user_level_gets_as_ram_is_what_the_kernel_hands_out_as_ram() {
         [("vm-memory", PhysRange::new(GIB, GIB + 512 * MIB))]
     );
     assert_eq!(x86.root_cnode_size_bits(), 19);
+    assert_eq!(
+        x86.root_cnode_size_bits(),
+        sysinit_kobj::ROOT_CNODE_SIZE_BITS
+    );
 }
 
 /// The boards' interrupt ranges are the kernel's, which the kernel model also enforces

@@ -78,8 +78,9 @@ pub const SEL4_COMMIT: &str = "1326364bc9135d9445d936ebc01e38a402c1f4c6";
 /// console line, so the value is set in `kernel-config/` with room to spare.
 pub const MAX_BOOTINFO_UNTYPED_CAPS: usize = 230;
 
-/// log2 of the root CNode's slot count (`CONFIG_ROOT_CNODE_SIZE_BITS`).
-pub const ROOT_CNODE_SIZE_BITS: u8 = 19;
+/// log2 of the root CNode's slot count (`CONFIG_ROOT_CNODE_SIZE_BITS`): the value the
+/// planner side states in `sysinit-kobj`, checked here against the kernel's headers.
+pub const ROOT_CNODE_SIZE_BITS: u8 = sysinit_kobj::ROOT_CNODE_SIZE_BITS;
 
 /// Message registers in one IPC message (`seL4_MsgMaxLength`).
 pub const MSG_MAX_LENGTH: usize = 120;

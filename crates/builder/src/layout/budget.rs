@@ -17,10 +17,9 @@ use super::frames::{is_device, region_page_size};
 use crate::error::BuildError;
 use crate::LoadedImage;
 
-/// Slots of the root CNode (2^`CONFIG_ROOT_CNODE_SIZE_BITS`): no system can have
-/// more kernel objects. A test pins it to `sysinit_sel4::ROOT_CNODE_SIZE_BITS`,
-/// kept out of the dependencies so the builder does not pull in the bindings.
-pub const ROOT_CNODE_SLOTS: u64 = 1 << 19;
+/// Slots of the root CNode (2^`CONFIG_ROOT_CNODE_SIZE_BITS`, [`sysinit_kobj::ROOT_CNODE_SIZE_BITS`]):
+/// no system can have more kernel objects.
+pub const ROOT_CNODE_SLOTS: u64 = 1 << sysinit_kobj::ROOT_CNODE_SIZE_BITS;
 
 /// Objects every PD has besides its pages: CNode, VSpace, notification,
 /// endpoint (at most), IPC buffer and TCB.

@@ -27,11 +27,22 @@ pub const BASE_ENDPOINT_CAP: u64 = 74;
 pub const BASE_IRQ_CAP: u64 = 138;
 /// Base of the TCB caps of child PDs, indexed by child id.
 pub const BASE_TCB_CAP: u64 = 202;
+/// Base of the TCB caps of the virtual machine's vCPU threads, indexed by vCPU id
+/// (libmicrokit's `BASE_VM_TCB_CAP`): the VMM sets their registers and resumes them.
+pub const BASE_VM_TCB_CAP: u64 = 266;
+/// Base of the VCPU caps of the virtual machine, indexed by vCPU id (libmicrokit's
+/// `BASE_VCPU_CAP`): the VMM injects interrupts and acknowledges virtual PPIs through them.
+pub const BASE_VCPU_CAP: u64 = 330;
 /// Base of the x86 I/O port caps, indexed by the port range's id.
 pub const BASE_IOPORT_CAP: u64 = 394;
 /// Badge bit that marks a message on the input endpoint as a protected procedure call;
 /// the low bits are the caller's channel id.
 pub const PPC_BADGE: u64 = 1 << 63;
+/// Badge bit that marks a message on the input endpoint as a fault of a child PD or of
+/// a vCPU thread of the PD's virtual machine (libmicrokit's `1 << 62`); the low bits are
+/// the child's or the vCPU's id. The input endpoint of a PD with a virtual machine is an
+/// endpoint (its notification bound to its TCB), so faults reach it.
+pub const FAULT_BADGE: u64 = 1 << 62;
 /// Highest channel id (also for interrupts and I/O port ranges): 61, as in Microkit
 /// (62 channels, ids 0..=61), so a Microkit description means the same here.
 pub const MAX_CHANNEL_ID: u64 = 61;
@@ -43,6 +54,8 @@ const _: () = {
         BASE_ENDPOINT_CAP,
         BASE_IRQ_CAP,
         BASE_TCB_CAP,
+        BASE_VM_TCB_CAP,
+        BASE_VCPU_CAP,
         BASE_IOPORT_CAP,
     ];
     let mut i = 1;

@@ -37,6 +37,13 @@ fn boots() -> Vec<PathBuf> {
 struct Meta {
     /// PDs that reported `SYSINIT pd NAME ok` in the boot.
     expect_pds: Vec<String>,
+    /// Whole lines the boot printed besides the PDs' reports (a guest's own checks,
+    /// which reach the console directly, not through a PD's report).
+    #[serde(default)]
+    expect_lines: Vec<String>,
+    /// Lines no boot may print: a guest's failed check is a line containing one of these.
+    #[serde(default)]
+    refuse_containing: Vec<String>,
     board: String,
     ram: String,
     kernel_commit: String,
@@ -110,6 +117,20 @@ fn every_recorded_boot_finished_and_every_pd_reported_ok() {
             assert!(
                 lines.contains(&ok.as_str()),
                 "{}: no '{ok}' line",
+                dir.display()
+            );
+        }
+        for want in &m.expect_lines {
+            assert!(
+                lines.contains(&want.as_str()),
+                "{}: no '{want}' line",
+                dir.display()
+            );
+        }
+        for bad in &m.refuse_containing {
+            assert!(
+                !lines.iter().any(|l| l.contains(bad.as_str())),
+                "{}: a line contains '{bad}'",
                 dir.display()
             );
         }

@@ -16,6 +16,29 @@
 //! - [`FdtWriter`] (feature `alloc`): `begin_node`/`property`/`end_node`,
 //!   property names deduplicated in the strings block, a memory reservation
 //!   block, and `finish` into bytes. The same calls give the same bytes.
+//!
+//! ```
+//! use sysinit_fdt::{Fdt, FdtWriter, RegEntry};
+//!
+//! let mut w = FdtWriter::new();
+//! w.begin_node("")?;
+//! w.property_u32("#address-cells", 2)?;
+//! w.property_u32("#size-cells", 2)?;
+//! w.begin_node("memory@40000000")?;
+//! w.property_str("device_type", "memory")?;
+//! w.property_u64s("reg", &[0x4000_0000, 0x100_0000])?;
+//! w.end_node()?;
+//! w.end_node()?;
+//! let blob = w.finish()?;
+//!
+//! // A guest handed only the address reads the size first.
+//! let size = sysinit_fdt::total_size(&blob[..8])?;
+//! let fdt = Fdt::new(&blob[..size])?;
+//! let memory = fdt.find_node("/memory").ok_or("no /memory")?;
+//! let ram: Vec<RegEntry> = memory.reg()?.collect();
+//! assert_eq!(ram, [RegEntry { address: 0x4000_0000, size: 0x100_0000 }]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -31,7 +54,7 @@ mod write;
 
 pub use error::{Block, FdtError, StructureProblem};
 pub use node::{Cells, Children, Node, Properties, Property, Reg, RegEntry, Strings, U32s};
-pub use read::{Fdt, Reservations, Walk};
+pub use read::{total_size, Fdt, Reservations, Walk};
 #[cfg(feature = "alloc")]
 pub use write::{FdtWriter, WriteError};
 

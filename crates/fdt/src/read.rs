@@ -104,6 +104,29 @@ pub(crate) fn string_at(strings: &[u8], offset: u32) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The blob's size from its first 8 bytes (magic and `totalsize`), for a
+/// program handed only the blob's address (the guest's x0): read 8 bytes,
+/// ask this, then make the slice of that many bytes and call [`Fdt::new`],
+/// which checks everything else.
+pub fn total_size(first_bytes: &[u8]) -> Result<usize, FdtError> {
+    let short = FdtError::Truncated {
+        needed: 8,
+        available: first_bytes.len(),
+    };
+    let magic = be32(first_bytes, 0).ok_or(short)?;
+    if magic != FDT_MAGIC {
+        return Err(FdtError::BadMagic(magic));
+    }
+    let total = be32(first_bytes, 4).ok_or(short)? as usize;
+    if total < HEADER_SIZE {
+        return Err(FdtError::Truncated {
+            needed: HEADER_SIZE,
+            available: total,
+        });
+    }
+    Ok(total)
+}
+
 impl<'a> Fdt<'a> {
     /// Checks `data` as a device tree blob: the header (magic, a version
     /// compatible with 17, `totalsize` within `data`, every block inside the

@@ -121,6 +121,15 @@ fn header_rules() {
             total: total as u32,
         },
     );
+    assert_eq!(sysinit_fdt::total_size(&good[..8]), Ok(total));
+    assert_eq!(
+        sysinit_fdt::total_size(&good[..7]),
+        Err(FdtError::Truncated {
+            needed: 8,
+            available: 7
+        })
+    );
+    assert_eq!(sysinit_fdt::total_size(&[0; 8]), Err(FdtError::BadMagic(0)));
     // Bytes after totalsize are ignored.
     let mut longer = good.clone();
     longer.extend_from_slice(&[0xff; 7]);

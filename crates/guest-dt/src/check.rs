@@ -93,11 +93,15 @@ fn ecam_buses(device: &qemu_virt::Device, phys: GuestRange) -> Result<(u32, u32)
     Ok((first as u32, last as u32))
 }
 
+/// What the passthroughs give the guest.
+struct Devices {
+    gic_cpu: GuestRange,
+    uart: Option<GuestRange>,
+    pcie: Option<Pcie>,
+}
+
 /// The passthroughs: the GIC CPU interface, the UART, the PCIe bridge.
-#[allow(clippy::type_complexity)]
-fn check_passthrough(
-    input: &GuestDtInput,
-) -> Result<(GuestRange, Option<GuestRange>, Option<Pcie>), GuestDtError> {
+fn check_passthrough(input: &GuestDtInput) -> Result<Devices, GuestDtError> {
     let mut gic = None;
     let mut uart = None;
     let mut ecam: Option<(&str, GuestRange, (u32, u32))> = None;
@@ -168,7 +172,11 @@ fn check_passthrough(
             None => None,
         },
     };
-    Ok((gic, uart, pcie))
+    Ok(Devices {
+        gic_cpu: gic,
+        uart,
+        pcie,
+    })
 }
 
 /// No two guest-physical ranges (RAM, reserved, devices, the emulated GIC
@@ -241,7 +249,11 @@ pub(crate) fn plan(input: &GuestDtInput) -> Result<Plan<'_>, GuestDtError> {
         check_region_name(&r.name)?;
         check_range(|| format!("reserved region '{}'", r.name), r.range)?;
     }
-    let (gic_cpu, uart, pcie) = check_passthrough(input)?;
+    let Devices {
+        gic_cpu,
+        uart,
+        pcie,
+    } = check_passthrough(input)?;
     check_overlaps(input)?;
     let mut reserved: Vec<&NamedGuestRange> = input.reserved.iter().collect();
     reserved.sort_by_key(|r| (r.range, &r.name));

@@ -300,3 +300,24 @@ fn same_input_same_bytes() {
     shuffled.passthrough.reverse();
     assert_eq!(generate(&shuffled).unwrap(), a);
 }
+
+/// The example's tree is committed as a seed of the reader's fuzz target
+/// (`fuzz/corpus/fdt_read/valid-guest-example.dtb`), which also pins the
+/// bytes: a change to the tree shows up here. `SYSINIT_BLESS=1` rewrites it.
+#[test]
+fn committed_fuzz_seed_is_the_example_tree() {
+    let blob = generate(&example()).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus/fdt_read/valid-guest-example.dtb");
+    if std::env::var_os("SYSINIT_BLESS").is_some_and(|v| v == "1") {
+        std::fs::write(&path, &blob).unwrap();
+        return;
+    }
+    let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        committed == blob,
+        "the example's guest device tree changed; if that is meant, rerun with SYSINIT_BLESS=1 \
+         (cargo test -p sysinit-guest-dt --test generate) and commit {}",
+        path.display()
+    );
+}

@@ -1,0 +1,63 @@
+//! The reference compiler agrees: `dtc -I dtb -O dts` accepts the writer's
+//! output and prints the nodes and values written. Skipped, loudly, where
+//! dtc is not installed (Debian/Ubuntu: `apt-get install device-tree-compiler`);
+//! the own reader still checks the same blob then.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::sample;
+use sysinit_fdt::Fdt;
+
+/// dtc's source form of `blob` and its warnings, or None without dtc.
+fn dtc_decompile(blob: &[u8]) -> Option<(String, String)> {
+    let child = Command::new("dtc")
+        .args(["-I", "dtb", "-O", "dts", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!(
+                "SKIPPED: dtc not runnable ({e}); install device-tree-compiler to run this check"
+            );
+            return None;
+        }
+    };
+    child.stdin.take().unwrap().write_all(blob).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "dtc refused the blob: {stderr}");
+    Some((String::from_utf8(out.stdout).unwrap(), stderr))
+}
+
+#[test]
+fn dtc_accepts_the_writers_output() {
+    let blob = sample();
+    // Meaningful with or without dtc: the own reader takes it whole.
+    let fdt = Fdt::new(&blob).unwrap();
+    assert_eq!(fdt.nodes().count(), 9);
+    let Some((dts, _warnings)) = dtc_decompile(&blob) else {
+        return;
+    };
+    for expected in [
+        "/memreserve/\t0x0000000048000000 0x0000000000001000;",
+        "compatible = \"linux,dummy-virt\";",
+        "memory@40000000 {",
+        "reg = <0x00 0x40000000 0x00 0x1000000 0x00 0x50000000 0x00 0x200000>;",
+        "guest_shared@41001000 {",
+        "no-map;",
+        "cpu@0 {",
+        "pcie@4010000000 {",
+        "bootargs = \"console=ttyAMA0\";",
+    ] {
+        assert!(
+            dts.contains(expected),
+            "dtc output lacks {expected:?}:\n{dts}"
+        );
+    }
+}

@@ -1,0 +1,71 @@
+//! The example virtual machine of specs/boot-guest-aarch64.system as the
+//! builder hands it over, and dtc.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use sysinit_guest_dt::{GuestDtInput, GuestRange, NamedGuestRange, Passthrough};
+
+fn pass(device: &str, phys: u64, guest: u64, size: u64) -> Passthrough {
+    Passthrough {
+        device: device.into(),
+        phys: GuestRange::new(phys, size),
+        guest: GuestRange::new(guest, size),
+    }
+}
+
+/// vCPU 0; guest_ram and guest_dtb (contiguous) as RAM; guest_shared
+/// reserved; UART, GIC vCPU interface, high ECAM (one bus) and a 1 MiB piece
+/// of the high MMIO window (the ivshmem BAR) passed through.
+pub fn example() -> GuestDtInput {
+    GuestDtInput {
+        board: "qemu-aarch64-virt".into(),
+        vcpus: vec![0],
+        // Out of order on purpose: the tree sorts and merges.
+        ram: vec![
+            GuestRange::new(0x4100_0000, 0x1000),
+            GuestRange::new(0x4000_0000, 0x100_0000),
+        ],
+        reserved: vec![NamedGuestRange {
+            name: "guest_shared".into(),
+            range: GuestRange::new(0x4100_1000, 0x1000),
+        }],
+        passthrough: vec![
+            pass("pl011-uart", 0x900_0000, 0x900_0000, 0x1000),
+            pass("gic-vcpu", 0x804_0000, 0x801_0000, 0x2000),
+            pass("pcie-ecam-high", 0x40_1000_0000, 0x40_1000_0000, 0x10_0000),
+            pass("pcie-mmio-high", 0x80_0000_0000, 0x80_0000_0000, 0x10_0000),
+        ],
+        bootargs: Some("console=ttyAMA0".into()),
+    }
+}
+
+pub fn pass_through(device: &str, phys: u64, guest: u64, size: u64) -> Passthrough {
+    pass(device, phys, guest, size)
+}
+
+/// dtc's source form of `blob` and its warnings, or None (said loudly) without dtc.
+pub fn dtc_decompile(blob: &[u8]) -> Option<(String, String)> {
+    let child = Command::new("dtc")
+        .args(["-I", "dtb", "-O", "dts", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!(
+                "SKIPPED: dtc not runnable ({e}); install device-tree-compiler to run this check"
+            );
+            return None;
+        }
+    };
+    child.stdin.take().unwrap().write_all(blob).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "dtc refused the blob: {stderr}");
+    Some((String::from_utf8(out.stdout).unwrap(), stderr))
+}

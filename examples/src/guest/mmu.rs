@@ -98,9 +98,12 @@ pub struct Map {
 impl Map {
     /// Takes the table pool (once: None after that).
     pub fn new() -> Option<Self> {
-        if TAKEN.swap(true, Ordering::Relaxed) {
+        // Load and store, not swap: the MMU is off, memory is Device, where
+        // exclusive accesses need not work; there is one CPU.
+        if TAKEN.load(Ordering::Relaxed) {
             return None;
         }
+        TAKEN.store(true, Ordering::Relaxed);
         // SAFETY: TAKEN makes this the only reference to TABLES ever created;
         // the MMU reads the tables only after `enable`, which consumes the Map.
         let tables = unsafe { &mut *core::ptr::addr_of_mut!(TABLES) };

@@ -14,7 +14,7 @@ mod pl011;
 mod psci;
 mod timer;
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use dt::{Cells, Fdt, Node, Regs};
 use msg::{msg, Msg};
@@ -585,9 +585,21 @@ const VECTOR_NAMES: [&str; 16] = [
     "SError (EL0, AArch32)",
 ];
 
+/// Set on the first unexpected exception.
+static IN_UNEXPECTED: AtomicBool = AtomicBool::new(false);
+
 /// Any exception but an EL1 IRQ: a bug. Says what and where, powers off.
 #[no_mangle]
 extern "C" fn guest_unexpected(kind: u64, esr: u64, far: u64, elr: u64) -> ! {
+    // An exception inside this handler (a bad console, or a PSCI conduit that
+    // faults, as `smc` does where nothing implements it) must not loop.
+    // Load and store, not swap: with the MMU off memory is Device, where
+    // exclusive accesses need not work, and there is one CPU.
+    if IN_UNEXPECTED.load(Ordering::Relaxed) {
+        say!("exception inside the exception handler: halted (ESR_EL1 {esr:#x}, ELR_EL1 {elr:#x})");
+        halt();
+    }
+    IN_UNEXPECTED.store(true, Ordering::Relaxed);
     let name = VECTOR_NAMES.get(kind as usize).copied().unwrap_or("?");
     say!(
         "exception: FAIL {name}: ESR_EL1 {esr:#x} (EC {:#x}) FAR_EL1 {far:#x} ELR_EL1 {elr:#x}",

@@ -1,11 +1,16 @@
 //! A minimal flattened device tree reader: enough for the guest's checks.
 //!
-//! Local stand-in for the workspace's `sysinit-fdt` crate (being written in
-//! parallel): the guest uses only [`Fdt::new`], [`Fdt::nodes`], [`Node`]'s
-//! accessors and [`Regs`], so swapping in the crate touches this file and the
-//! few call sites in `mod.rs`. Never allocates and never panics: the blob is
-//! checked once in [`Fdt::new`] (header, token stream, nesting, string
-//! offsets), and every later access is bounds-checked all the same.
+//! A local stand-in for the workspace's `sysinit-fdt` crate (crates/fdt,
+//! written in parallel, not yet on this branch). Its API is the crate's
+//! subset the guest uses, with the same names and shapes (`Fdt::new`,
+//! `Fdt::nodes`, `Node::{property, reg, cells, children, is_compatible}`,
+//! `Property::{as_u32, as_str, u32s}`, `Reg`/`RegEntry`, `Cells`,
+//! `FdtError`), so swapping in the crate is `use sysinit_fdt as dt;` in
+//! `mod.rs` and deleting this file.
+//!
+//! Never allocates and never panics: the blob is checked once in
+//! [`Fdt::new`] (header, token stream, nesting, string offsets), and every
+//! later access is bounds-checked all the same.
 
 use core::fmt;
 
@@ -16,29 +21,47 @@ const TOKEN_END_NODE: u32 = 2;
 const TOKEN_PROP: u32 = 3;
 const TOKEN_NOP: u32 = 4;
 const TOKEN_END: u32 = 9;
-/// Deepest nesting [`Fdt::nodes`] follows (QEMU's and sysinit's trees have 3).
+/// Deepest nesting whose cells [`Fdt::nodes`] keeps (QEMU's and sysinit's
+/// trees have 3 levels); deeper nodes read `reg` with the deepest cells kept.
 const MAX_DEPTH: usize = 16;
 
-/// Why a blob is not a device tree this reader accepts.
+/// Why a blob or a property is not what the reader accepts.
 #[derive(Debug, Clone, Copy)]
-pub enum DtError {
+pub enum FdtError {
     /// The first word is not 0xd00dfeed.
     BadMagic(u32),
-    /// The header, a block or a token runs past the blob (offset).
+    /// The header or a block runs past the blob (offset).
     Truncated(usize),
     /// Version older than 16 (the first with the structure this reader walks).
     OldVersion(u32),
     /// An unknown token or unbalanced nesting at this structure offset.
     BadStructure(usize),
+    /// A property the caller needs is missing.
+    MissingProperty(&'static str),
+    /// A property value of the wrong length or form.
+    BadValue { expected: &'static str, len: usize },
+    /// `#address-cells` or `#size-cells` above 2.
+    UnsupportedCells { address_cells: u32, size_cells: u32 },
 }
 
-impl fmt::Display for DtError {
+impl fmt::Display for FdtError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
-            DtError::BadMagic(m) => write!(f, "magic {m:#010x}, not 0xd00dfeed"),
-            DtError::Truncated(at) => write!(f, "truncated at offset {at:#x}"),
-            DtError::OldVersion(v) => write!(f, "version {v}, need 16 or later"),
-            DtError::BadStructure(at) => write!(f, "bad structure block at offset {at:#x}"),
+            FdtError::BadMagic(m) => write!(f, "magic {m:#010x}, not 0xd00dfeed"),
+            FdtError::Truncated(at) => write!(f, "truncated at offset {at:#x}"),
+            FdtError::OldVersion(v) => write!(f, "version {v}, need 16 or later"),
+            FdtError::BadStructure(at) => write!(f, "bad structure block at offset {at:#x}"),
+            FdtError::MissingProperty(name) => write!(f, "no property {name}"),
+            FdtError::BadValue { expected, len } => {
+                write!(f, "a value of {len} bytes is not a {expected}")
+            }
+            FdtError::UnsupportedCells {
+                address_cells,
+                size_cells,
+            } => write!(
+                f,
+                "#address-cells {address_cells} / #size-cells {size_cells}: at most 2 each"
+            ),
         }
     }
 }
@@ -61,7 +84,7 @@ pub struct Fdt<'a> {
     version: u32,
 }
 
-/// One token of the structure block, with the offset after it.
+/// One token of the structure block.
 enum Token<'a> {
     Begin(&'a str),
     End,
@@ -72,26 +95,26 @@ enum Token<'a> {
 
 impl<'a> Fdt<'a> {
     /// Checks the blob: header, blocks inside it, a well-formed token stream.
-    pub fn new(blob: &'a [u8]) -> Result<Self, DtError> {
-        let word = |i: usize| be32(blob, 4 * i).ok_or(DtError::Truncated(4 * i));
+    pub fn new(blob: &'a [u8]) -> Result<Self, FdtError> {
+        let word = |i: usize| be32(blob, 4 * i).ok_or(FdtError::Truncated(4 * i));
         let magic = word(0)?;
         if magic != MAGIC {
-            return Err(DtError::BadMagic(magic));
+            return Err(FdtError::BadMagic(magic));
         }
         if blob.len() < HEADER_SIZE {
-            return Err(DtError::Truncated(blob.len()));
+            return Err(FdtError::Truncated(blob.len()));
         }
         let total = word(1)? as usize;
         let (off_struct, off_strings) = (word(2)? as usize, word(3)? as usize);
         let version = word(5)?;
         let (size_strings, size_struct) = (word(8)? as usize, word(9)? as usize);
         if version < 16 {
-            return Err(DtError::OldVersion(version));
+            return Err(FdtError::OldVersion(version));
         }
-        let blob = blob.get(..total).ok_or(DtError::Truncated(blob.len()))?;
+        let blob = blob.get(..total).ok_or(FdtError::Truncated(blob.len()))?;
         let block = |off: usize, size: usize| {
             blob.get(off..off.saturating_add(size))
-                .ok_or(DtError::Truncated(off))
+                .ok_or(FdtError::Truncated(off))
         };
         let fdt = Fdt {
             structs: block(off_struct, size_struct)?,
@@ -113,8 +136,8 @@ impl<'a> Fdt<'a> {
         self.version
     }
 
-    fn token(&self, at: usize) -> Result<(Token<'a>, usize), DtError> {
-        let bad = DtError::BadStructure(at);
+    fn token(&self, at: usize) -> Result<(Token<'a>, usize), FdtError> {
+        let bad = FdtError::BadStructure(at);
         let kind = be32(self.structs, at).ok_or(bad)?;
         let body = at + 4;
         match kind {
@@ -141,7 +164,7 @@ impl<'a> Fdt<'a> {
     }
 
     /// Walks the whole token stream once: one root, balanced nesting, an END.
-    fn check(&self) -> Result<(), DtError> {
+    fn check(&self) -> Result<(), FdtError> {
         let (mut at, mut depth, mut roots) = (0, 0usize, 0);
         loop {
             let (token, next) = self.token(at)?;
@@ -156,30 +179,45 @@ impl<'a> Fdt<'a> {
                 Token::Prop(..) if depth > 0 => {}
                 Token::Nop => {}
                 Token::Finish if depth == 0 && roots == 1 => return Ok(()),
-                _ => return Err(DtError::BadStructure(at)),
+                _ => return Err(FdtError::BadStructure(at)),
             }
             at = next;
         }
     }
 
-    /// Every node, depth first, with the `#address-cells`/`#size-cells` of its
-    /// parent (which its `reg` uses).
-    pub fn nodes(&self) -> Nodes<'a> {
-        Nodes {
+    /// Every node, depth first in tree order, the root first.
+    pub fn nodes(&self) -> Walk<'a> {
+        Walk {
             fdt: *self,
             at: 0,
-            stack: [Cells::ROOT_PARENT; MAX_DEPTH],
+            cells: [Cells::DEFAULT; MAX_DEPTH],
             depth: 0,
         }
     }
 }
 
-/// A node: its name and where its properties start.
+/// `#address-cells` and `#size-cells`.
+#[derive(Clone, Copy)]
+pub struct Cells {
+    pub address: u32,
+    pub size: u32,
+}
+
+impl Cells {
+    /// What a node without the properties gives its children.
+    pub const DEFAULT: Cells = Cells {
+        address: 2,
+        size: 1,
+    };
+}
+
+/// A node: its name, where its properties start, its parent's cells.
 #[derive(Clone, Copy)]
 pub struct Node<'a> {
     fdt: Fdt<'a>,
     name: &'a str,
     body: usize,
+    parent_cells: Cells,
 }
 
 impl<'a> Node<'a> {
@@ -193,41 +231,39 @@ impl<'a> Node<'a> {
         self.name.split('@').next().unwrap_or(self.name)
     }
 
-    /// The value of property `name`, if the node has it.
-    pub fn prop(&self, name: &str) -> Option<&'a [u8]> {
+    /// The cells of the parent, which this node's `reg` is read with.
+    pub fn parent_cells(&self) -> Cells {
+        self.parent_cells
+    }
+
+    /// The property `name`, if the node has it.
+    pub fn property(&self, name: &str) -> Option<Property<'a>> {
         let mut at = self.body;
         loop {
             match self.fdt.token(at).ok()? {
-                (Token::Prop(n, value), _) if n == name => return Some(value),
+                (Token::Prop(n, value), _) if n == name => return Some(Property { value }),
                 (Token::Prop(..) | Token::Nop, next) => at = next,
                 _ => return None,
             }
         }
     }
 
-    /// A string property without its terminating NUL (the first string of a list).
-    pub fn prop_str(&self, name: &str) -> Option<&'a str> {
-        let value = self.prop(name)?;
-        let end = value.iter().position(|&b| b == 0).unwrap_or(value.len());
-        core::str::from_utf8(&value[..end]).ok()
+    /// Whether `compatible` lists `model`.
+    pub fn is_compatible(&self, model: &str) -> bool {
+        self.property("compatible")
+            .is_some_and(|p| p.value.split(|&b| b == 0).any(|s| s == model.as_bytes()))
     }
 
-    /// A one-cell property.
-    pub fn prop_u32(&self, name: &str) -> Option<u32> {
-        be32(self.prop(name)?, 0)
-    }
-
-    /// Whether `compatible` lists `what`.
-    pub fn is_compatible(&self, what: &str) -> bool {
-        self.prop("compatible")
-            .is_some_and(|v| v.split(|&b| b == 0).any(|s| s == what.as_bytes()))
-    }
-
-    /// The cell counts this node gives its children (defaults 2 and 1).
-    pub fn child_cells(&self) -> Cells {
+    /// The cells this node gives its children (defaults 2 and 1; u32::MAX
+    /// for a malformed value, which reading a child's `reg` then refuses).
+    pub fn cells(&self) -> Cells {
+        let read = |name, default| {
+            self.property(name)
+                .map_or(default, |p| p.as_u32().unwrap_or(u32::MAX))
+        };
         Cells {
-            address: self.prop_u32("#address-cells").unwrap_or(2),
-            size: self.prop_u32("#size-cells").unwrap_or(1),
+            address: read("#address-cells", Cells::DEFAULT.address),
+            size: read("#size-cells", Cells::DEFAULT.size),
         }
     }
 
@@ -236,65 +272,110 @@ impl<'a> Node<'a> {
         Children {
             fdt: self.fdt,
             at: self.body,
+            cells: self.cells(),
         }
     }
 
-    /// `reg` as (address, size) pairs, read with the parent's cell counts.
-    pub fn reg(&self, parent: Cells) -> Regs<'a> {
-        Regs::new(self.prop("reg").unwrap_or(&[]), parent.address, parent.size)
+    /// `reg`, read with the parent's cells.
+    pub fn reg(&self) -> Result<Reg<'a>, FdtError> {
+        let reg = self
+            .property("reg")
+            .ok_or(FdtError::MissingProperty("reg"))?;
+        Reg::new(reg.value, self.parent_cells)
     }
 }
 
-/// `#address-cells` and `#size-cells`.
+/// A property's value.
 #[derive(Clone, Copy)]
-pub struct Cells {
-    pub address: u32,
-    pub size: u32,
+pub struct Property<'a> {
+    value: &'a [u8],
 }
 
-impl Cells {
-    /// What the root's `reg` would be read with (the root has none).
-    const ROOT_PARENT: Cells = Cells {
-        address: 2,
-        size: 1,
-    };
+impl<'a> Property<'a> {
+    /// The value as one cell (exactly 4 bytes).
+    pub fn as_u32(&self) -> Result<u32, FdtError> {
+        match *self.value {
+            [a, b, c, d] => Ok(u32::from_be_bytes([a, b, c, d])),
+            _ => Err(FdtError::BadValue {
+                expected: "u32",
+                len: self.value.len(),
+            }),
+        }
+    }
+
+    /// The value as one string (UTF-8, NUL-terminated, no other NUL).
+    pub fn as_str(&self) -> Result<&'a str, FdtError> {
+        let bad = FdtError::BadValue {
+            expected: "string",
+            len: self.value.len(),
+        };
+        let text = self.value.strip_suffix(&[0]).ok_or(bad)?;
+        if text.contains(&0) {
+            return Err(bad);
+        }
+        core::str::from_utf8(text).map_err(|_| bad)
+    }
+
+    /// The value as cells (a multiple of 4 bytes).
+    pub fn u32s(&self) -> Result<U32s<'a>, FdtError> {
+        if !self.value.len().is_multiple_of(4) {
+            return Err(FdtError::BadValue {
+                expected: "list of u32 cells",
+                len: self.value.len(),
+            });
+        }
+        Ok(U32s { rest: self.value })
+    }
+}
+
+/// The cells of a property ([`Property::u32s`]).
+pub struct U32s<'a> {
+    rest: &'a [u8],
+}
+
+impl Iterator for U32s<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let cell = be32(self.rest, 0)?;
+        self.rest = self.rest.get(4..)?;
+        Some(cell)
+    }
 }
 
 /// Depth-first iterator over every node, see [`Fdt::nodes`].
-pub struct Nodes<'a> {
+pub struct Walk<'a> {
     fdt: Fdt<'a>,
     at: usize,
-    /// The cells each open node gives its children.
-    stack: [Cells; MAX_DEPTH],
+    /// `cells[d]`: the cells the node open at depth `d` gives its children.
+    cells: [Cells; MAX_DEPTH],
     depth: usize,
 }
 
-impl<'a> Iterator for Nodes<'a> {
-    /// The node and the cells its `reg` is read with.
-    type Item = (Node<'a>, Cells);
+impl<'a> Iterator for Walk<'a> {
+    type Item = Node<'a>;
 
-    fn next(&mut self) -> Option<Self::Item> {
+    fn next(&mut self) -> Option<Node<'a>> {
         loop {
             let (token, next) = self.fdt.token(self.at).ok()?;
             self.at = next;
             match token {
                 Token::Begin(name) => {
+                    let parent_cells = match self.depth {
+                        0 => Cells::DEFAULT,
+                        d => self.cells[(d - 1).min(MAX_DEPTH - 1)],
+                    };
                     let node = Node {
                         fdt: self.fdt,
                         name,
                         body: next,
+                        parent_cells,
                     };
-                    let parent = match self.depth {
-                        0 => Cells::ROOT_PARENT,
-                        d => self.stack[(d - 1).min(MAX_DEPTH - 1)],
-                    };
-                    // Deeper than MAX_DEPTH: the node is still returned, its
-                    // children read with the deepest cells kept.
-                    if let Some(slot) = self.stack.get_mut(self.depth) {
-                        *slot = node.child_cells();
+                    if let Some(slot) = self.cells.get_mut(self.depth) {
+                        *slot = node.cells();
                     }
                     self.depth += 1;
-                    return Some((node, parent));
+                    return Some(node);
                 }
                 Token::End => self.depth = self.depth.saturating_sub(1),
                 Token::Prop(..) | Token::Nop => {}
@@ -308,6 +389,8 @@ impl<'a> Iterator for Nodes<'a> {
 pub struct Children<'a> {
     fdt: Fdt<'a>,
     at: usize,
+    /// The parent's cells, which the children's `reg` uses.
+    cells: Cells,
 }
 
 impl<'a> Iterator for Children<'a> {
@@ -323,6 +406,7 @@ impl<'a> Iterator for Children<'a> {
                         fdt: self.fdt,
                         name,
                         body: next,
+                        parent_cells: self.cells,
                     };
                     // Skip the child's subtree.
                     let (mut at, mut depth) = (next, 1usize);
@@ -345,49 +429,56 @@ impl<'a> Iterator for Children<'a> {
     }
 }
 
-/// Big-endian cell groups: `reg`, `ranges` and the like.
-pub struct Regs<'a> {
-    data: &'a [u8],
+/// One `reg` entry.
+#[derive(Clone, Copy)]
+pub struct RegEntry {
+    pub address: u64,
+    pub size: u64,
+}
+
+/// The entries of a `reg` property ([`Node::reg`]).
+pub struct Reg<'a> {
+    cells: U32s<'a>,
     address: u32,
     size: u32,
 }
 
-impl<'a> Regs<'a> {
-    /// Pairs of `address` cells and `size` cells (each at most 2; with more,
-    /// or a partial last pair, iteration stops).
-    pub fn new(data: &'a [u8], address: u32, size: u32) -> Self {
-        Regs {
-            data,
-            address,
-            size,
+impl<'a> Reg<'a> {
+    /// Reads `value` as entries of `cells` (each at most 2; the value a whole
+    /// number of entries).
+    pub fn new(value: &'a [u8], cells: Cells) -> Result<Self, FdtError> {
+        if cells.address > 2 || cells.size > 2 {
+            return Err(FdtError::UnsupportedCells {
+                address_cells: cells.address,
+                size_cells: cells.size,
+            });
         }
+        let entry = 4 * (cells.address + cells.size) as usize;
+        if entry == 0 || !value.len().is_multiple_of(entry) {
+            return Err(FdtError::BadValue {
+                expected: "list of reg entries",
+                len: value.len(),
+            });
+        }
+        Ok(Reg {
+            cells: U32s { rest: value },
+            address: cells.address,
+            size: cells.size,
+        })
     }
 }
 
-/// Reads `cells` cells (0..=2) from the front of `data` as one number.
-pub fn read_cells(data: &mut &[u8], cells: u32) -> Option<u64> {
-    if cells > 2 {
-        return None;
-    }
-    let mut value = 0u64;
-    for _ in 0..cells {
-        value = value << 32 | u64::from(be32(data, 0)?);
-        *data = data.get(4..)?;
-    }
-    Some(value)
+/// Reads a number of `n` (at most 2) cells from `cells`.
+fn take(cells: &mut U32s, n: u32) -> Option<u64> {
+    (0..n).try_fold(0u64, |acc, _| Some(acc << 32 | u64::from(cells.next()?)))
 }
 
-impl Iterator for Regs<'_> {
-    type Item = (u64, u64);
+impl Iterator for Reg<'_> {
+    type Item = RegEntry;
 
-    fn next(&mut self) -> Option<(u64, u64)> {
-        if self.data.is_empty() || self.address + self.size == 0 {
-            return None;
-        }
-        let mut data = self.data;
-        let address = read_cells(&mut data, self.address)?;
-        let size = read_cells(&mut data, self.size)?;
-        self.data = data;
-        Some((address, size))
+    fn next(&mut self) -> Option<RegEntry> {
+        let address = take(&mut self.cells, self.address)?;
+        let size = take(&mut self.cells, self.size)?;
+        Some(RegEntry { address, size })
     }
 }

@@ -16,7 +16,7 @@ mod timer;
 
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use dt::{Cells, Fdt, Node, Regs};
+use dt::{Fdt, Node, RegEntry};
 use msg::{msg, Msg};
 use pl011::say;
 use sysinit_examples::pci::{self, Ecam, DEVICE_IVSHMEM, ECAM_BUS_SIZE, VENDOR_REDHAT};
@@ -34,7 +34,9 @@ const TIMER_IRQS: u32 = 3;
 const TIMER_HZ: u64 = 100;
 /// Priority given to the timer interrupt (any value PMR 0xff lets through).
 const TIMER_PRIORITY: u8 = 0xa0;
-/// PCI `ranges` space code (phys.hi bits 25:24) of a 64-bit memory window.
+/// PCI `ranges` space codes (phys.hi bits 25:24) of the 32-bit and 64-bit
+/// memory windows.
+const SPACE_MEM32: u32 = 0b10;
 const SPACE_MEM64: u32 = 0b11;
 
 /// Counts the checks that failed; prints one line per check.
@@ -130,14 +132,28 @@ struct Pcie {
     mmio64: Option<(u64, u64, u64)>,
 }
 
-/// The first (address, size) of a node's `reg`.
-fn first_reg(node: &Node, cells: Cells) -> Option<(u64, u64)> {
-    node.reg(cells).next()
+/// The first entry of a node's `reg`.
+fn first_reg(node: &Node) -> Result<RegEntry, Msg> {
+    let mut reg = node.reg().map_err(|e| msg!("{}: reg: {e}", node.name()))?;
+    reg.next().ok_or_else(|| msg!("{}: empty reg", node.name()))
 }
 
-fn parse_pcie(node: &Node, cells: Cells) -> Result<Pcie, Msg> {
-    let ecam = first_reg(node, cells).ok_or_else(|| msg!("{} has no reg", node.name()))?;
-    let child = node.child_cells();
+/// A string property, if present and a string.
+fn string<'a>(node: &Node<'a>, name: &str) -> Option<&'a str> {
+    node.property(name).and_then(|p| p.as_str().ok())
+}
+
+/// Reads a number of `n` cells (at most 2) from `cells`.
+fn take(cells: &mut impl Iterator<Item = u32>, n: u32) -> Option<u64> {
+    if n > 2 {
+        return None;
+    }
+    (0..n).try_fold(0u64, |acc, _| Some(acc << 32 | u64::from(cells.next()?)))
+}
+
+fn parse_pcie(node: &Node) -> Result<Pcie, Msg> {
+    let ecam = first_reg(node)?;
+    let (child, parent) = (node.cells(), node.parent_cells());
     if child.address != 3 {
         return Err(msg!(
             "{}: #address-cells {}, not 3",
@@ -146,29 +162,46 @@ fn parse_pcie(node: &Node, cells: Cells) -> Result<Pcie, Msg> {
         ));
     }
     let mut pcie = Pcie {
-        ecam,
+        ecam: (ecam.address, ecam.size),
         mmio32: None,
         mmio64: None,
     };
-    let mut ranges = node.prop("ranges").unwrap_or(&[]);
-    while !ranges.is_empty() {
+    let Some(ranges) = node.property("ranges") else {
+        return Ok(pcie);
+    };
+    let mut cells = ranges
+        .u32s()
+        .map_err(|e| msg!("{}: ranges: {e}", node.name()))?;
+    // Each entry: phys.hi (space code in bits 25:24), the 64-bit PCI address,
+    // the CPU address (parent's #address-cells), the size (own #size-cells).
+    while let Some(hi) = cells.next() {
         let entry = (|| {
-            let hi = dt::read_cells(&mut ranges, 1)? as u32;
-            let pci_addr = dt::read_cells(&mut ranges, 2)?;
-            let cpu_addr = dt::read_cells(&mut ranges, cells.address)?;
-            let size = dt::read_cells(&mut ranges, child.size)?;
-            Some((hi >> 24 & 0b11, pci_addr, cpu_addr, size))
+            let pci_addr = take(&mut cells, 2)?;
+            let cpu_addr = take(&mut cells, parent.address)?;
+            let size = take(&mut cells, child.size)?;
+            Some((pci_addr, cpu_addr, size))
         })();
-        let Some((space, pci_addr, cpu_addr, size)) = entry else {
+        let Some((pci_addr, cpu_addr, size)) = entry else {
             return Err(msg!("{}: malformed ranges", node.name()));
         };
-        match space {
-            0b10 => pcie.mmio32 = Some((cpu_addr, size)),
+        match hi >> 24 & 0b11 {
+            SPACE_MEM32 => pcie.mmio32 = Some((cpu_addr, size)),
             SPACE_MEM64 => pcie.mmio64 = Some((pci_addr, cpu_addr, size)),
             _ => {}
         }
     }
     Ok(pcie)
+}
+
+/// The interrupt id of the virtual timer, from the timer node's
+/// `interrupts`: secure physical, non-secure physical, virtual, hypervisor,
+/// three cells each for the GIC (type, number, flags).
+fn virtual_timer_irq(node: &Node) -> Option<u32> {
+    let mut cells = node.property("interrupts")?.u32s().ok()?;
+    let kind = cells.nth(6)?;
+    let number = cells.next()?;
+    // GIC binding: type 1 = PPI (ids from 16), 0 = SPI (ids from 32).
+    Some(number + if kind == 1 { 16 } else { 32 })
 }
 
 /// Collects what the checks need from the tree.
@@ -182,48 +215,41 @@ fn platform<'a>(fdt: &Fdt<'a>) -> Result<Platform<'a>, Msg> {
         psci: None,
         pcie: None,
     };
-    for (node, cells) in fdt.nodes() {
-        if node.prop_str("device_type") == Some("memory") {
-            for (start, size) in node.reg(cells) {
+    for node in fdt.nodes() {
+        if string(&node, "device_type") == Some("memory") {
+            for r in node.reg().map_err(|e| msg!("{}: reg: {e}", node.name()))? {
                 p.memory.push(Range {
                     name: node.name(),
-                    start,
-                    size,
+                    start: r.address,
+                    size: r.size,
                 })?;
             }
         } else if node.base_name() == "reserved-memory" {
-            let child_cells = node.child_cells();
             for child in node.children() {
-                for (start, size) in child.reg(child_cells) {
+                for r in child
+                    .reg()
+                    .map_err(|e| msg!("{}: reg: {e}", child.name()))?
+                {
                     p.reserved.push(Range {
                         name: child.name(),
-                        start,
-                        size,
+                        start: r.address,
+                        size: r.size,
                     })?;
                 }
             }
         } else if node.is_compatible("arm,pl011") && p.uart == 0 {
-            p.uart = first_reg(&node, cells).map_or(0, |r| r.0);
+            p.uart = first_reg(&node)?.address;
         } else if node.is_compatible("arm,cortex-a15-gic") || node.is_compatible("arm,gic-400") {
-            let mut regs = node.reg(cells);
-            if let (Some(d), Some(c)) = (regs.next(), regs.next()) {
-                p.gic = Some((d.0, c.0));
+            let mut reg = node.reg().map_err(|e| msg!("{}: reg: {e}", node.name()))?;
+            if let (Some(d), Some(c)) = (reg.next(), reg.next()) {
+                p.gic = Some((d.address, c.address));
             }
         } else if node.is_compatible("arm,armv8-timer") || node.is_compatible("arm,armv7-timer") {
-            // interrupts: secure physical, non-secure physical, virtual, hypervisor;
-            // three cells each (type, number, flags) for the GIC.
-            let irqs = node.prop("interrupts").unwrap_or(&[]);
-            if irqs.len() % 12 == 0 {
-                let mut virt = Regs::new(irqs.get(24..32).unwrap_or(&[]), 1, 1);
-                if let Some((kind, number)) = virt.next() {
-                    // GIC binding: type 1 = PPI (ids from 16), 0 = SPI (from 32).
-                    p.timer_irq = Some(number as u32 + if kind == 1 { 16 } else { 32 });
-                }
-            }
+            p.timer_irq = virtual_timer_irq(&node);
         } else if node.base_name() == "psci" {
-            p.psci = node.prop_str("method").and_then(psci::Conduit::from_method);
+            p.psci = string(&node, "method").and_then(psci::Conduit::from_method);
         } else if node.is_compatible("pci-host-ecam-generic") {
-            p.pcie = Some(parse_pcie(&node, cells)?);
+            p.pcie = Some(parse_pcie(&node)?);
         }
     }
     Ok(p)

@@ -18,7 +18,9 @@
 //! the file part of the image (.text .. .data) to the link address, makes the
 //! instruction side see the copy, and jumps there. Entered at 0x40000000 (the
 //! VMM) nothing moves. The copy needs the link range to be free RAM that does
-//! not hold the device tree: true for QEMU, which puts the tree at RAM + 128 MiB.
+//! not hold the device tree (true for QEMU, which puts the tree at RAM +
+//! 128 MiB) and a load address above the link address (QEMU's): otherwise the
+//! entry code stops in a WFI loop before any output, as it has no console yet.
 //!
 //! Then: FP/SIMD on (Rust code uses the vector registers), .bss zeroed, SP_EL1
 //! on the boot stack, VBAR_EL1 on the vectors, and `guest_main(dtb, loaded_at)`.
@@ -53,8 +55,16 @@ _start:
     mov     x19, x0             // the device tree, kept across the move
     adr     x20, _start         // where we run
     ldr     x2, =__image_start  // where we are linked
+    // A device tree inside the link range would be overwritten (by the move
+    // or by zeroing .bss): stop, there is no console yet to say so.
+    ldr     x3, =__image_end
+    cmp     x19, x2
+    ccmp    x19, x3, #2, hs     // x19 >= start: compare with end; else C=1 ("hs")
+    b.lo    .Lhalt
     cmp     x20, x2
     b.eq    .Lplaced
+    // Only a move down is a safe forward copy when the ranges overlap.
+    b.lo    .Lhalt
     // Copy the file part, 16 bytes at a time (its size is 16-aligned).
     ldr     x3, =__file_size
     mov     x1, x20

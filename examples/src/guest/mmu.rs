@@ -16,8 +16,9 @@ use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 /// Translation tables in the pool: level 0, two level 1, and level 2 and 3
-/// tables for the ranges that are not 1 GiB aligned.
-const POOL: usize = 16;
+/// tables for the ranges that are not 1 GiB aligned (QEMU's tree takes 8,
+/// sysinit's example guest 12).
+const POOL: usize = 24;
 /// One past the highest address the map covers (T0SZ = 24).
 pub const VA_END: u64 = 1 << 40;
 const T0SZ: u64 = 64 - 40;

@@ -342,8 +342,13 @@ fn check_mmu(p: &Platform, image: (u64, u64), dtb: (u64, u64)) -> Result<Msg, Ms
         normal(&mut map, m.start, m.size).map_err(|e| msg!("{}: {e}", m.name))?;
     }
     // Should check 1 have failed, the guest still needs its own image and tree.
-    normal(&mut map, image.0, image.1 - image.0).map_err(|e| msg!("image: {e}"))?;
-    normal(&mut map, dtb.0, dtb.1 - dtb.0).map_err(|e| msg!("device tree: {e}"))?;
+    let in_memory = |(start, end): (u64, u64)| p.memory.iter().any(|m| m.contains(start, end));
+    if !in_memory(image) {
+        normal(&mut map, image.0, image.1 - image.0).map_err(|e| msg!("image: {e}"))?;
+    }
+    if !in_memory(dtb) {
+        normal(&mut map, dtb.0, dtb.1 - dtb.0).map_err(|e| msg!("device tree: {e}"))?;
+    }
     let mut device = |what: &str, start, size| {
         map.map(start, size, mmu::Memory::Device)
             .map_err(|e| msg!("{what}: {e}"))

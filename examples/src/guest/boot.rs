@@ -26,8 +26,8 @@
 //! on the boot stack, VBAR_EL1 on the vectors, and `guest_main(dtb, loaded_at)`.
 //!
 //! Vectors: IRQs from the current EL (SP_EL1) save the caller-saved integer and
-//! vector registers and call [`super::on_irq`]; every other entry is a bug in
-//! the guest (or an unexpected IRQ path) and goes to [`super::on_unexpected`]
+//! vector registers and call `guest_irq` (mod.rs); every other entry is a bug in
+//! the guest (or an unexpected IRQ path) and goes to `guest_unexpected` (mod.rs)
 //! on a stack of its own, which prints the syndrome and powers off.
 
 use core::arch::global_asm;

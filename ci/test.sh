@@ -49,6 +49,9 @@ for target in "${TARGETS[@]}"; do
   cargo build --locked --release --target "$target" --manifest-path examples/Cargo.toml
 done
 
+step "guest program guest_hello standalone on QEMU virt, no seL4 (skipped without qemu-system-aarch64)"
+ci/guest-standalone.sh
+
 step "tests (unit, integration, property tests against the kernel model, recorded boot replays)"
 cargo test --workspace --locked
 

@@ -2,41 +2,16 @@
 //! reads its PrimeCell identification registers; ok only if they name an ARM
 //! PL011.
 //!
-//! The registers are the last eight words of the 4 KiB register page: UARTPeriphID0..3
-//! at 0xFE0..0xFEC (part number 0x011, designer 0x41 = ARM, revision, configuration)
-//! and UARTPCellID0..3 at 0xFF0..0xFFC (the PrimeCell signature 0D F0 05 B1). Only
-//! the low byte of each word is defined. The program only reads, so it does not
+//! The register layout and the check are `sysinit_examples::pl011`'s, shared
+//! with the guest program `guest_hello`. The program only reads, so it does not
 //! disturb the kernel, which prints through the same UART.
 #![no_std]
 #![no_main]
 
-use core::ptr::read_volatile;
-
+use sysinit_examples::pl011::Ids;
 use sysinit_pd::{fail, note, report_ok, setvar, ProtectionDomain};
 
 setvar!(uart_vaddr);
-
-/// Offset of UARTPeriphID0; ID1..3 follow at 4-byte steps.
-const PERIPH_ID0: usize = 0xfe0;
-/// Offset of UARTPCellID0; ID1..3 follow at 4-byte steps.
-const PCELL_ID0: usize = 0xff0;
-/// The PrimeCell signature every AMBA PrimeCell peripheral has in PCellID0..3.
-const PRIMECELL_ID: [u8; 4] = [0x0d, 0xf0, 0x05, 0xb1];
-/// PL011's part number: PeriphID0 and the low nibble of PeriphID1.
-const PART_PL011: u16 = 0x011;
-/// ARM's JEP106 designer code: the high nibble of PeriphID1 and the low one of PeriphID2.
-const DESIGNER_ARM: u8 = 0x41;
-
-/// The four identification bytes starting at `offset` of the register page at `base`.
-fn id_bytes(base: usize, offset: usize) -> [u8; 4] {
-    core::array::from_fn(|i| {
-        // SAFETY: the builder maps the UART's 4 KiB register page at uart_vaddr,
-        // uncached; offset + 12 < 0x1000 and the word reads are aligned, as device
-        // memory requires.
-        let word = unsafe { read_volatile((base + offset + 4 * i) as *const u32) };
-        word as u8
-    })
-}
 
 struct Pl011Id;
 
@@ -45,8 +20,9 @@ fn run() -> Result<(), &'static str> {
     if base == 0 {
         return Err("setvar uart_vaddr not set by the builder (map the UART with setvar_vaddr)");
     }
-    let periph = id_bytes(base as usize, PERIPH_ID0);
-    let pcell = id_bytes(base as usize, PCELL_ID0);
+    // SAFETY: the builder maps the UART's 4 KiB register page at uart_vaddr, uncached.
+    let ids = unsafe { Ids::read(base as usize) };
+    let (periph, pcell) = (ids.periph, ids.pcell);
     note!(
         "UARTPeriphID0-3 {:#04x} {:#04x} {:#04x} {:#04x}",
         periph[0],
@@ -61,17 +37,13 @@ fn run() -> Result<(), &'static str> {
         pcell[2],
         pcell[3]
     );
-    let part = u16::from(periph[0]) | u16::from(periph[1] & 0xf) << 8;
-    let designer = periph[1] >> 4 | (periph[2] & 0xf) << 4;
-    let revision = periph[2] >> 4;
-    note!("part {part:#05x}, designer {designer:#04x}, revision {revision}");
-    if pcell != PRIMECELL_ID {
-        return Err("UARTPCellID0-3 is not the PrimeCell signature 0x0d 0xf0 0x05 0xb1");
-    }
-    if part != PART_PL011 || designer != DESIGNER_ARM {
-        return Err("a PrimeCell, but not an ARM PL011 (part 0x011, designer 0x41)");
-    }
-    Ok(())
+    note!(
+        "part {:#05x}, designer {:#04x}, revision {}",
+        ids.part(),
+        ids.designer(),
+        ids.revision()
+    );
+    ids.check_pl011()
 }
 
 impl ProtectionDomain for Pl011Id {

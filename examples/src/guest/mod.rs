@@ -6,7 +6,6 @@
 #![allow(clippy::result_large_err)]
 
 mod boot;
-mod dt;
 mod gic;
 mod mmu;
 mod msg;

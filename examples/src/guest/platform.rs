@@ -1,7 +1,7 @@
 //! What the guest learns from its device tree: the memory map, the console,
 //! the GIC, the timer's interrupt, the PSCI conduit and the PCIe host bridge.
 
-use super::dt::{Fdt, Node, RegEntry};
+use sysinit_fdt::{Fdt, Node, RegEntry};
 use super::msg::{msg, Msg};
 use super::psci;
 

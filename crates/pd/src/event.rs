@@ -1,7 +1,7 @@
 //! What a badge on the input capability means: a protected procedure call on one
 //! channel, or notifications on a set of channels.
 
-use sysinit_pd_abi::{MAX_CHANNEL_ID, PPC_BADGE};
+use sysinit_pd_abi::{FAULT_BADGE, MAX_CHANNEL_ID, PPC_BADGE};
 
 /// A channel end of this PD, as numbered by the `id` of its `<end>` in the system
 /// description (also the id of an `<irq>`).
@@ -95,9 +95,15 @@ pub enum Event {
     Protected(Channel),
     /// Notifications (or interrupts) on every channel of the set.
     Notified(ChannelSet),
+    /// A fault of the thread with this id (badge `FAULT_BADGE | id`): a vCPU of the PD's
+    /// virtual machine (or a child PD). The thread waits for a reply to resume.
+    Fault(u8),
 }
 
 /// Decodes the badge the kernel returned from a receive on the input capability.
+///
+/// The call bit wins over the fault bit (the builder never sets both); a badge with
+/// neither is a notification.
 ///
 /// A call badge carries the channel id in its low bits; bits the builder never
 /// sets (above the id range) are ignored rather than trusted, so the id is the
@@ -113,6 +119,15 @@ pub const fn decode_badge(badge: u64) -> Event {
             id
         };
         Event::Protected(Channel(id as u8))
+    } else if badge & FAULT_BADGE != 0 {
+        // The same six bits and clamp as for calls: ids (vCPU, child) share the range.
+        let id = badge & 0x3f;
+        let id = if id > MAX_CHANNEL_ID {
+            MAX_CHANNEL_ID
+        } else {
+            id
+        };
+        Event::Fault(id as u8)
     } else {
         Event::Notified(ChannelSet::from_badge(badge))
     }
@@ -135,6 +150,17 @@ mod tests {
         assert_eq!(
             decode_badge(PPC_BADGE | 61),
             Event::Protected(Channel::new(61))
+        );
+    }
+
+    #[test]
+    fn a_fault_badge_names_its_thread() {
+        assert_eq!(decode_badge(FAULT_BADGE), Event::Fault(0));
+        assert_eq!(decode_badge(FAULT_BADGE | 3), Event::Fault(3));
+        assert_eq!(decode_badge(FAULT_BADGE | 63), Event::Fault(61));
+        assert_eq!(
+            decode_badge(PPC_BADGE | FAULT_BADGE | 2),
+            Event::Protected(Channel::new(2))
         );
     }
 
@@ -163,10 +189,9 @@ mod tests {
 
     #[test]
     fn notification_bits_past_the_last_channel_are_ignored() {
-        let Event::Notified(set) = decode_badge(1 << 62) else {
-            panic!("not a notification");
-        };
-        assert!(set.is_empty());
+        // Bits 62 and 63 mark faults and calls: never channels of a notification set.
+        assert!(ChannelSet::from_badge(3 << 62).is_empty());
+        assert_eq!(ChannelSet::from_badge((1 << 62) | 1).count(), 1);
     }
 
     #[test]

@@ -21,8 +21,10 @@
 //! ```
 //!
 //! `init` runs once; then the runtime waits on the PD's input capability and
-//! calls `notified(ch)` for every channel that signalled and `protected(ch,
-//! msginfo)` for every protected procedure call, replying with what it returns.
+//! calls `notified(ch)` for every channel that signalled, `protected(ch,
+//! msginfo)` for every protected procedure call, replying with what it returns,
+//! and `fault(id, msginfo)` for every fault of a vCPU (or child) whose fault
+//! endpoint is the PD's input, replying if it returns a reply.
 //! The capability slots, badges, stack and IPC buffer address come from
 //! `sysinit-pd-abi`, the contract with `sysinit build`.
 //!
@@ -74,11 +76,60 @@ pub trait ProtectionDomain: Sized {
         let _ = (ch, msginfo);
         msginfo_new(0, 0)
     }
+
+    /// The thread with id `id` (a vCPU of this PD's virtual machine, or a child PD)
+    /// faulted; `msginfo`'s label is the fault kind (`sysinit_sel4::fault`) and the
+    /// fault's values are readable with `mr_get`. `Some(reply)` replies with that tag
+    /// (and the registers set with `mr_set`), which resumes the thread; `None` leaves it
+    /// stopped. The default reports the fault on the console and leaves the thread stopped.
+    fn fault(&mut self, id: u8, msginfo: MessageInfo) -> Option<MessageInfo> {
+        report_unhandled_fault(id, msginfo);
+        None
+    }
+}
+
+/// What the default [`ProtectionDomain::fault`] says about a fault nobody handles:
+/// `fault of thread <id>: <kind> (label <n>)`.
+#[derive(Clone, Copy, Debug)]
+pub struct UnhandledFault {
+    /// The faulting thread's id.
+    pub id: u8,
+    /// The fault message's tag.
+    pub msginfo: MessageInfo,
+}
+
+impl core::fmt::Display for UnhandledFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        #[cfg(target_arch = "x86_64")]
+        let config = sysinit_sel4::label::X86_64;
+        #[cfg(not(target_arch = "x86_64"))]
+        let config = sysinit_sel4::label::AARCH64;
+        let label = self.msginfo.label();
+        let kind = sysinit_sel4::fault::FaultKind::from_label(config, label);
+        write!(f, "unhandled fault of thread {}: ", self.id)?;
+        match kind {
+            Some(kind) => write!(f, "{kind} (label {label})"),
+            None => write!(f, "unknown fault label {label}"),
+        }
+    }
+}
+
+// Unit tests run on the host, where a report would be a syscall: they check the text
+// through `UnhandledFault` instead.
+#[cfg(all(not(test), any(target_arch = "x86_64", target_arch = "aarch64")))]
+fn report_unhandled_fault(id: u8, msginfo: MessageInfo) {
+    report_fail(format_args!("{}", UnhandledFault { id, msginfo }));
+}
+
+#[cfg(any(test, not(any(target_arch = "x86_64", target_arch = "aarch64"))))]
+fn report_unhandled_fault(id: u8, msginfo: MessageInfo) {
+    let _ = (id, msginfo);
 }
 
 /// Hands one received message to `pd`: `protected` for a call badge (returning
-/// the reply tag the caller is owed), `notified` for each channel of a
-/// notification badge (returning `None`: nobody waits for a reply).
+/// the reply tag the caller is owed), `fault` for a fault badge (returning the reply
+/// that resumes the thread, if the handler gives one), `notified` for each channel
+/// of a notification badge (returning `None`: nobody waits for a reply).
 pub fn dispatch<P: ProtectionDomain>(
     pd: &mut P,
     badge: Word,
@@ -86,6 +137,7 @@ pub fn dispatch<P: ProtectionDomain>(
 ) -> Option<MessageInfo> {
     match decode_badge(badge) {
         Event::Protected(ch) => Some(pd.protected(ch, info)),
+        Event::Fault(id) => pd.fault(id, info),
         Event::Notified(channels) => {
             channels.for_each(|ch| pd.notified(ch));
             None
@@ -205,6 +257,64 @@ mod tests {
             dispatch(&mut pd, abi::PPC_BADGE, msginfo_new(3, 2)),
             Some(msginfo_new(0, 0))
         );
+    }
+
+    /// Resumes even ids with a reply of label 0, leaves odd ones stopped.
+    struct FaultServer(Vec<(u8, Word)>);
+
+    impl ProtectionDomain for FaultServer {
+        fn init() -> Self {
+            FaultServer(Vec::new())
+        }
+        fn fault(&mut self, id: u8, msginfo: MessageInfo) -> Option<MessageInfo> {
+            self.0.push((id, msginfo.label()));
+            id.is_multiple_of(2).then(|| msginfo_new(0, 0))
+        }
+    }
+
+    #[test]
+    fn a_fault_is_dispatched_to_fault_which_decides_the_reply() {
+        let mut pd = FaultServer::init();
+        assert_eq!(
+            dispatch(&mut pd, abi::FAULT_BADGE | 2, msginfo_new(5, 4)),
+            Some(msginfo_new(0, 0))
+        );
+        assert_eq!(
+            dispatch(&mut pd, abi::FAULT_BADGE | 1, msginfo_new(7, 1)),
+            None
+        );
+        assert_eq!(pd.0, [(2, 5), (1, 7)]);
+    }
+
+    #[test]
+    fn the_default_fault_handler_leaves_the_thread_stopped_and_names_the_fault() {
+        struct Quiet;
+        impl ProtectionDomain for Quiet {
+            fn init() -> Self {
+                Quiet
+            }
+        }
+        let mut pd = Quiet::init();
+        assert_eq!(
+            dispatch(&mut pd, abi::FAULT_BADGE | 3, msginfo_new(5, 4)),
+            None
+        );
+        let text = std::format!(
+            "{}",
+            UnhandledFault {
+                id: 3,
+                msginfo: msginfo_new(5, 4)
+            }
+        );
+        assert_eq!(text, "unhandled fault of thread 3: VMFault (label 5)");
+        let text = std::format!(
+            "{}",
+            UnhandledFault {
+                id: 0,
+                msginfo: msginfo_new(99, 0)
+            }
+        );
+        assert_eq!(text, "unhandled fault of thread 0: unknown fault label 99");
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub fn irq_ack(ch: Channel) -> Result<(), InvocationError> {
 #[cfg(target_arch = "x86_64")]
 pub use ioport::*;
 
+#[cfg(target_arch = "aarch64")]
+pub use vm::*;
+
 /// Writes `s` to the kernel console (debug kernels only).
 pub fn debug_print(s: &str) {
     debug_put_str(s);
@@ -153,8 +156,15 @@ pub fn park() -> ! {
 /// Runs `P`: `P::init()`, then the event loop, forever.
 ///
 /// The loop receives on [`INPUT_CAP`]. A call badge runs `protected` and the
-/// reply goes out with the next receive (`ReplyRecv`); a notification badge runs
+/// reply goes out with the next receive (`ReplyRecv`); a fault badge runs `fault`
+/// and its reply, if any, goes out the same way; a notification badge runs
 /// `notified` once per set bit, lowest channel first.
+///
+/// The kernel is non-MCS: `ReplyRecv` answers whichever thread's call or fault was
+/// received last (the kernel keeps its reply capability in this thread's TCB), and
+/// the kernel invocations a handler makes in between do not replace it. A handler
+/// that returns `None` leaves that thread waiting; the next message received drops
+/// its reply capability, so it stays stopped for good.
 pub fn run<P: ProtectionDomain>() -> ! {
     let mut pd = P::init();
     let mut reply: Option<MessageInfo> = None;
@@ -225,5 +235,97 @@ mod ioport {
                 value,
             ))
             .map(drop)
+    }
+}
+
+/// The virtual machine's vCPUs (aarch64 with hypervisor support), through the caps the
+/// builder puts at `BASE_VM_TCB_CAP + id` (the vCPU's thread) and `BASE_VCPU_CAP + id`
+/// (the vCPU object): libmicrokit's `microkit_vcpu_*` and `microkit_vm_*` calls.
+#[cfg(target_arch = "aarch64")]
+mod vm {
+    use sysinit_pd_abi::{BASE_VCPU_CAP, BASE_VM_TCB_CAP};
+    use sysinit_sel4::invocation::aarch64::{self as inv, UserContext, VcpuReg};
+    use sysinit_sel4::invocation::{tcb_resume, tcb_suspend};
+    use sysinit_sel4::{InvocationError, Word};
+
+    use super::invoker;
+
+    fn tcb(vcpu: u8) -> u64 {
+        BASE_VM_TCB_CAP + vcpu as u64
+    }
+
+    fn vcpu_cap(vcpu: u8) -> u64 {
+        BASE_VCPU_CAP + vcpu as u64
+    }
+
+    /// Makes virtual interrupt `virq` pending in list register `index` of vCPU `vcpu`
+    /// (`ARM_VCPU_InjectIRQ`; `priority` 0..31, `group` 0 or 1).
+    pub fn vcpu_inject_irq(
+        vcpu: u8,
+        virq: u16,
+        priority: u8,
+        group: u8,
+        index: u8,
+    ) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::vcpu_inject_irq(
+                vcpu_cap(vcpu),
+                virq,
+                priority,
+                group,
+                index,
+            ))
+            .map(drop)
+    }
+
+    /// Unmasks the virtual PPI `irq` of vCPU `vcpu` after the guest handled it
+    /// (`ARM_VCPU_AckVPPI`).
+    pub fn vcpu_ack_vppi(vcpu: u8, irq: Word) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::vcpu_ack_vppi(vcpu_cap(vcpu), irq))
+            .map(drop)
+    }
+
+    /// Reads vCPU register `reg` (`ARM_VCPU_ReadReg`).
+    pub fn vcpu_read_reg(vcpu: u8, reg: VcpuReg) -> Result<Word, InvocationError> {
+        Ok(invoker()
+            .invoke(&inv::vcpu_read_reg(vcpu_cap(vcpu), reg))?
+            .mrs[0])
+    }
+
+    /// Writes vCPU register `reg` (`ARM_VCPU_WriteReg`).
+    pub fn vcpu_write_reg(vcpu: u8, reg: VcpuReg, value: Word) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::vcpu_write_reg(vcpu_cap(vcpu), reg, value))
+            .map(drop)
+    }
+
+    /// The user registers of vCPU `vcpu`'s thread (`TCB_ReadRegisters`).
+    pub fn vm_read_registers(vcpu: u8) -> Result<UserContext, InvocationError> {
+        let mut words = [0; UserContext::COUNT];
+        invoker().invoke_into(&inv::tcb_read_registers(tcb(vcpu), false), &mut words)?;
+        Ok(UserContext::from_words(&words))
+    }
+
+    /// Sets the user registers of vCPU `vcpu`'s thread (`TCB_WriteRegisters`); `resume`
+    /// also starts it. A thread stopped in a fault resumes only with the reply.
+    pub fn vm_write_registers(
+        vcpu: u8,
+        regs: &UserContext,
+        resume: bool,
+    ) -> Result<(), InvocationError> {
+        invoker()
+            .invoke(&inv::tcb_write_registers(tcb(vcpu), resume, regs))
+            .map(drop)
+    }
+
+    /// Starts (or restarts) vCPU `vcpu`'s thread (`TCB_Resume`).
+    pub fn vm_resume(vcpu: u8) -> Result<(), InvocationError> {
+        invoker().invoke(&tcb_resume(tcb(vcpu))).map(drop)
+    }
+
+    /// Stops vCPU `vcpu`'s thread (`TCB_Suspend`).
+    pub fn vm_stop(vcpu: u8) -> Result<(), InvocationError> {
+        invoker().invoke(&tcb_suspend(tcb(vcpu))).map(drop)
     }
 }

@@ -24,6 +24,7 @@
 //! - [`error`]: error codes and the details the kernel returns with them.
 //! - [`object_type`]: object type numbers per architecture.
 //! - [`label`]: invocation labels: one table, numbered per kernel configuration.
+//! - [`fault`]: fault message labels and register layouts.
 //! - [`invocation`]: the invocations an initializer makes, encoded as plain data.
 //! - [`x86_64`]: the `syscall` ABI and [`x86_64::Invoker`] (only on x86_64).
 //! - `aarch64`: the `svc #0` ABI and its `Invoker` (only on aarch64).
@@ -36,6 +37,7 @@
 
 pub mod bootinfo;
 pub mod error;
+pub mod fault;
 pub mod invocation;
 pub mod ipc_buffer;
 pub mod label;

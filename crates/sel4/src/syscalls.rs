@@ -13,7 +13,7 @@ use core::ptr::NonNull;
 
 use crate::error::{ErrorDetails, InvocationError};
 use crate::raw::{syscall, ARCH};
-use crate::{CPtr, Invocation, IpcBuffer, MessageInfo, Syscall, Word};
+use crate::{CPtr, Invocation, IpcBuffer, MessageInfo, Syscall, Word, MSG_MAX_LENGTH};
 
 /// Message registers passed in machine registers (`seL4_FastMessageRegisters`).
 pub const FAST_MESSAGE_REGISTERS: usize = 4;
@@ -172,6 +172,31 @@ impl Invoker {
     /// invoker is in use.
     pub unsafe fn new(ipc: NonNull<IpcBuffer>) -> Invoker {
         Invoker { ipc }
+    }
+
+    /// Performs `invocation` and copies the reply's message registers into `out` (as
+    /// many as the reply has and `out` holds; the rest of `out` is left alone), for
+    /// replies longer than [`Reply::mrs`] such as `TCB_ReadRegisters`'.
+    pub fn invoke_into(
+        &mut self,
+        invocation: &Invocation,
+        out: &mut [Word],
+    ) -> Result<Reply, InvocationError> {
+        let reply = self.invoke(invocation)?;
+        let n = (reply.info.length() as usize)
+            .min(out.len())
+            .min(MSG_MAX_LENGTH);
+        for (i, slot) in out.iter_mut().enumerate().take(n) {
+            *slot = if i < FAST_MESSAGE_REGISTERS {
+                reply.mrs[i]
+            } else {
+                // SAFETY: `new`'s contract makes the buffer valid and exclusively ours;
+                // `i` < MSG_MAX_LENGTH; the read is raw and the
+                // kernel finished writing when the call returned.
+                unsafe { (*self.ipc.as_ptr()).msg[i] }
+            };
+        }
+        Ok(reply)
     }
 
     /// Performs `invocation` with `seL4_Call` and decodes the reply.

@@ -12,6 +12,7 @@ use core::mem::{align_of, offset_of, size_of};
 
 use sysinit_kobj::{Arch, ObjectType};
 use sysinit_sel4::bootinfo::{initial_cap, BootInfo, SlotRegion, UntypedDesc};
+use sysinit_sel4::fault::{self, FaultKind};
 use sysinit_sel4::invocation::{aarch64::UserContext as Aarch64UserContext, x86_64::UserContext};
 use sysinit_sel4::label::{self, Label};
 use sysinit_sel4::object_type::{object_type_number, object_type_of_number};
@@ -347,4 +348,40 @@ fn check_labels(config: label::Config, arch: Arch, expected: &[&str]) {
     }
     assert_eq!(config.count(), expected.len() as Word); // nArchInvocationLabels
     assert_eq!(label::name(arch, expected.len() as Word), None);
+}
+
+/// `include/sel4/sel4_arch/types_gen.h` (`seL4_FaultType`) of both builds, and the aarch64
+/// fault message layouts of `include/sel4/sel4_arch/constants.h`.
+#[test]
+fn fault_labels_and_aarch64_layouts() {
+    let aarch64: [(FaultKind, Word); 8] = [
+        (FaultKind::Null, 0),
+        (FaultKind::Cap, 1),
+        (FaultKind::UnknownSyscall, 2),
+        (FaultKind::UserException, 3),
+        (FaultKind::VmFault, 5),
+        (FaultKind::VgicMaintenance, 6),
+        (FaultKind::VcpuFault, 7),
+        (FaultKind::VppiEvent, 8),
+    ];
+    for (kind, n) in aarch64 {
+        assert_eq!(kind.label(label::AARCH64), Some(n), "{kind}");
+        let x86 = kind.label(label::X86_64);
+        assert_eq!(x86, (n <= 5).then_some(n), "{kind} on x86_64");
+    }
+    use fault::aarch64::*;
+    assert_eq!(
+        (
+            unknown_syscall::FAULT_IP,
+            unknown_syscall::SYSCALL,
+            unknown_syscall::LENGTH
+        ),
+        (8, 12, 13)
+    );
+    assert_eq!((user_exception::NUMBER, user_exception::LENGTH), (3, 5));
+    assert_eq!((vm_fault::ADDR, vm_fault::FSR, vm_fault::LENGTH), (1, 3, 4));
+    assert_eq!(
+        (vgic_maintenance::IDX, vppi_event::IRQ, vcpu_fault::HSR),
+        (0, 0, 0)
+    );
 }

@@ -388,3 +388,68 @@ fn aarch64_paging_invocations() {
         &[33, 1, 131, 64],
     );
 }
+
+#[test]
+fn tcb_read_registers() {
+    // TCBReadRegisters (2): mr0 = suspend | arch_flags << 8, mr1 = count.
+    check(
+        &invocation::tcb_read_registers(50, true, 20),
+        50,
+        2,
+        &[],
+        &[1, 20],
+    );
+    check(
+        &aarch64::tcb_read_registers(50, false),
+        50,
+        2,
+        &[],
+        &[0, 36],
+    );
+}
+
+#[test]
+fn user_context_words_round_trip() {
+    let words: [Word; 36] = core::array::from_fn(|i| 100 + i as Word);
+    let regs = aarch64::UserContext::from_words(&words);
+    assert_eq!(regs.to_words(), words);
+    // x9 is the 18th register of the block, after x30; x31 is xzr.
+    assert_eq!(regs.x(9), 117);
+    assert_eq!(regs.x(31), 0);
+    let mut regs = regs;
+    regs.set_x(31, 5);
+    regs.set_x(16, 7);
+    assert_eq!(regs.to_words()[..12], words[..12]);
+    assert_eq!(regs.x16, 7);
+    // A short reply leaves the rest zero.
+    assert_eq!(aarch64::UserContext::from_words(&[1, 2]).spsr, 0);
+}
+
+#[test]
+fn vcpu_invocations() {
+    use aarch64::VcpuReg;
+    // ARMVCPUInjectIRQ (50): mr0 = virq | priority << 16 | group << 24 | index << 32.
+    check(
+        &aarch64::vcpu_inject_irq(330, 27, 0x1f, 1, 3),
+        330,
+        50,
+        &[],
+        &[27 | 0x1f << 16 | 1 << 24 | 3 << 32],
+    );
+    // ARMVCPUReadReg (51): field; ARMVCPUWriteReg (52): field, value; ARMVCPUAckVPPI (53): irq.
+    check(
+        &aarch64::vcpu_read_reg(330, VcpuReg::CNTV_CTL),
+        330,
+        51,
+        &[],
+        &[20],
+    );
+    check(
+        &aarch64::vcpu_write_reg(330, VcpuReg::VMPIDR_EL2, 0x8000_0000),
+        330,
+        52,
+        &[],
+        &[16, 0x8000_0000],
+    );
+    check(&aarch64::vcpu_ack_vppi(330, 27), 330, 53, &[], &[27]);
+}

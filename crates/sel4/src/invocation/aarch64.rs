@@ -122,6 +122,137 @@ impl UserContext {
     }
 }
 
+impl UserContext {
+    /// The registers from words in the kernel's order (a `TCB_ReadRegisters` reply);
+    /// missing words read as 0.
+    pub fn from_words(words: &[Word]) -> UserContext {
+        let w = |i: usize| words.get(i).copied().unwrap_or(0);
+        UserContext {
+            pc: w(0),
+            sp: w(1),
+            spsr: w(2),
+            x0: w(3),
+            x1: w(4),
+            x2: w(5),
+            x3: w(6),
+            x4: w(7),
+            x5: w(8),
+            x6: w(9),
+            x7: w(10),
+            x8: w(11),
+            x16: w(12),
+            x17: w(13),
+            x18: w(14),
+            x29: w(15),
+            x30: w(16),
+            x9: w(17),
+            x10: w(18),
+            x11: w(19),
+            x12: w(20),
+            x13: w(21),
+            x14: w(22),
+            x15: w(23),
+            x19: w(24),
+            x20: w(25),
+            x21: w(26),
+            x22: w(27),
+            x23: w(28),
+            x24: w(29),
+            x25: w(30),
+            x26: w(31),
+            x27: w(32),
+            x28: w(33),
+            tpidr_el0: w(34),
+            tpidrro_el0: w(35),
+        }
+    }
+
+    /// General-purpose register `xn` (0..=30); 31 is the zero register `xzr` in the
+    /// instructions that name it as a data register, so it reads 0.
+    pub const fn x(&self, n: u8) -> Word {
+        match n {
+            0 => self.x0,
+            1 => self.x1,
+            2 => self.x2,
+            3 => self.x3,
+            4 => self.x4,
+            5 => self.x5,
+            6 => self.x6,
+            7 => self.x7,
+            8 => self.x8,
+            9 => self.x9,
+            10 => self.x10,
+            11 => self.x11,
+            12 => self.x12,
+            13 => self.x13,
+            14 => self.x14,
+            15 => self.x15,
+            16 => self.x16,
+            17 => self.x17,
+            18 => self.x18,
+            19 => self.x19,
+            20 => self.x20,
+            21 => self.x21,
+            22 => self.x22,
+            23 => self.x23,
+            24 => self.x24,
+            25 => self.x25,
+            26 => self.x26,
+            27 => self.x27,
+            28 => self.x28,
+            29 => self.x29,
+            30 => self.x30,
+            _ => 0,
+        }
+    }
+
+    /// Sets `xn` (0..=30); a write to 31 (`xzr`) or beyond is discarded, as the
+    /// hardware discards it.
+    pub fn set_x(&mut self, n: u8, value: Word) {
+        let r = match n {
+            0 => &mut self.x0,
+            1 => &mut self.x1,
+            2 => &mut self.x2,
+            3 => &mut self.x3,
+            4 => &mut self.x4,
+            5 => &mut self.x5,
+            6 => &mut self.x6,
+            7 => &mut self.x7,
+            8 => &mut self.x8,
+            9 => &mut self.x9,
+            10 => &mut self.x10,
+            11 => &mut self.x11,
+            12 => &mut self.x12,
+            13 => &mut self.x13,
+            14 => &mut self.x14,
+            15 => &mut self.x15,
+            16 => &mut self.x16,
+            17 => &mut self.x17,
+            18 => &mut self.x18,
+            19 => &mut self.x19,
+            20 => &mut self.x20,
+            21 => &mut self.x21,
+            22 => &mut self.x22,
+            23 => &mut self.x23,
+            24 => &mut self.x24,
+            25 => &mut self.x25,
+            26 => &mut self.x26,
+            27 => &mut self.x27,
+            28 => &mut self.x28,
+            29 => &mut self.x29,
+            30 => &mut self.x30,
+            _ => return,
+        };
+        *r = value;
+    }
+}
+
+/// `TCB_ReadRegisters` of the whole register block ([`UserContext::COUNT`] registers);
+/// decode the reply with [`UserContext::from_words`].
+pub fn tcb_read_registers(tcb: CPtr, suspend: bool) -> Invocation {
+    super::tcb_read_registers(tcb, suspend, UserContext::COUNT as Word)
+}
+
 /// `TCB_WriteRegisters`: set all user registers; `resume` also makes the thread runnable.
 pub fn tcb_write_registers(tcb: CPtr, resume: bool, regs: &UserContext) -> Invocation {
     super::tcb_write_registers(tcb, resume, &regs.to_words())
@@ -171,6 +302,69 @@ pub fn page_table_map(pt: CPtr, vspace: CPtr, vaddr: Word, attrs: VmAttributes) 
 /// `ARM_VCPU_SetTCB`: bind a VCPU to a thread.
 pub fn vcpu_set_tcb(vcpu: CPtr, tcb: CPtr) -> Invocation {
     Invocation::new(vcpu, label!(ARMVCPUSetTCB)).cap(tcb)
+}
+
+/// `ARM_VCPU_InjectIRQ`: put virtual interrupt `virq` (0..1023) pending in list register
+/// `index` of the vCPU's virtual GIC, with `priority` (0..31, the list register's
+/// 5-bit field) and `group` (0 or 1). The kernel asks for a maintenance interrupt when
+/// the guest ends it (a `VGICMaintenance` fault naming `index`), and refuses an index
+/// whose interrupt is still active with `seL4_DeleteFirst`.
+pub fn vcpu_inject_irq(vcpu: CPtr, virq: u16, priority: u8, group: u8, index: u8) -> Invocation {
+    Invocation::new(vcpu, label!(ARMVCPUInjectIRQ))
+        .mr(virq as Word | (priority as Word) << 16 | (group as Word) << 24 | (index as Word) << 32)
+}
+
+/// `ARM_VCPU_AckVPPI`: unmask the virtual PPI `irq` (the kernel masked it when it sent
+/// the `VPPIEvent` fault), so it can fire again.
+pub fn vcpu_ack_vppi(vcpu: CPtr, irq: Word) -> Invocation {
+    Invocation::new(vcpu, label!(ARMVCPUAckVPPI)).mr(irq)
+}
+
+/// `ARM_VCPU_ReadReg`: the reply's register 0 is the vCPU register `reg` ([`VcpuReg`]).
+pub fn vcpu_read_reg(vcpu: CPtr, reg: VcpuReg) -> Invocation {
+    Invocation::new(vcpu, label!(ARMVCPUReadReg)).mr(reg.0)
+}
+
+/// `ARM_VCPU_WriteReg`: set the vCPU register `reg` to `value`.
+pub fn vcpu_write_reg(vcpu: CPtr, reg: VcpuReg, value: Word) -> Invocation {
+    Invocation::new(vcpu, label!(ARMVCPUWriteReg))
+        .mr(reg.0)
+        .mr(value)
+}
+
+/// A vCPU register the kernel saves per vCPU (`seL4_VCPUReg`, aarch64): the guest's
+/// EL1 system registers and its virtual timer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VcpuReg(pub Word);
+
+#[allow(missing_docs)]
+impl VcpuReg {
+    pub const SCTLR: VcpuReg = VcpuReg(0);
+    pub const CPACR: VcpuReg = VcpuReg(1);
+    pub const TTBR0: VcpuReg = VcpuReg(2);
+    pub const TTBR1: VcpuReg = VcpuReg(3);
+    pub const TCR: VcpuReg = VcpuReg(4);
+    pub const MAIR: VcpuReg = VcpuReg(5);
+    pub const AMAIR: VcpuReg = VcpuReg(6);
+    pub const CIDR: VcpuReg = VcpuReg(7);
+    pub const ACTLR: VcpuReg = VcpuReg(8);
+    pub const AFSR0: VcpuReg = VcpuReg(9);
+    pub const AFSR1: VcpuReg = VcpuReg(10);
+    pub const ESR: VcpuReg = VcpuReg(11);
+    pub const FAR: VcpuReg = VcpuReg(12);
+    pub const PAR: VcpuReg = VcpuReg(13);
+    pub const VBAR: VcpuReg = VcpuReg(14);
+    pub const TPIDR_EL1: VcpuReg = VcpuReg(15);
+    pub const VMPIDR_EL2: VcpuReg = VcpuReg(16);
+    pub const SP_EL1: VcpuReg = VcpuReg(17);
+    pub const ELR_EL1: VcpuReg = VcpuReg(18);
+    pub const SPSR_EL1: VcpuReg = VcpuReg(19);
+    pub const CNTV_CTL: VcpuReg = VcpuReg(20);
+    pub const CNTV_CVAL: VcpuReg = VcpuReg(21);
+    pub const CNTVOFF: VcpuReg = VcpuReg(22);
+    pub const CNTKCTL_EL1: VcpuReg = VcpuReg(23);
+    /// Number of registers (`seL4_VCPUReg_Num`).
+    pub const COUNT: Word = 24;
 }
 
 /// `IRQControl_GetTrigger`: a handler for interrupt `irq` (`edge`: edge- rather than

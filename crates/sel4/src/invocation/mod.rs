@@ -327,6 +327,16 @@ pub fn tcb_set_tls_base(tcb: CPtr, tls_base: Word) -> Invocation {
     Invocation::new(tcb, common!(TCBSetTLSBase)).mr(tls_base)
 }
 
+/// `TCB_ReadRegisters`: the thread's first `count` user registers, in the order of the
+/// architecture's register block; `suspend` also stops the thread. The reply carries
+/// them as its message registers (the first four in machine registers, the rest in
+/// the IPC buffer).
+pub fn tcb_read_registers(tcb: CPtr, suspend: bool, count: Word) -> Invocation {
+    Invocation::new(tcb, common!(TCBReadRegisters))
+        .mr(suspend as Word)
+        .mr(count)
+}
+
 /// `TCB_WriteRegisters` with an architecture's register block already flattened.
 ///
 /// Register 0 packs `resume` (bit 0) and the arch flags (bits 15..8, unused

@@ -161,7 +161,7 @@ pub(crate) fn add_device_trees(
         };
         let what = format!("the guest device tree of '{}'", vm.name);
         if let Err(e) = fits(mr, &what, blob.len() as u64) {
-            errors.push(e);
+            errors.push(*e);
             continue;
         }
         prefills.insert(

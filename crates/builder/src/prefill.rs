@@ -41,7 +41,7 @@ pub fn load_prefills(
             Ok(prefill) => {
                 prefills.insert(mr.name.clone(), prefill);
             }
-            Err(e) => errors.push(e),
+            Err(e) => errors.push(*e),
         }
     }
     if errors.is_empty() {
@@ -51,28 +51,33 @@ pub fn load_prefills(
     }
 }
 
-fn read(mr: &MemoryRegion, written: &str, search: &[PathBuf]) -> Result<Prefill, BuildError> {
-    let path = files::locate(written, search).map_err(|missing| match missing {
-        Missing::NotAFile { kind, found } => BuildError::PrefillNotAFile {
-            location: mr.location.clone(),
-            mr: mr.name.clone(),
-            path: written.to_string(),
-            kind,
-            found,
-        },
-        Missing::NotFound { tried, search } => BuildError::PrefillNotFound {
-            location: mr.location.clone(),
-            mr: mr.name.clone(),
-            path: written.to_string(),
-            tried,
-            search,
-        },
+// Boxed: BuildError is large, and every caller only collects it.
+fn read(mr: &MemoryRegion, written: &str, search: &[PathBuf]) -> Result<Prefill, Box<BuildError>> {
+    let path = files::locate(written, search).map_err(|missing| {
+        Box::new(match missing {
+            Missing::NotAFile { kind, found } => BuildError::PrefillNotAFile {
+                location: mr.location.clone(),
+                mr: mr.name.clone(),
+                path: written.to_string(),
+                kind,
+                found,
+            },
+            Missing::NotFound { tried, search } => BuildError::PrefillNotFound {
+                location: mr.location.clone(),
+                mr: mr.name.clone(),
+                path: written.to_string(),
+                tried,
+                search,
+            },
+        })
     })?;
-    let unreadable = |e: std::io::Error| BuildError::PrefillRead {
-        location: mr.location.clone(),
-        mr: mr.name.clone(),
-        path: path.clone(),
-        message: e.to_string(),
+    let unreadable = |e: std::io::Error| {
+        Box::new(BuildError::PrefillRead {
+            location: mr.location.clone(),
+            mr: mr.name.clone(),
+            path: path.clone(),
+            message: e.to_string(),
+        })
     };
     let what = format!("prefill file {}", path.display());
     // The size first: a file far larger than the region is never read into memory.
@@ -85,15 +90,15 @@ fn read(mr: &MemoryRegion, written: &str, search: &[PathBuf]) -> Result<Prefill,
 }
 
 /// Refuses `size` bytes of `what` that do not fit in `mr`.
-pub(crate) fn fits(mr: &MemoryRegion, what: &str, size: u64) -> Result<(), BuildError> {
+pub(crate) fn fits(mr: &MemoryRegion, what: &str, size: u64) -> Result<(), Box<BuildError>> {
     if size > mr.size {
-        return Err(BuildError::PrefillTooLarge {
+        return Err(Box::new(BuildError::PrefillTooLarge {
             location: mr.location.clone(),
             mr: mr.name.clone(),
             what: what.to_string(),
             size,
             region: mr.size,
-        });
+        }));
     }
     Ok(())
 }

@@ -234,13 +234,13 @@ pub enum BuildError {
         region: u64,
     },
     /// The guest device tree of a VM cannot be generated.
-    #[error("{location}: error: {element}: cannot generate the guest device tree: {message}")]
+    #[error("{location}: error: {element}: {message}")]
     GuestDeviceTree {
         /// The `<guest_device_tree>` element.
         location: Location,
         /// That element as written.
         element: String,
-        /// Why.
+        /// Why (the generator's message, which names the guest device tree).
         message: String,
     },
     /// The finished spec does not validate: a bug in the builder.

@@ -6,9 +6,8 @@
 //! maps of device regions are passthrough devices, named by the board's device
 //! window their physical address lies in.
 //!
-//! The generator itself is the `sysinit-guest-dt` crate (written on branch
-//! wt-fdt). Until it is merged, [`guest_device_tree`] is the one place to wire it:
-//! the input types here mirror its API field for field.
+//! The generator itself is the `sysinit-guest-dt` crate; [`guest_device_tree`] is
+//! the one place that calls it.
 
 use std::collections::BTreeMap;
 
@@ -17,42 +16,7 @@ use sysinit_sdf::{describe, SystemDescription, VirtualMachine};
 
 use crate::error::{BuildError, BuildErrors};
 use crate::prefill::{fits, Prefill, Prefills};
-
-/// `[start, start + size)` in guest-physical (or physical) addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct GuestRange {
-    pub(crate) start: u64,
-    pub(crate) size: u64,
-}
-
-/// A reserved range and the region it comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct NamedGuestRange {
-    pub(crate) name: String,
-    pub(crate) range: GuestRange,
-}
-
-/// A device window of the board mapped into the guest.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Passthrough {
-    /// The board's device name (boards/*.toml `devices`), e.g. `pl011-uart`.
-    pub(crate) device: String,
-    pub(crate) phys: GuestRange,
-    pub(crate) guest: GuestRange,
-}
-
-/// Everything the generator needs about one VM.
-// Read field by field by the generator once it is wired into guest_device_tree.
-#[allow(dead_code)]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct GuestDtInput {
-    pub(crate) board: String,
-    pub(crate) vcpus: Vec<u64>,
-    pub(crate) ram: Vec<GuestRange>,
-    pub(crate) reserved: Vec<NamedGuestRange>,
-    pub(crate) passthrough: Vec<Passthrough>,
-    pub(crate) bootargs: Option<String>,
-}
+use sysinit_guest_dt::{GuestDtInput, GuestRange, NamedGuestRange, Passthrough};
 
 /// The generator's input for `vm` (the description passed validation).
 pub(crate) fn guest_dt_input(
@@ -117,14 +81,10 @@ pub(crate) fn guest_dt_input(
     }
 }
 
-/// The guest's device tree blob: `sysinit_guest_dt::generate(&input)`, once that
-/// crate is merged (the lead wires it here; nothing else changes).
+/// The guest's device tree blob, or why the generator refuses the VM (its message
+/// says it is about the guest device tree; the caller adds the element).
 pub(crate) fn guest_device_tree(input: &GuestDtInput) -> Result<Vec<u8>, String> {
-    let _ = input;
-    Err(
-        "the guest device tree generator (crate sysinit-guest-dt) is not part of this build yet"
-            .into(),
-    )
+    sysinit_guest_dt::generate(input).map_err(|e| e.to_string())
 }
 
 /// Generates the device tree of every VM with a `<guest_device_tree>`, adds each as

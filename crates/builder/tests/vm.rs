@@ -301,10 +301,42 @@ fn a_missing_prefill_file_names_the_region_and_the_search_paths() {
     );
 }
 
-/// Until the generator crate is wired into the builder, a guest device tree is
-/// refused at its element rather than silently left out.
 #[test]
-fn a_guest_device_tree_is_refused_until_the_generator_is_wired() {
+fn a_guest_device_tree_is_generated_into_its_region() {
+    let dir = scratch("dtb");
+    std::fs::write(
+        dir.join("a.elf"),
+        TestElf::pd(Arch::Aarch64, &[]).to_bytes(),
+    )
+    .unwrap();
+    let sdf = r#"<system>
+    <memory_region name="ram" size="0x200000" page_size="0x200000" />
+    <memory_region name="dtb" size="0x1000" />
+    <memory_region name="gic_vcpu" size="0x2000" phys_addr="0x8040000" />
+    <protection_domain name="a">
+        <program_image path="a.elf" />
+        <virtual_machine name="guest">
+            <vcpu id="0" />
+            <map mr="ram" vaddr="0x40000000" perms="rwx" />
+            <map mr="dtb" vaddr="0x40200000" reserved="true" />
+            <map mr="gic_vcpu" vaddr="0x8010000" />
+            <guest_device_tree mr="dtb" bootargs="console=ttyAMA0" />
+        </virtual_machine>
+    </protection_domain>
+</system>"#;
+    let built = build(&dir, sdf).unwrap_or_else(|e| panic!("{e}"));
+    let dtb = &built.guest_device_trees["guest"];
+    assert_eq!(dtb[..4], 0xd00d_feedu32.to_be_bytes(), "FDT magic");
+    assert_eq!(
+        frame_bytes(&built.spec, "mr.dtb.frame0", 0, dtb.len()),
+        *dtb
+    );
+    assert_eq!(built.guest_device_trees.len(), 1);
+}
+
+/// The generator's refusal is reported at the <guest_device_tree> element.
+#[test]
+fn a_guest_device_tree_the_generator_refuses_is_reported_at_its_element() {
     let sdf = r#"<system>
     <memory_region name="dtb" size="0x1000" />
     <protection_domain name="a">
@@ -316,10 +348,10 @@ fn a_guest_device_tree_is_refused_until_the_generator_is_wired() {
         </virtual_machine>
     </protection_domain>
 </system>"#;
-    let (message, dir) = refusal("dtb", sdf, &[]);
+    let (message, dir) = refusal("dtb_refused", sdf, &[]);
     assert!(
         message.starts_with(&format!(
-            "{}/test.system:8:13: error: <guest_device_tree mr=\"dtb\"> in <virtual_machine name=\"guest\">: cannot generate the guest device tree: ",
+            "{}/test.system:8:13: error: <guest_device_tree mr=\"dtb\"> in <virtual_machine name=\"guest\">: guest device tree: ",
             dir.display()
         )),
         "{message}"

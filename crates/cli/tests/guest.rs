@@ -95,23 +95,35 @@ fn build_reports_the_vm_and_simulate_shows_its_objects_and_stage_2_mappings() {
     assert!(text(&out.stdout).contains(" type=vcpu "));
 }
 
-/// Until the generator crate (sysinit-guest-dt) is wired into the builder, the
-/// example's <guest_device_tree> stops the build at that element.
+/// The example's <guest_device_tree> goes to the build output as guest.dtb and into
+/// guest_dtb's frame.
 #[test]
-fn the_guest_device_tree_waits_for_its_generator() {
+fn build_writes_the_guest_device_tree() {
     let (dir, system) = setup("dtb", true);
+    let out_dir = dir.join("out");
     let out = sysinit(&[
         "build",
         system.to_str().unwrap(),
         "--board",
         BOARD,
         "-o",
-        dir.join("out").to_str().unwrap(),
+        out_dir.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        stderr.contains("<guest_device_tree mr=\"guest_dtb\"> in <virtual_machine name=\"guest\">: cannot generate the guest device tree"),
-        "{stderr}"
+        text(&out.stderr).contains("report.txt, guest.dtb;"),
+        "{}",
+        text(&out.stderr)
     );
+    let dtb = std::fs::read(out_dir.join("guest.dtb")).unwrap();
+    assert_eq!(dtb[..4], 0xd00d_feedu32.to_be_bytes(), "FDT magic");
+    let bin = std::fs::read(out_dir.join("spec.bin")).unwrap();
+    let spec = sysinit_spec::Spec::from_postcard(&bin).unwrap();
+    let frame = spec.id_of("mr.guest_dtb.frame0").unwrap();
+    let sysinit_spec::Object::Frame(frame) = &spec.get(frame).unwrap().object else {
+        panic!("not a frame");
+    };
+    assert_eq!(frame.fill.len(), 1);
+    assert_eq!(frame.fill[0].offset, 0);
+    assert_eq!(frame.fill[0].bytes(&spec.blob).unwrap(), &dtb[..]);
 }

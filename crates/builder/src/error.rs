@@ -15,18 +15,6 @@ pub enum BuildError {
     /// The description itself is invalid.
     #[error("{0}")]
     Description(SdfError),
-    /// Microkit has it, sysinit cannot build it yet.
-    #[error("{location}: error: {element}: {what} not supported yet by sysinit build: {reason}; valid: leave it out")]
-    NotSupportedYet {
-        /// The element.
-        location: Location,
-        /// `<tag ...>` as written.
-        element: String,
-        /// What, e.g. "virtual machines are".
-        what: &'static str,
-        /// Why.
-        reason: &'static str,
-    },
     /// `<setvar region_paddr>` on a region without a fixed address.
     #[error("{location}: error: {element}: region '{mr}' has no phys_addr, so its physical address is only known at boot; valid: give <memory_region name=\"{mr}\"> a phys_addr")]
     RegionPaddrUnknown {
@@ -189,6 +177,71 @@ pub enum BuildError {
         board: String,
         /// The board's RAM in bytes.
         ram: u64,
+    },
+    /// A region's `prefill_path` is nowhere on the search path.
+    #[error("{location}: error: <memory_region name=\"{mr}\">: prefill file '{path}' not found; tried {tried}; search paths: {search}; valid: an existing file, relative to the system description's directory or a --search-path DIR")]
+    PrefillNotFound {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// The region.
+        mr: String,
+        /// The path as written.
+        path: String,
+        /// Every file tried, comma separated.
+        tried: String,
+        /// The search directories, comma separated.
+        search: String,
+    },
+    /// A region's `prefill_path` names something that is not a regular file.
+    #[error("{location}: error: <memory_region name=\"{mr}\">: prefill file '{path}' is {kind} ({}), not a file; valid: a regular file", found.display())]
+    PrefillNotAFile {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// The region.
+        mr: String,
+        /// The path as written.
+        path: String,
+        /// What it is.
+        kind: &'static str,
+        /// Where it was found.
+        found: PathBuf,
+    },
+    /// A prefill file exists but cannot be read.
+    #[error("{location}: error: <memory_region name=\"{mr}\">: cannot read prefill file {}: {message}", path.display())]
+    PrefillRead {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// The region.
+        mr: String,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The bytes to prefill a region with (a file, or a generated guest device tree)
+    /// do not fit in it.
+    #[error("{location}: error: <memory_region name=\"{mr}\">: {what} is {size:#x} bytes, larger than the region's {region:#x} bytes; valid: a region of at least {size:#x} bytes")]
+    PrefillTooLarge {
+        /// The `<memory_region>` element.
+        location: Location,
+        /// The region.
+        mr: String,
+        /// What fills it: "prefill file <path>" or "the guest device tree of 'vm'".
+        what: String,
+        /// Bytes to write.
+        size: u64,
+        /// The region's size.
+        region: u64,
+    },
+    /// The guest device tree of a VM cannot be generated.
+    #[error("{location}: error: {element}: {message}")]
+    GuestDeviceTree {
+        /// The `<guest_device_tree>` element.
+        location: Location,
+        /// That element as written.
+        element: String,
+        /// Why (the generator's message, which names the guest device tree).
+        message: String,
     },
     /// The finished spec does not validate: a bug in the builder.
     #[error("the built spec is inconsistent (a sysinit bug, please report it): {0}")]

@@ -3,20 +3,24 @@
 //! [`build_system`] is the whole job: it validates the description
 //! ([`sysinit_sdf::validate`]), refuses what sysinit cannot build yet
 //! ([`refusals`]), finds and reads every program image ([`load_images`], ELF
-//! parsing in [`elf`]), and lays out every PD ([`build_spec`]) by the slot and
-//! address contract of `sysinit-pd-abi`, following Microkit's meaning of
-//! channels, protected procedures, interrupts and child PDs. The result is a
-//! validated [`Spec`] plus a per-PD list of mappings for reports.
+//! parsing in [`elf`]) and prefill files ([`load_prefills`]), generates guest
+//! device trees, and lays out every PD and virtual machine ([`build_spec`]) by the
+//! slot and address contract of `sysinit-pd-abi`, following Microkit's meaning of
+//! channels, protected procedures, interrupts, child PDs and VMs. The result is a
+//! validated [`Spec`] plus a per-PD and per-VM list of mappings for reports.
 #![forbid(unsafe_code)]
 
 pub mod elf;
 mod error;
+mod files;
+mod guest;
 mod layout;
+mod prefill;
 #[cfg(feature = "test-elf")]
 pub mod test_elf;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sysinit_board::Board;
 use sysinit_sdf::{describe, SystemDescription};
@@ -24,7 +28,9 @@ use sysinit_spec::Spec;
 
 pub use elf::{ElfError, PatchError, ProgramImage, Segment, SegmentRights};
 pub use error::{BuildError, BuildErrors};
-pub use layout::{build_spec, Mapping, MappingSource, PdLayout, ROOT_CNODE_SLOTS};
+use files::Missing;
+pub use layout::{build_spec, Mapping, MappingSource, PdLayout, VmLayout, ROOT_CNODE_SLOTS};
+pub use prefill::{load_prefills, Prefill, Prefills};
 
 /// A spec and what each PD sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +39,11 @@ pub struct BuiltSystem {
     pub spec: Spec,
     /// Every PD's address space, in description order (parents before children).
     pub pds: Vec<PdLayout>,
+    /// Every virtual machine's guest-physical address space, in description order.
+    pub vms: Vec<VmLayout>,
+    /// The generated guest device tree of each VM that asks for one, by VM name
+    /// (also the prefill of its region); `sysinit build` writes each as `<vm>.dtb`.
+    pub guest_device_trees: BTreeMap<String, Vec<u8>>,
 }
 
 /// A PD's program image and the file it came from.
@@ -50,14 +61,6 @@ pub struct LoadedImage {
 pub fn refusals(description: &SystemDescription) -> Vec<BuildError> {
     let mut errors = Vec::new();
     for (pd, _) in description.all_protection_domains() {
-        if let Some(vm) = &pd.virtual_machine {
-            errors.push(BuildError::NotSupportedYet {
-                location: vm.location.clone(),
-                element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
-                what: "virtual machines are",
-                reason: "the spec has no guest address spaces or vCPU setup, and the x86_64 kernel has no VT-x",
-            });
-        }
         for setvar in &pd.setvars {
             let Some(mr) = description.memory_region(&setvar.region_paddr) else {
                 continue; // validation reports unknown regions
@@ -100,34 +103,6 @@ pub fn check(description: &SystemDescription, board: &Board) -> Result<(), Build
     }
 }
 
-/// What `path` is, if it exists and is not a regular file.
-fn not_a_file_kind(path: &Path) -> Option<&'static str> {
-    let file_type = std::fs::metadata(path).ok()?.file_type();
-    if file_type.is_file() {
-        return None;
-    }
-    if file_type.is_dir() {
-        return Some("a directory");
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        if file_type.is_char_device() {
-            return Some("a character device");
-        }
-        if file_type.is_block_device() {
-            return Some("a block device");
-        }
-        if file_type.is_fifo() {
-            return Some("a FIFO");
-        }
-        if file_type.is_socket() {
-            return Some("a socket");
-        }
-    }
-    Some("not a regular file")
-}
-
 /// Finds and parses every PD's program image.
 ///
 /// A relative path is looked up in each of `search` in turn (the caller puts the
@@ -143,45 +118,30 @@ pub fn load_images(
     let mut parsed: BTreeMap<PathBuf, Result<ProgramImage, ElfError>> = BTreeMap::new();
     for (pd, _) in description.all_protection_domains() {
         let image = &pd.program_image;
-        let written = Path::new(&image.path);
-        let candidates: Vec<PathBuf> = if written.is_absolute() {
-            vec![written.to_path_buf()]
-        } else {
-            search.iter().map(|dir| dir.join(written)).collect()
-        };
-        let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-            // A directory or a device where the file should be is named as such, not
-            // "not found" (and a device such as /dev/zero is never read).
-            if let Some((found, kind)) = candidates
-                .iter()
-                .find_map(|p| Some((p, not_a_file_kind(p)?)))
-            {
+        let path = match files::locate(&image.path, search) {
+            Ok(path) => path,
+            Err(Missing::NotAFile { kind, found }) => {
                 errors.push(BuildError::ImageNotAFile {
                     location: image.location.clone(),
                     pd: pd.name.clone(),
                     path: image.path.clone(),
                     kind,
-                    found: found.clone(),
+                    found,
                 });
                 continue;
             }
-            let list = |paths: &[PathBuf]| {
-                let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-                if names.is_empty() {
-                    "(none)".to_string()
-                } else {
-                    names.join(", ")
-                }
-            };
-            errors.push(BuildError::ImageNotFound {
-                location: image.location.clone(),
-                pd: pd.name.clone(),
-                path: image.path.clone(),
-                tried: list(&candidates),
-                search: list(search),
-            });
-            continue;
+            Err(Missing::NotFound { tried, search }) => {
+                errors.push(BuildError::ImageNotFound {
+                    location: image.location.clone(),
+                    pd: pd.name.clone(),
+                    path: image.path.clone(),
+                    tried,
+                    search,
+                });
+                continue;
+            }
         };
+        let path = &path;
         if !parsed.contains_key(path) {
             let bytes = match std::fs::read(path) {
                 Ok(bytes) => bytes,
@@ -230,5 +190,9 @@ pub fn build_system(
 ) -> Result<BuiltSystem, BuildErrors> {
     check(description, board)?;
     let images = load_images(description, board, search)?;
-    build_spec(description, board, images)
+    let mut prefills = load_prefills(description, search)?;
+    let trees = guest::add_device_trees(description, board, &mut prefills)?;
+    let mut built = build_spec(description, board, images, &prefills)?;
+    built.guest_device_trees = trees;
+    Ok(built)
 }

@@ -305,27 +305,6 @@ fn setvar_symbols_sharing_bytes_are_refused_at_the_second() {
 }
 
 #[test]
-fn virtual_machines_are_refused_for_now() {
-    let description = sysinit_sdf::parse_str(
-        r#"<system>
-    <protection_domain name="vmm" priority="100">
-        <program_image path="vmm.elf" />
-        <virtual_machine name="guest">
-            <vcpu id="0" />
-        </virtual_machine>
-    </protection_domain>
-</system>"#,
-        "vm.system",
-    )
-    .unwrap();
-    let errors = sysinit_builder::refusals(&description);
-    assert_eq!(errors.len(), 1);
-    assert!(errors[0]
-        .to_string()
-        .starts_with("vm.system:4:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: virtual machines are not supported yet"));
-}
-
-#[test]
 fn an_aarch64_system_builds_and_simulates() {
     let dir = scratch("aarch64");
     write_elf(&dir, "hello.elf", &TestElf::pd(Arch::Aarch64, &["uart"]));

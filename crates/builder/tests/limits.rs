@@ -21,7 +21,7 @@ fn build(sdf: &str, board: &Board) -> Result<usize, String> {
             image: image.unwrap(),
         },
     )]);
-    build_spec(&description, board, images)
+    build_spec(&description, board, images, &Default::default())
         .map(|b| b.spec.objects.len())
         .map_err(|e| e.to_string())
 }

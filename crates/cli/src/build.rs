@@ -59,12 +59,20 @@ fn read_roottask(path: &Path, board: Board) -> Result<(Vec<u8>, Board), CliError
 }
 
 /// Every file `build` writes.
-fn outputs(args: &BuildArgs) -> Vec<PathBuf> {
-    let mut files = vec!["spec.json", "spec.bin", "report.txt"];
+fn outputs(args: &BuildArgs, built: &BuiltSystem) -> Vec<PathBuf> {
+    let mut files: Vec<String> = ["spec.json", "spec.bin", "report.txt"]
+        .map(String::from)
+        .to_vec();
     if args.roottask.is_some() {
-        files.push("image.elf");
+        files.push("image.elf".into());
     }
+    files.extend(built.guest_device_trees.keys().map(|vm| dtb_file(vm)));
     files.iter().map(|f| args.output.join(f)).collect()
+}
+
+/// The file a VM's generated device tree is written to, for `dtc -I dtb`.
+fn dtb_file(vm: &str) -> String {
+    format!("{vm}.dtb")
 }
 
 /// Every file `build` read, with what it is.
@@ -81,7 +89,8 @@ fn inputs<'a>(args: &'a BuildArgs, built: &'a BuiltSystem) -> Vec<(String, &'a P
     inputs
 }
 
-/// `sysinit build`: spec.json, spec.bin, report.txt and, with `--roottask`, image.elf.
+/// `sysinit build`: spec.json, spec.bin, report.txt, `<vm>.dtb` for each generated
+/// guest device tree and, with `--roottask`, image.elf.
 pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let board = board(&args.board, args.ram)?;
     let (roottask_elf, board) = match &args.roottask {
@@ -94,7 +103,7 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     let built = build_from_description(&args.system, &board, &args.search_path)?;
     refuse_overwriting(
         &format!("-o {}", args.output.display()),
-        &outputs(args),
+        &outputs(args, &built),
         &inputs(args, &built),
         "an output directory (-o) holding none of the inputs",
     )?;
@@ -155,6 +164,9 @@ fn write_plan_outputs(
         &placements,
     );
     write(args.output.join("report.txt"), report.as_bytes())?;
+    for (vm, dtb) in &built.guest_device_trees {
+        write(args.output.join(dtb_file(vm)), dtb)?;
+    }
 
     if let (Some(roottask), Some(elf)) = (&args.roottask, roottask_elf) {
         // The machine note lets the runners boot with the RAM the spec was built for.
@@ -171,8 +183,13 @@ fn write_plan_outputs(
             })?;
         write(args.output.join("image.elf"), &image)?;
     }
+    let dtbs: String = built
+        .guest_device_trees
+        .keys()
+        .map(|vm| format!(", {}", dtb_file(vm)))
+        .collect();
     eprintln!(
-        "sysinit: wrote {}: spec.json, spec.bin ({}), report.txt{}; {} objects, {} of program data, {} retypes planned",
+        "sysinit: wrote {}: spec.json, spec.bin ({}), report.txt{}{dtbs}; {} objects, {} of program data, {} retypes planned",
         args.output.display(),
         Bytes(binary.len() as u64),
         if args.roottask.is_some() { ", image.elf" } else { "" },

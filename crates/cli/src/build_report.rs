@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use sysinit_board::Board;
-use sysinit_builder::{BuiltSystem, MappingSource};
+use sysinit_builder::{BuiltSystem, Mapping, MappingSource};
 use sysinit_spec::{Object, Spec};
 
 use crate::units::Bytes;
@@ -15,7 +15,7 @@ fn size_bits(spec: &Spec, object: &Object) -> Option<u8> {
     k.ty.size_bits(spec.arch, k.size_arg).ok()
 }
 
-/// The report: every PD's mappings, then every object's expected physical address.
+/// The report: every PD's and VM's mappings, then every object's expected physical address.
 ///
 /// `roottask` is the root task ELF whose span the board was given, if any.
 pub fn report(
@@ -54,45 +54,18 @@ pub fn report(
     );
     for pd in &built.pds {
         let _ = writeln!(out, "protection domain {} (entry {:#x})", pd.name, pd.entry);
+        mapping_table(&mut out, "vaddr", &pd.mappings);
+    }
+    for vm in &built.vms {
+        let vcpus: Vec<String> = vm.vcpus.iter().map(u64::to_string).collect();
         let _ = writeln!(
             out,
-            "  {:<18} {:<12} {:<9} {:<6} {:<6} what",
-            "vaddr", "size", "page", "rights", "cached"
+            "virtual machine {} (VMM {}, vCPUs {}; addresses are guest-physical)",
+            vm.name,
+            vm.vmm,
+            vcpus.join(", ")
         );
-        for m in &pd.mappings {
-            let what = match &m.source {
-                MappingSource::Image => "program image".to_string(),
-                MappingSource::Stack => "stack".to_string(),
-                MappingSource::IpcBuffer => "IPC buffer".to_string(),
-                MappingSource::Region {
-                    name,
-                    paddr,
-                    device,
-                } => {
-                    let kind = if *device { "device region" } else { "region" };
-                    match paddr {
-                        Some(p) => format!("{kind} {name} at paddr {p:#x}"),
-                        None => format!("{kind} {name}"),
-                    }
-                }
-            };
-            let rights = format!(
-                "{}{}{}",
-                if m.perms.read { 'r' } else { '-' },
-                if m.perms.write { 'w' } else { '-' },
-                if m.perms.execute { 'x' } else { '-' }
-            );
-            let _ = writeln!(
-                out,
-                "  {:<#18x} {:<#12x} {:<#9x} {:<6} {:<6} {what}",
-                m.vaddr,
-                m.size,
-                m.page_size,
-                rights,
-                if m.cached { "yes" } else { "no" }
-            );
-        }
-        let _ = writeln!(out);
+        mapping_table(&mut out, "guest paddr", &vm.mappings);
     }
     let _ = writeln!(
         out,
@@ -117,4 +90,47 @@ pub fn report(
         let _ = writeln!(out, "  {paddr:<#18x} {bits:<4} {ty:<14} {name}");
     }
     out
+}
+
+/// One address space's mappings, one line each, headed by `address` (the column's name).
+fn mapping_table(out: &mut String, address: &str, mappings: &[Mapping]) {
+    let _ = writeln!(
+        out,
+        "  {:<18} {:<12} {:<9} {:<6} {:<6} what",
+        address, "size", "page", "rights", "cached"
+    );
+    for m in mappings {
+        let what = match &m.source {
+            MappingSource::Image => "program image".to_string(),
+            MappingSource::Stack => "stack".to_string(),
+            MappingSource::IpcBuffer => "IPC buffer".to_string(),
+            MappingSource::Region {
+                name,
+                paddr,
+                device,
+            } => {
+                let kind = if *device { "device region" } else { "region" };
+                match paddr {
+                    Some(p) => format!("{kind} {name} at paddr {p:#x}"),
+                    None => format!("{kind} {name}"),
+                }
+            }
+        };
+        let rights = format!(
+            "{}{}{}",
+            if m.perms.read { 'r' } else { '-' },
+            if m.perms.write { 'w' } else { '-' },
+            if m.perms.execute { 'x' } else { '-' }
+        );
+        let _ = writeln!(
+            out,
+            "  {:<#18x} {:<#12x} {:<#9x} {:<6} {:<6} {what}",
+            m.vaddr,
+            m.size,
+            m.page_size,
+            rights,
+            if m.cached { "yes" } else { "no" }
+        );
+    }
+    let _ = writeln!(out);
 }

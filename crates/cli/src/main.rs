@@ -22,6 +22,7 @@ mod simulate;
 mod system;
 mod units;
 mod verify;
+mod vm_report;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -13,6 +13,8 @@ use crate::units::Bytes;
 /// What `simulate` prints after the trace.
 pub struct Report<'a> {
     pub spec: &'a str,
+    /// The spec itself, for its virtual machines.
+    pub spec_object: &'a sysinit_spec::Spec,
     pub board: &'a Board,
     pub untypeds: &'a [BootUntyped],
     pub source: &'a UntypedSource,
@@ -89,6 +91,7 @@ impl fmt::Display for Report<'_> {
                 )?;
             }
         }
+        f.write_str(&crate::vm_report::vm_section(self.spec_object))?;
         writeln!(
             f,
             "  result: all {} objects are where the plan put them (checked in the kernel model)",

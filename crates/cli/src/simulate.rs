@@ -84,6 +84,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
     }
     let report = Report {
         spec: &loaded.name,
+        spec_object: &loaded.spec,
         board: &board,
         untypeds: &untypeds,
         source: &source,

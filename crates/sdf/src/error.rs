@@ -269,6 +269,31 @@ pub enum SdfErrorKind {
         reason: String,
         valid: &'static str,
     },
+    /// `reserved="true"` on a VM map of device memory.
+    #[error("{element}: reserved=\"true\" on device memory region '{mr}': only guest RAM can be listed as reserved memory in the guest device tree; valid: leave reserved out (a passthrough device is never memory the guest could allocate)")]
+    ReservedDeviceMap { element: String, mr: String },
+    /// A `<guest_device_tree>` whose region cannot hold the guest's device tree.
+    #[error("{element}: memory region '{mr}' {problem}; valid: a RAM region (no phys_addr, or ram=\"true\") mapped into virtual machine '{vm}'")]
+    GuestDeviceTreeRegion {
+        element: String,
+        mr: String,
+        problem: &'static str,
+        vm: String,
+    },
+    /// `prefill_path` on device memory.
+    #[error("{element}: prefill_path on device memory (phys_addr without ram=\"true\"): the root task writes prefill bytes to RAM only; valid: a RAM region")]
+    PrefillDevice { element: String },
+    /// A region filled from two sources.
+    #[error("{element}: memory region '{mr}' is already filled from {other} at {other_location}; valid: one fill per region")]
+    PrefilledTwice {
+        element: String,
+        mr: String,
+        other: String,
+        other_location: Location,
+    },
+    /// `setvar_prefill_size` on a map of a region that is not prefilled.
+    #[error("{element}: setvar_prefill_size, but memory region '{mr}' has no prefill_path; valid: leave setvar_prefill_size out, or give the region prefill_path")]
+    PrefillSizeWithoutPrefill { element: String, mr: String },
     /// A map whose address is not a multiple of the region's page size.
     #[error("{element}: vaddr {vaddr:#x} is not aligned to the page size {page_size:#x} of memory_region '{mr}'; valid: a multiple of {page_size:#x}")]
     MapMisaligned {

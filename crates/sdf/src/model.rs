@@ -187,6 +187,12 @@ pub struct Map {
     pub setvar_vaddr: Option<String>,
     /// Symbol patched with the region's size (PD maps only).
     pub setvar_size: Option<String>,
+    /// Symbol patched with the size of the region's prefill file (PD maps only;
+    /// Microkit's `setvar_prefill_size`).
+    pub setvar_prefill_size: Option<String>,
+    /// sysinit extension on VM maps of RAM: `reserved="true"` lists the range in the
+    /// guest device tree under `/reserved-memory` (`no-map`), never as guest RAM.
+    pub reserved: bool,
     /// The `<map>` element.
     pub location: Location,
 }
@@ -220,6 +226,9 @@ pub struct MemoryRegion {
     /// sysinit extension: `ram="true"` says a fixed `phys_addr` lies in RAM on
     /// purpose. Without it a fixed address must be device memory.
     pub ram: bool,
+    /// Microkit's `prefill_path`: a file whose bytes the region starts with (found
+    /// like program images; the root task writes them at boot).
+    pub prefill_path: Option<String>,
     /// The `<memory_region>` element.
     pub location: Location,
 }
@@ -379,6 +388,8 @@ pub struct VirtualMachine {
     pub vcpus: Vec<Vcpu>,
     /// Guest-physical mappings.
     pub maps: Vec<Map>,
+    /// sysinit extension: the guest device tree `sysinit build` generates (at most one).
+    pub guest_device_tree: Option<GuestDeviceTree>,
     /// The `<virtual_machine>` element.
     pub location: Location,
 }
@@ -393,5 +404,17 @@ pub struct Vcpu {
     /// Symbol patched with `id`.
     pub setvar_id: Option<String>,
     /// The `<vcpu>` element.
+    pub location: Location,
+}
+
+/// `<guest_device_tree mr bootargs>` (sysinit extension) inside a `<virtual_machine>`:
+/// the build generates the guest's device tree and prefills region `mr` with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuestDeviceTree {
+    /// The RAM region (mapped into the VM) the device tree is written to.
+    pub mr: String,
+    /// `/chosen/bootargs`, if given.
+    pub bootargs: Option<String>,
+    /// The `<guest_device_tree>` element.
     pub location: Location,
 }

@@ -402,7 +402,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "unsupported_attribute",
         X86,
-        "specs/invalid/unsupported_attribute.system:7:46: error: <memory_region name=\"data\">: attribute 'prefill_path' is not supported by sysinit: prefilling memory regions from files is not implemented; valid: leave it out",
+        "specs/invalid/unsupported_attribute.system:7:46: error: <memory_region name=\"data\">: attribute 'prefill_bootinfo' is not supported by sysinit: prefilling memory regions with boot information is not implemented; valid: leave it out",
     ),
     (
         "unsupported_element",
@@ -417,7 +417,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "virtual_machines_not_supported",
         X86,
-        "specs/invalid/virtual_machines_not_supported.system:6:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: virtual machines are not available on board 'qemu-x86_64' (its kernel is built without virtualization support); valid: no <virtual_machine> on this board",
+        "specs/invalid/virtual_machines_not_supported.system:6:9: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: virtual machines are not available on board 'qemu-x86_64' (the x86_64 kernel config has no VT-x, KernelVTX is off, and QEMU's TCG cannot emulate VT-x anyway: guests are aarch64-only); valid: no <virtual_machine> on this board",
     ),
     (
         "wrong_root",
@@ -428,6 +428,71 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "xml_syntax",
         X86,
         "specs/invalid/xml_syntax.system:6:5: error: not well-formed XML: expected 'program_image' tag, not 'protection_domain'",
+    ),
+    (
+        "vm_map_overlap",
+        ARM,
+        "specs/invalid/vm_map_overlap.system:11:13: error: <map mr=\"uart\"> in <virtual_machine name=\"guest\">: [0x9000000..0x9001000) overlaps the map of 'guest_ram' [0x8e00000..0x9200000) at specs/invalid/vm_map_overlap.system:10:13 in the address space of <virtual_machine name=\"guest\">; valid: mappings that do not overlap",
+    ),
+    (
+        "vm_map_beyond_limit",
+        ARM,
+        "specs/invalid/vm_map_beyond_limit.system:9:13: error: <map mr=\"bar\"> in <virtual_machine name=\"guest\">: [0xffffffff000..0x100000001000) goes beyond the mappable address space; valid: mappings ending at or below 0x100000000000 (the end of the guest-physical addresses the stage-2 tables hold on board 'qemu-aarch64-virt')",
+    ),
+    (
+        "vcpu_id_out_of_range",
+        ARM,
+        "specs/invalid/vcpu_id_out_of_range.system:7:13: error: <vcpu id=\"62\"> in <virtual_machine name=\"guest\">: vcpu id 62 is out of range; valid: 0..=61",
+    ),
+    (
+        "duplicate_vcpu_id",
+        ARM,
+        "specs/invalid/duplicate_vcpu_id.system:8:13: error: <vcpu id=\"0\"> in <virtual_machine name=\"guest\">: vcpu id 0 is already used in protection_domain 'vmm' (at specs/invalid/duplicate_vcpu_id.system:7:13); valid: an id not used by another child protection domain or vcpu of this protection domain",
+    ),
+    (
+        "reserved_device_map",
+        ARM,
+        "specs/invalid/reserved_device_map.system:9:13: error: <map mr=\"uart\"> in <virtual_machine name=\"guest\">: reserved=\"true\" on device memory region 'uart': only guest RAM can be listed as reserved memory in the guest device tree; valid: leave reserved out (a passthrough device is never memory the guest could allocate)",
+    ),
+    (
+        "guest_device_tree_not_mapped",
+        ARM,
+        "specs/invalid/guest_device_tree_not_mapped.system:9:13: error: <guest_device_tree mr=\"guest_dtb\"> in <virtual_machine name=\"guest\">: memory region 'guest_dtb' is not mapped into the virtual machine; valid: a RAM region (no phys_addr, or ram=\"true\") mapped into virtual machine 'guest'",
+    ),
+    (
+        "guest_device_tree_device",
+        ARM,
+        "specs/invalid/guest_device_tree_device.system:10:13: error: <guest_device_tree mr=\"uart\"> in <virtual_machine name=\"guest\">: memory region 'uart' is device memory; valid: a RAM region (no phys_addr, or ram=\"true\") mapped into virtual machine 'guest'",
+    ),
+    (
+        "duplicate_guest_device_tree",
+        ARM,
+        "specs/invalid/duplicate_guest_device_tree.system:11:13: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: second <guest_device_tree> (first at specs/invalid/duplicate_guest_device_tree.system:10:13); valid: at most one <guest_device_tree>",
+    ),
+    (
+        "prefilled_twice",
+        ARM,
+        "specs/invalid/prefilled_twice.system:10:13: error: <guest_device_tree mr=\"guest_dtb\"> in <virtual_machine name=\"guest\">: memory region 'guest_dtb' is already filled from prefill_path \"guest.dtb\" at specs/invalid/prefilled_twice.system:4:5; valid: one fill per region",
+    ),
+    (
+        "vcpu_id_clashes_child",
+        ARM,
+        "specs/invalid/vcpu_id_clashes_child.system:10:13: error: <vcpu id=\"0\"> in <virtual_machine name=\"guest\">: vcpu id 0 is already used in protection_domain 'vmm' (at specs/invalid/vcpu_id_clashes_child.system:6:9); valid: an id not used by another child protection domain or vcpu of this protection domain",
+    ),
+    (
+        "prefill_device",
+        ARM,
+        "specs/invalid/prefill_device.system:4:5: error: <memory_region name=\"uart\">: prefill_path on device memory (phys_addr without ram=\"true\"): the root task writes prefill bytes to RAM only; valid: a RAM region",
+    ),
+    (
+        "duplicate_vm_setvar",
+        ARM,
+        "specs/invalid/duplicate_vm_setvar.system:10:13: error: <map mr=\"guest_ram\"> in <virtual_machine name=\"guest\">: symbol 'ram' is already set in protection_domain 'vmm' (at specs/invalid/duplicate_vm_setvar.system:7:9); valid: each symbol set once per protection domain",
+    ),
+    (
+        "prefill_size_without_prefill",
+        X86,
+        "specs/invalid/prefill_size_without_prefill.system:7:9: error: <map mr=\"data\"> in <protection_domain name=\"a\">: setvar_prefill_size, but memory region 'data' has no prefill_path; valid: leave setvar_prefill_size out, or give the region prefill_path",
     ),
 ];
 

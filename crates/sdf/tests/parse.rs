@@ -157,13 +157,14 @@ fn x86_interrupts_and_io_ports() {
 }
 
 #[test]
-fn vm_maps_take_no_setvar_and_top_level_pds_no_id() {
+fn vm_maps_take_no_size_setvars_pd_maps_no_reserved_and_top_level_pds_no_id() {
     let text = r#"<system>
     <protection_domain name="vmm" id="3">
         <program_image path="vmm.elf" />
+        <map mr="m" vaddr="0x1000" reserved="true" />
         <virtual_machine name="vm">
             <vcpu id="0" />
-            <map mr="m" vaddr="0x0" setvar_vaddr="x" />
+            <map mr="m" vaddr="0x0" setvar_vaddr="x" setvar_size="y" setvar_prefill_size="z" />
         </virtual_machine>
     </protection_domain>
 </system>"#;
@@ -176,7 +177,49 @@ fn vm_maps_take_no_setvar_and_top_level_pds_no_id() {
             other => panic!("unexpected {other}"),
         })
         .collect();
-    assert_eq!(attributes, ["id", "setvar_vaddr"]);
+    assert_eq!(
+        attributes,
+        ["id", "reserved", "setvar_size", "setvar_prefill_size"]
+    );
+}
+
+#[test]
+fn guest_extensions_and_prefills_reach_the_model() {
+    let text = r#"<system>
+    <memory_region name="ram" size="0x200000" page_size="0x200000" prefill_path="guest.bin" />
+    <memory_region name="dtb" size="0x1000" />
+    <protection_domain name="vmm">
+        <program_image path="vmm.elf" />
+        <map mr="ram" vaddr="0x40000000" setvar_prefill_size="image_size" />
+        <virtual_machine name="vm" priority="100">
+            <vcpu id="0" />
+            <map mr="ram" vaddr="0x40000000" perms="rwx" setvar_vaddr="ram_gpa" />
+            <map mr="dtb" vaddr="0x41000000" reserved="true" />
+            <guest_device_tree mr="dtb" bootargs="console=ttyAMA0" />
+        </virtual_machine>
+    </protection_domain>
+</system>"#;
+    let d = parse_str(text, "t.system").unwrap();
+    assert_eq!(
+        d.memory_regions[0].prefill_path.as_deref(),
+        Some("guest.bin")
+    );
+    assert_eq!(d.memory_regions[1].prefill_path, None);
+    let vmm = &d.protection_domains[0];
+    assert_eq!(
+        vmm.maps[0].setvar_prefill_size.as_deref(),
+        Some("image_size")
+    );
+    let vm = vmm.virtual_machine.as_ref().unwrap();
+    assert_eq!(vm.maps[0].setvar_vaddr.as_deref(), Some("ram_gpa"));
+    assert_eq!((vm.maps[0].reserved, vm.maps[1].reserved), (false, true));
+    let dt = vm.guest_device_tree.as_ref().unwrap();
+    assert_eq!(
+        (dt.mr.as_str(), dt.bootargs.as_deref()),
+        ("dtb", Some("console=ttyAMA0"))
+    );
+    assert_eq!(dt.location.to_string(), "t.system:11:13");
+    validate(&d, &Board::by_name("qemu-aarch64-virt").unwrap()).unwrap();
 }
 
 #[test]

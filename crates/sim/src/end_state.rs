@@ -1,6 +1,6 @@
 //! Compares the kernel model after a boot with the spec it was booted from.
 
-use sysinit_model::{vm_rights, Cap, Entry, KernelModel};
+use sysinit_model::{vm_rights, Cap, Entry, KernelModel, ObjectState};
 use sysinit_spec::{CNode, Cap as SpecCap, Frame, Irq, Object, ObjectId, Spec, Tcb};
 
 use crate::{cap_rights, irq_number, SimError};
@@ -20,8 +20,9 @@ fn name(spec: &Spec, id: ObjectId) -> String {
 }
 
 /// Checks that the model holds the system `spec` describes, given the root slot of every
-/// spec object: each thread marked `resume` runs with the spec's registers, priorities
-/// and address space; every VSpace entry of [`Spec::vspace_mappings`] is present with
+/// spec object: each thread marked `resume` runs, and each other one (a VM's vCPU
+/// thread) stays stopped, with the spec's registers, priorities, address space,
+/// fault endpoint CPtr and VCPU (bound both ways); every VSpace entry of [`Spec::vspace_mappings`] is present with
 /// the right table or frame, rights and cacheability; every CNode slot holds a cap to
 /// the right object with the right rights, badge and guard; every fill is in the frame;
 /// every IRQ signals the right notification with the right badge.
@@ -86,6 +87,27 @@ impl EndState<'_> {
         if tcb.resume && !state.running {
             return Err(fail(spec, id, String::from("it was never resumed")));
         }
+        // A VM's vCPU thread stays stopped: its VMM sets its registers and starts it.
+        if !tcb.resume && state.running {
+            return Err(fail(
+                spec,
+                id,
+                String::from("it runs, but the spec leaves it stopped"),
+            ));
+        }
+        // Faults are delivered through this CPtr of the thread's own CSpace (the spec
+        // validation checks that it resolves to an endpoint there).
+        let fault_ep = tcb.fault_endpoint.unwrap_or(0);
+        if state.fault_ep != fault_ep {
+            return Err(fail(
+                spec,
+                id,
+                format!(
+                    "its fault endpoint CPtr is {:#x}, not {fault_ep:#x}",
+                    state.fault_ep
+                ),
+            ));
+        }
         let want = (tcb.entry, tcb.stack_pointer, tcb.args.clone());
         if state.registers.as_ref() != Some(&want) {
             return Err(fail(
@@ -146,8 +168,24 @@ impl EndState<'_> {
             }
         }
         if let Some(v) = tcb.vcpu {
-            if state.vcpu != Some(self.kva_of(v.object)?) {
+            let vcpu = self.kva_of(v.object)?;
+            if state.vcpu != Some(vcpu) {
                 return Err(fail(spec, id, String::from("its VCPU is not bound")));
+            }
+            // Both sides of the binding: the VCPU names this thread back.
+            let thread = self.kva_of(id)?;
+            match model.object_state(vcpu) {
+                Some(ObjectState::Vcpu { tcb: Some(t) }) if *t == thread => {}
+                other => {
+                    return Err(fail(
+                        spec,
+                        id,
+                        format!(
+                            "its VCPU \"{}\" is bound to {other:?}, not to it",
+                            name(spec, v.object)
+                        ),
+                    ))
+                }
             }
         }
         Ok(())

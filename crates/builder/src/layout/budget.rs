@@ -25,6 +25,11 @@ pub const ROOT_CNODE_SLOTS: u64 = 1 << sysinit_kobj::ROOT_CNODE_SIZE_BITS;
 /// endpoint (at most), IPC buffer and TCB.
 const OBJECTS_PER_PD: u64 = 6;
 
+/// Objects every VM has besides its page tables: VSpace and CNode, and per vCPU
+/// a VCPU and a TCB.
+const OBJECTS_PER_VM: u64 = 2;
+const OBJECTS_PER_VCPU: u64 = 2;
+
 /// Refuses what cannot fit before [`super::build_spec`] allocates anything.
 pub(super) fn check(
     description: &SystemDescription,
@@ -84,6 +89,10 @@ pub(super) fn check(
             .saturating_add(stack)
             .saturating_add(image);
         ram_needed = ram_needed.saturating_add(pages.saturating_mul(abi::PAGE_SIZE));
+        if let Some(vm) = &pd.virtual_machine {
+            let vcpus = (vm.vcpus.len() as u64).saturating_mul(OBJECTS_PER_VCPU);
+            objects = objects.saturating_add(OBJECTS_PER_VM + vcpus);
+        }
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -6,13 +6,15 @@
 //! (only if some channel may call it), `.ipc_buffer`, `.tcb`; then per PD its
 //! stack (`.stack@<vaddr>`), IRQ (`.irq<id>`) and I/O port (`.ioport<id>`)
 //! objects and program (`.image@<vaddr>`) pages, with page tables made on demand
-//! (`pd.<name>.vspace.pt<level>@<vaddr>`).
+//! (`pd.<name>.vspace.pt<level>@<vaddr>`). Last, per virtual machine in
+//! description order, `vm.<name>.vspace`, `.cnode`, per vCPU `.vcpu<id>` and
+//! `.tcb<id>`, and its stage-2 tables (`vm.<name>.vspace.pt<level>@<gpa>`).
 //!
 //! One module per phase, run in this order by [`build_spec`] once [`budget`]
 //! has counted what they will need: [`regions`] (memory region frames, and later their mappings), [`pd`] (each
 //! PD's objects, CSpace contract slots and stack), [`channels`], [`irqs`]
-//! (interrupts and I/O ports), [`patches`] (setvar and the PD name) and
-//! [`image`] (program pages). What memory a frame is and how it is mapped is
+//! (interrupts and I/O ports), [`patches`] (setvar and the PD name),
+//! [`image`] (program pages) and [`vm`] (virtual machines). What memory a frame is and how it is mapped is
 //! decided in [`frames`] for every phase.
 
 mod budget;
@@ -23,6 +25,7 @@ mod irqs;
 mod patches;
 mod pd;
 mod regions;
+mod vm;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -31,8 +34,10 @@ pub use budget::ROOT_CNODE_SLOTS;
 use sysinit_board::Board;
 use sysinit_sdf::{describe, Location, Perms, SystemDescription};
 use sysinit_spec::{Cap, ObjectId, SpecBuilder};
+pub use vm::VmLayout;
 
 use crate::error::{BuildError, BuildErrors};
+use crate::prefill::Prefills;
 use crate::{BuiltSystem, LoadedImage};
 
 /// What a mapping shows.
@@ -130,6 +135,7 @@ pub fn build_spec(
     description: &SystemDescription,
     board: &Board,
     mut images: BTreeMap<String, LoadedImage>,
+    prefills: &Prefills,
 ) -> Result<BuiltSystem, BuildErrors> {
     budget::check(description, board, &images).map_err(BuildErrors)?;
     let arch = board.arch();
@@ -138,10 +144,10 @@ pub fn build_spec(
         errors: Vec::new(),
     };
     let pds = description.all_protection_domains();
-    let regions = regions::add_frames(&mut layout, description);
+    let regions = regions::add_frames(&mut layout, description, prefills);
     let objects = pd::add_objects(&mut layout, description, &pds, &images, arch);
     channels::connect(&mut layout, description, &objects);
-    let mut patches = patches::collect(description);
+    let mut patches = patches::collect(description, prefills);
 
     let mut layouts = Vec::with_capacity(pds.len());
     for (pd, parent) in &pds {
@@ -157,9 +163,9 @@ pub fn build_spec(
             &mut layout,
             description,
             &regions,
-            pd,
+            &pd.maps,
             &pd_element,
-            o,
+            o.vspace,
             &mut mappings,
         );
         let entry = images.get(name).map_or(0, |i| i.image.entry);
@@ -177,6 +183,12 @@ pub fn build_spec(
             mappings,
         });
     }
+    let mut vms = Vec::new();
+    for (pd, _) in &pds {
+        if let (Some(vm), Some(o)) = (&pd.virtual_machine, objects.get(pd.name.as_str())) {
+            vms.push(vm::add_vm(&mut layout, description, &regions, pd, vm, o));
+        }
+    }
     // Patches for PDs without an image cannot happen: load_images refuses them first.
     if !layout.errors.is_empty() {
         return Err(BuildErrors(layout.errors));
@@ -190,7 +202,12 @@ pub fn build_spec(
         board: board.name().to_string(),
         ram_bytes: board.ram_bytes(),
     });
-    Ok(BuiltSystem { spec, pds: layouts })
+    Ok(BuiltSystem {
+        spec,
+        pds: layouts,
+        vms,
+        guest_device_trees: BTreeMap::new(),
+    })
 }
 
 /// `<map mr="..."> in <protection_domain ...>`.

@@ -7,6 +7,7 @@ use sysinit_sdf::{describe, Location, ProtectionDomain, SystemDescription};
 
 use super::{map_element, Layout};
 use crate::error::BuildError;
+use crate::prefill::Prefills;
 use crate::LoadedImage;
 
 /// A symbol to patch and the element that asked for it.
@@ -19,8 +20,12 @@ pub(super) struct Patch {
 
 /// Every symbol the description wants patched, by the PD whose image holds it.
 ///
-/// Collected before any image is laid out: a child's id goes into its parent's image.
-pub(super) fn collect(description: &SystemDescription) -> BTreeMap<String, Vec<Patch>> {
+/// Collected before any image is laid out: a child's id, and a VM map's
+/// guest-physical address, go into the parent's image.
+pub(super) fn collect(
+    description: &SystemDescription,
+    prefills: &Prefills,
+) -> BTreeMap<String, Vec<Patch>> {
     let mut patches: BTreeMap<String, Vec<Patch>> = BTreeMap::new();
     let mut add =
         |pd: &str, symbol: &Option<String>, value: u64, location: &Location, element: String| {
@@ -79,7 +84,22 @@ pub(super) fn collect(description: &SystemDescription) -> BTreeMap<String, Vec<P
                 &map.location,
                 el.clone(),
             );
-            add(name, &map.setvar_size, size, &map.location, el);
+            add(name, &map.setvar_size, size, &map.location, el.clone());
+            // Validation allows setvar_prefill_size only on prefilled regions.
+            let prefill = prefills.get(&map.mr).map_or(0, |p| p.bytes.len() as u64);
+            add(name, &map.setvar_prefill_size, prefill, &map.location, el);
+        }
+        if let Some(vm) = &pd.virtual_machine {
+            let vm_element = describe::vm(vm);
+            for map in &vm.maps {
+                let el = map_element(map, &vm_element);
+                add(name, &map.setvar_vaddr, map.vaddr, &map.location, el);
+            }
+            for vcpu in &vm.vcpus {
+                let own = describe::element("vcpu", "id", Some(&vcpu.id.to_string()));
+                let el = describe::inside(&own, &vm_element);
+                add(name, &vcpu.setvar_id, vcpu.id, &vcpu.location, el);
+            }
         }
     }
     patches

@@ -161,10 +161,15 @@ pub(super) fn add_stack(
     }
 }
 
-/// The PDs some channel end may call (the far end of every `pp="true"` end):
-/// they get an endpoint.
+/// The PDs some channel end may call (the far end of every `pp="true"` end) and
+/// the VMMs (their guests' faults arrive on it): they get an endpoint.
 fn callees(description: &SystemDescription) -> BTreeSet<&str> {
-    let mut callee = BTreeSet::new();
+    let mut callee: BTreeSet<&str> = description
+        .all_protection_domains()
+        .into_iter()
+        .filter(|(pd, _)| pd.virtual_machine.is_some())
+        .map(|(pd, _)| pd.name.as_str())
+        .collect();
     for ch in &description.channels {
         for (from, to) in [(0, 1), (1, 0)] {
             if ch.ends[from].pp {

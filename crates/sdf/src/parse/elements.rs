@@ -42,17 +42,18 @@ fn memory_region(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Memo
     let elem = Elem::new(parser, node, Some("name"), None);
     elem.check_attributes(
         parser,
-        &["name", "size", "page_size", "phys_addr", "ram"],
         &[
-            (
-                "prefill_path",
-                "prefilling memory regions from files is not implemented",
-            ),
-            (
-                "prefill_bootinfo",
-                "prefilling memory regions with boot information is not implemented",
-            ),
+            "name",
+            "size",
+            "page_size",
+            "phys_addr",
+            "ram",
+            "prefill_path",
         ],
+        &[(
+            "prefill_bootinfo",
+            "prefilling memory regions with boot information is not implemented",
+        )],
     );
     parser.check_no_text(node, &elem.describe);
     if let Some(child) = node.children().find(|c| c.is_element()) {
@@ -63,12 +64,17 @@ fn memory_region(parser: &mut Parser<'_, '_>, node: Node<'_, '_>) -> Option<Memo
     let page_size = elem.number(parser, "page_size");
     let phys_addr = elem.number(parser, "phys_addr");
     let ram = elem.bool(parser, "ram", false);
+    let prefill_path = match elem.optional_str("prefill_path") {
+        Some(_) => Some(elem.required_nonempty(parser, "prefill_path", "the path of a file")?),
+        None => None,
+    };
     Some(MemoryRegion {
         name: name?,
         size: size?,
         page_size,
         phys_addr,
         ram,
+        prefill_path,
         location: elem.location,
     })
 }

@@ -4,8 +4,8 @@ use roxmltree::Node;
 
 use crate::error::{SdfError, SdfErrorKind};
 use crate::model::{
-    IoPort, Irq, IrqKind, Location, Map, ProgramImage, ProtectionDomain, SetVar, Vcpu,
-    VirtualMachine, DEFAULT_PRIORITY, DEFAULT_STACK_SIZE,
+    GuestDeviceTree, IoPort, Irq, IrqKind, Location, Map, ProgramImage, ProtectionDomain, SetVar,
+    Vcpu, VirtualMachine, DEFAULT_PRIORITY, DEFAULT_STACK_SIZE,
 };
 use crate::parse::{is_element, Elem, Parser};
 
@@ -184,21 +184,17 @@ fn program_image(
     })
 }
 
-/// Reads a `<map>`; `in_pd` allows the setvar attributes VMs do not have.
+/// Reads a `<map>`; `in_pd` allows the size setvars, a VM map (`!in_pd`) the
+/// `reserved` extension instead.
 fn map(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, owner: &str, in_pd: bool) -> Option<Map> {
     let elem = Elem::new(parser, node, Some("mr"), Some(owner));
-    let mut allowed = vec!["mr", "vaddr", "perms", "cached"];
+    let mut allowed = vec!["mr", "vaddr", "perms", "cached", "setvar_vaddr"];
     if in_pd {
-        allowed.extend(["setvar_vaddr", "setvar_size"]);
+        allowed.extend(["setvar_size", "setvar_prefill_size"]);
+    } else {
+        allowed.push("reserved");
     }
-    elem.check_attributes(
-        parser,
-        &allowed,
-        &[(
-            "setvar_prefill_size",
-            "prefilling memory regions is not implemented",
-        )],
-    );
+    elem.check_attributes(parser, &allowed, &[]);
     leaf(parser, &elem);
     let mr = elem.required_str(parser, "mr");
     let vaddr = elem.required_number(parser, "vaddr");
@@ -213,6 +209,8 @@ fn map(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, owner: &str, in_pd: bool
         cached,
         setvar_vaddr: elem.optional_symbol(parser, "setvar_vaddr"),
         setvar_size: elem.optional_symbol(parser, "setvar_size"),
+        setvar_prefill_size: elem.optional_symbol(parser, "setvar_prefill_size"),
+        reserved: elem.bool(parser, "reserved", false),
         location: elem.location,
     })
 }
@@ -344,17 +342,29 @@ fn virtual_machine(
         period: elem.number(parser, "period"),
         vcpus: Vec::new(),
         maps: Vec::new(),
+        guest_device_tree: None,
         location: elem.location.clone(),
     };
     let mut saw_vcpu = false;
+    let mut dt_at: Option<Location> = None;
     for child in node.children().filter(|c| c.is_element()) {
         if is_element(child, "vcpu") {
             saw_vcpu = true;
             vm.vcpus.extend(vcpu(parser, child, &own));
         } else if is_element(child, "map") {
             vm.maps.extend(map(parser, child, &own, false));
+        } else if is_element(child, "guest_device_tree") {
+            let at = parser.location(child.range().start);
+            if let Some(first) = &dt_at {
+                parser
+                    .errors
+                    .push(duplicate(&elem, "guest_device_tree", at, first));
+            } else {
+                vm.guest_device_tree = guest_device_tree(parser, child, &own);
+                dt_at = Some(at);
+            }
         } else {
-            parser.unexpected_child(child, &elem.describe, &["vcpu", "map"]);
+            parser.unexpected_child(child, &elem.describe, &VM_CHILDREN);
         }
     }
     if !saw_vcpu {
@@ -368,6 +378,24 @@ fn virtual_machine(
         ));
     }
     name.map(|_| vm)
+}
+
+const VM_CHILDREN: [&str; 3] = ["vcpu", "map", "guest_device_tree"];
+
+/// `<guest_device_tree mr bootargs>` (sysinit extension).
+fn guest_device_tree(
+    parser: &mut Parser<'_, '_>,
+    node: Node<'_, '_>,
+    vm: &str,
+) -> Option<GuestDeviceTree> {
+    let elem = Elem::new(parser, node, Some("mr"), Some(vm));
+    elem.check_attributes(parser, &["mr", "bootargs"], &[]);
+    leaf(parser, &elem);
+    Some(GuestDeviceTree {
+        mr: elem.required_str(parser, "mr")?,
+        bootargs: elem.optional_str("bootargs"),
+        location: elem.location,
+    })
 }
 
 fn vcpu(parser: &mut Parser<'_, '_>, node: Node<'_, '_>, vm: &str) -> Option<Vcpu> {

@@ -39,7 +39,7 @@ fn spaces<'a>(ctx: &Ctx<'a>) -> Vec<Space<'a>> {
                 maps: &vm.maps,
                 limit: board.user_vaddr_end(),
                 why: format!(
-                    "the end of the guest address space on board '{}'",
+                    "the end of the guest-physical addresses the stage-2 tables hold on board '{}'",
                     board.name()
                 ),
                 keeps_null_page: false,

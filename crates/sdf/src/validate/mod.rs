@@ -14,6 +14,7 @@ mod names;
 mod ports;
 mod regions;
 mod scheduling;
+mod vms;
 
 use std::collections::HashMap;
 
@@ -36,8 +37,10 @@ pub mod limits {
     /// Highest I/O port id, as for channels; one cap slot per id in pd-abi.
     pub const MAX_IOPORT_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
     /// Highest child PD id and vCPU id; they share one namespace per parent
-    /// (the manual: vCPU ids "less than 62").
-    pub const MAX_CHILD_ID: u64 = 61;
+    /// (the manual: vCPU ids "less than 62"). The VMM's cap slots for VM TCBs and
+    /// vCPUs (pd-abi `BASE_VM_TCB_CAP + id`, `BASE_VCPU_CAP + id`) are laid out
+    /// for the channel ids' range, so it is the same constant.
+    pub const MAX_CHILD_ID: u64 = sysinit_pd_abi::MAX_CHANNEL_ID;
     /// Most protection domains in one system (the manual).
     pub const MAX_PROTECTION_DOMAINS: usize = 63;
     /// Smallest PD stack (the manual: 4 KiB).
@@ -141,7 +144,7 @@ impl<'a> Ctx<'a> {
 pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result<(), SdfErrors> {
     let ctx = Ctx::new(description, board);
     let mut errors: Vec<SdfError> = Vec::new();
-    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 32] = [
+    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 35] = [
         names::check_protection_domain_count,
         names::check_duplicate_names,
         names::check_duplicate_channel_ids,
@@ -157,7 +160,10 @@ pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result
         scheduling::check_mcs_attributes,
         scheduling::check_stack_sizes,
         scheduling::check_cpus,
-        scheduling::check_virtual_machines_supported,
+        vms::check_virtual_machines_supported,
+        vms::check_reserved_maps,
+        vms::check_guest_device_trees,
+        vms::check_prefills,
         regions::check_page_sizes,
         regions::check_region_sizes,
         regions::check_fixed_addresses,

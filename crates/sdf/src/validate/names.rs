@@ -188,7 +188,7 @@ pub(crate) fn check_duplicate_ioport_ids(ctx: &Ctx<'_>, errors: &mut Vec<SdfErro
 /// Each symbol of a PD's program image is patched by at most one setvar.
 ///
 /// Counts every attribute that patches the image: `setvar_vaddr`/`setvar_size`
-/// on maps, `setvar_id` on irqs, ioports, child PDs, vCPUs and channel ends
+/// and `setvar_prefill_size` on maps (a VM's maps patch its VMM's image), `setvar_id` on irqs, ioports, child PDs, vCPUs and channel ends
 /// (in the image of the end's PD), `setvar_addr` on ioports and `<setvar>`.
 pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     for (pd, _) in &ctx.pds {
@@ -202,7 +202,8 @@ pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>)
         for map in &pd.maps {
             let element = describe::inside(&describe::element("map", "mr", Some(&map.mr)), &owner);
             add(&map.setvar_vaddr, &map.location, element.clone());
-            add(&map.setvar_size, &map.location, element);
+            add(&map.setvar_size, &map.location, element.clone());
+            add(&map.setvar_prefill_size, &map.location, element);
         }
         for irq in &pd.irqs {
             let element = describe::element("irq", "id", Some(&irq.id.to_string()));
@@ -239,6 +240,15 @@ pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>)
                     describe::inside(&element, &describe::vm(vm)),
                 );
             }
+            // A VM map's setvar_vaddr patches the VMM's image with the guest-physical address.
+            for map in &vm.maps {
+                let element = describe::element("map", "mr", Some(&map.mr));
+                add(
+                    &map.setvar_vaddr,
+                    &map.location,
+                    describe::inside(&element, &describe::vm(vm)),
+                );
+            }
         }
         for end in ctx.ends_of(&pd.name) {
             add(
@@ -266,7 +276,7 @@ pub(crate) fn check_duplicate_symbols(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>)
     }
 }
 
-/// Maps name existing memory regions, channel ends existing PDs, setvars existing regions.
+/// Maps and guest device trees name existing memory regions, channel ends existing PDs, setvars existing regions.
 pub(crate) fn check_references(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
     let mr_names = || {
         ctx.description
@@ -298,6 +308,15 @@ pub(crate) fn check_references(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
                 let hint = suggest::hint(&map.mr, mr_names());
                 unknown("memory region", &map.mr, &map.location, element, hint);
             }
+        }
+        let trees = pd.virtual_machine.iter().filter_map(|vm| {
+            let dt = vm.guest_device_tree.as_ref()?;
+            let element = describe::element("guest_device_tree", "mr", Some(&dt.mr));
+            Some((dt, describe::inside(&element, &describe::vm(vm))))
+        });
+        for (dt, element) in trees.filter(|(dt, _)| ctx.mr(&dt.mr).is_none()) {
+            let hint = suggest::hint(&dt.mr, mr_names());
+            unknown("memory region", &dt.mr, &dt.location, element, hint);
         }
         for setvar in pd
             .setvars

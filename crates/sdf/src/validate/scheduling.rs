@@ -217,24 +217,3 @@ pub(crate) fn check_cpus(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
         }
     }
 }
-
-/// Virtual machines need a kernel with virtualization support.
-pub(crate) fn check_virtual_machines_supported(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
-    if ctx.board.virtualization() {
-        return;
-    }
-    for (pd, _) in &ctx.pds {
-        if let Some(vm) = &pd.virtual_machine {
-            errors.push(SdfError::at(
-                vm.location.clone(),
-                SdfErrorKind::NotOnBoard {
-                    element: describe::inside(&describe::vm(vm), &describe::pd(pd)),
-                    feature: "virtual machines are",
-                    board: ctx.board.name().to_string(),
-                    reason: "its kernel is built without virtualization support".into(),
-                    valid: "no <virtual_machine> on this board",
-                },
-            ));
-        }
-    }
-}

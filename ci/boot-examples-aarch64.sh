@@ -9,7 +9,9 @@
 # spec embedded), build sysinit-loader around that image (docs/loader.md), boot it with
 # qemu/run-aarch64.sh (success only on the summary line and every PD's "ok"), replay the
 # log with `sysinit verify-trace`. The ivshmem example also checks that the driver's
-# nonce reached the host file backing the device. Every boot runs even if one before it
+# nonce reached the host file backing the device; the guest example (a VMM PD and the
+# guest program it runs) that the guest printed `guest: all checks passed` and that its
+# nonce reached the host file. Every boot runs even if one before it
 # failed; the last line is `boots: N passed, M failed` and the exit status is 1 if M > 0.
 #
 # Everything cargo builds goes to ${CARGO_TARGET_DIR:-target}; logs, spec.json and the
@@ -73,10 +75,10 @@ boot() { # like boot_one; counts the outcome instead of stopping at the first fa
   fi
 }
 
-check_nonce() { # the driver's nonce must be in the host file backing ivshmem
-  local log=$OUT/ivshmem/boot.log shm=$1 nonce
-  nonce=$(grep -a -o 'SYSINIT pd ivshmem_driver note: nonce 0x[0-9a-f]*' "$log" | awk '{print $NF}')
-  [ -n "$nonce" ] || { echo "error: the driver reported no nonce in $log" >&2; return 1; }
+check_nonce() { # name shm pattern: the nonce the log reports must be in the host file backing ivshmem
+  local log=$OUT/$1/boot.log shm=$2 nonce
+  nonce=$(grep -a -o "$3 0x[0-9a-f]*" "$log" | awk '{print $NF}')
+  [ -n "$nonce" ] || { echo "error: no nonce ('$3 0x...') in $log" >&2; return 1; }
   head -c 8 "$shm" | od -An -tx8 | tr -d ' \n' | grep -q "^${nonce#0x}$" \
     || { echo "error: the host file $shm backing ivshmem does not start with the nonce $nonce" >&2; return 1; }
   echo "nonce $nonce found in $shm"
@@ -90,7 +92,24 @@ rm -f "$shm"
 # A boot that passed but whose nonce is not in the file counts as failed.
 if boot ivshmem specs/boot-ivshmem-aarch64.system ivshmem_driver -- \
   -object "memory-backend-file,id=shm,share=on,mem-path=$shm,size=1M" -device ivshmem-plain,memdev=shm; then
-  check_nonce "$shm" || { passed=$((passed - 1)) failed=$((failed + 1)) failures+=(ivshmem); }
+  check_nonce ivshmem "$shm" 'SYSINIT pd ivshmem_driver note: nonce' \
+    || { passed=$((passed - 1)) failed=$((failed + 1)) failures+=(ivshmem); }
+fi
+
+# The guest's own checks print straight to the passed-through PL011, not through a PD
+# report: the VMM's ok only says the guest powered off, so the guest's summary line and
+# the nonce in the host file decide too.
+check_guest() {
+  local log=$OUT/guest/boot.log
+  grep -aq '^guest: all checks passed' "$log" \
+    || { echo "error: the guest did not print 'guest: all checks passed' in $log" >&2; grep -a 'guest: .*FAIL' "$log" >&2; return 1; }
+  check_nonce guest "$1" 'guest: ivshmem nonce'
+}
+shm=$OUT/guest.shm
+rm -f "$shm"
+if boot guest specs/boot-guest-aarch64.system vmm -- \
+  -object "memory-backend-file,id=shm,share=on,mem-path=$shm,size=1M" -device ivshmem-plain,memdev=shm; then
+  check_guest "$shm" || { passed=$((passed - 1)) failed=$((failed + 1)) failures+=(guest); }
 fi
 
 [ "$failed" -eq 0 ] || echo "failed: ${failures[*]}" >&2

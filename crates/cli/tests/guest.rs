@@ -19,10 +19,7 @@ fn example() -> PathBuf {
 /// binary; `keep_dt` keeps its <guest_device_tree>.
 fn setup(test: &str, keep_dt: bool) -> (PathBuf, PathBuf) {
     let dir = scratch_dir("guest", test);
-    let vmm = TestElf::pd(
-        Arch::Aarch64,
-        &["guest_ram_gpa", "guest_dtb_gpa"],
-    );
+    let vmm = TestElf::pd(Arch::Aarch64, &["guest_ram_gpa", "guest_dtb_gpa"]);
     std::fs::write(dir.join("vmm_hello"), vmm.to_bytes()).unwrap();
     std::fs::write(dir.join("guest_hello"), [0x14u8, 0, 0, 0].repeat(0x400)).unwrap();
     let text = std::fs::read_to_string(example()).unwrap();

@@ -1,9 +1,9 @@
 //! What the guest learns from its device tree: the memory map, the console,
 //! the GIC, the timer's interrupt, the PSCI conduit and the PCIe host bridge.
 
-use sysinit_fdt::{Fdt, Node, RegEntry};
 use super::msg::{msg, Msg};
 use super::psci;
+use sysinit_fdt::{Fdt, Node, RegEntry};
 
 /// Largest device tree accepted (a sanity bound before trusting its header).
 const MAX_DTB_SIZE: usize = 2 << 20;

@@ -31,12 +31,8 @@ step "no_std crates build for the bare-metal targets (no host dependencies crept
 for target in "${TARGETS[@]}"; do
   cargo build --locked --target "$target" \
     -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer \
-<<<<<<< HEAD
-    -p sysinit-sel4 -p sysinit-pd-abi -p sysinit-pd -p sysinit-no-heap -p sysinit-loader-layout -p sysinit-fdt
-=======
     -p sysinit-sel4 -p sysinit-pd-abi -p sysinit-pd -p sysinit-no-heap -p sysinit-loader-layout \
-    -p sysinit-vmm
->>>>>>> wt-vmm
+    -p sysinit-fdt -p sysinit-vmm
   cargo build --locked --target "$target" -p sysinit-image --no-default-features
   # The device tree writer needs only `alloc`, which these targets have.
   cargo build --locked --target "$target" -p sysinit-fdt --features alloc

@@ -21,6 +21,7 @@ done
 
 step "formatting"
 cargo fmt --all -- --check
+cargo fmt --manifest-path examples/Cargo.toml -- --check
 
 step "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
@@ -49,6 +50,15 @@ for target in "${TARGETS[@]}"; do
     --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
   cargo build --locked --release --target "$target" --manifest-path examples/Cargo.toml
 done
+
+step "the Linux guest's /init (examples/linux-init: static, aarch64-unknown-linux-musl, linked by rust-lld)"
+grep -qx aarch64-unknown-linux-musl <<<"$installed" || rustup target add aarch64-unknown-linux-musl
+LINUX_INIT=(--locked --manifest-path examples/linux-init/Cargo.toml)
+cargo fmt --manifest-path examples/linux-init/Cargo.toml -- --check
+cargo clippy "${LINUX_INIT[@]}" --release --target aarch64-unknown-linux-musl \
+  --config 'target.aarch64-unknown-linux-musl.linker="rust-lld"' -- -D warnings
+# Its /proc/iomem parsing is tested on the host.
+cargo test "${LINUX_INIT[@]}" --target "$(rustc -vV | sed -n 's/^host: //p')"
 
 step "guest program guest_hello standalone on QEMU virt, no seL4 (skipped without qemu-system-aarch64)"
 ci/guest-standalone.sh

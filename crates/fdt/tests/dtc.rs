@@ -5,35 +5,12 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use common::sample;
 use sysinit_fdt::Fdt;
 
-/// dtc's source form of `blob` and its warnings, or None without dtc.
-fn dtc_decompile(blob: &[u8]) -> Option<(String, String)> {
-    let child = Command::new("dtc")
-        .args(["-I", "dtb", "-O", "dts", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => {
-            eprintln!(
-                "SKIPPED: dtc not runnable ({e}); install device-tree-compiler to run this check"
-            );
-            return None;
-        }
-    };
-    child.stdin.take().unwrap().write_all(blob).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "dtc refused the blob: {stderr}");
-    Some((String::from_utf8(out.stdout).unwrap(), stderr))
-}
+#[path = "support/dtc.rs"]
+mod dtc;
+use dtc::dtc_decompile;
 
 #[test]
 fn dtc_accepts_the_writers_output() {

@@ -3,9 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use sysinit_guest_dt::{GuestDtInput, GuestRange, NamedGuestRange, Passthrough};
 
 fn pass(device: &str, phys: u64, guest: u64, size: u64) -> Passthrough {
@@ -46,26 +43,8 @@ pub fn pass_through(device: &str, phys: u64, guest: u64, size: u64) -> Passthrou
     pass(device, phys, guest, size)
 }
 
-/// dtc's source form of `blob` and its warnings, or None (said loudly) without dtc.
-pub fn dtc_decompile(blob: &[u8]) -> Option<(String, String)> {
-    let child = Command::new("dtc")
-        .args(["-I", "dtb", "-O", "dts", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) => {
-            eprintln!(
-                "SKIPPED: dtc not runnable ({e}); install device-tree-compiler to run this check"
-            );
-            return None;
-        }
-    };
-    child.stdin.take().unwrap().write_all(blob).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "dtc refused the blob: {stderr}");
-    Some((String::from_utf8(out.stdout).unwrap(), stderr))
-}
+// dtc's source form of a blob; one helper for the fdt and guest-dt tests.
+#[path = "../../../fdt/tests/support/dtc.rs"]
+mod dtc;
+#[allow(unused_imports)] // not every test binary that includes common/ runs dtc
+pub use dtc::dtc_decompile;

@@ -183,7 +183,12 @@ fn an_initramfs_goes_to_chosen_with_its_exact_bytes() {
     let chosen = fdt.find_node("/chosen").unwrap();
     assert_eq!(
         names(&chosen),
-        ["bootargs", "linux,initrd-start", "linux,initrd-end", "stdout-path"]
+        [
+            "bootargs",
+            "linux,initrd-start",
+            "linux,initrd-end",
+            "stdout-path"
+        ]
     );
     assert_eq!(cells(&chosen, "linux,initrd-start"), [0, 0x4080_0000]);
     assert_eq!(cells(&chosen, "linux,initrd-end"), [0, 0x4081_2345]);

@@ -579,7 +579,7 @@ fn linux_6_1_probes_the_distributor_and_psci_as_traced() {
     let mut k = FakeKernel::new();
     let mut vmm = Vmm::new(0);
     vmm.map_passthrough(1, 33).unwrap();
-    let mut load_word = |vmm: &mut Vmm, k: &mut FakeKernel, offset: u64| {
+    let load_word = |vmm: &mut Vmm, k: &mut FakeKernel, offset: u64| {
         assert_eq!(load(vmm, k, offset, 4, 2), Action::Resume, "{offset:#x}");
         k.regs.x(2)
     };

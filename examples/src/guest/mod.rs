@@ -80,7 +80,11 @@ fn check_reserved(p: &Platform) -> Result<Msg, Msg> {
         return Ok(msg!("none"));
     }
     for r in p.reserved.iter() {
-        if !p.memory.iter().any(|m| m.contains(r.start, r.start + r.size)) {
+        if !p
+            .memory
+            .iter()
+            .any(|m| m.contains(r.start, r.start + r.size))
+        {
             return Err(msg!("{} is not inside /memory", r.name));
         }
         if r.size < 8 || r.start % 8 != 0 {

@@ -4,7 +4,8 @@
 //! Guest RAM (`/memory`) is every map of the VM of a RAM region that is not
 //! `reserved`, merged where contiguous; reserved maps go to `/reserved-memory`;
 //! maps of device regions are passthrough devices, named by the board's device
-//! window their physical address lies in.
+//! window their physical address lies in. The initramfs (`initrd_mr`) is the
+//! prefill file's exact bytes at the region's guest-physical address.
 //!
 //! The generator itself is the `sysinit-guest-dt` crate; [`guest_device_tree`] is
 //! the one place that calls it.
@@ -18,11 +19,13 @@ use crate::error::{BuildError, BuildErrors};
 use crate::prefill::{fits, Prefill, Prefills};
 use sysinit_guest_dt::{GuestDtInput, GuestRange, NamedGuestRange, Passthrough};
 
-/// The generator's input for `vm` (the description passed validation).
+/// The generator's input for `vm` (the description passed validation; `prefills`
+/// holds the files read for it).
 pub(crate) fn guest_dt_input(
     description: &SystemDescription,
     board: &Board,
     vm: &VirtualMachine,
+    prefills: &Prefills,
 ) -> GuestDtInput {
     let mut ram: Vec<GuestRange> = Vec::new();
     let mut reserved = Vec::new();
@@ -68,16 +71,23 @@ pub(crate) fn guest_dt_input(
     }
     reserved.sort_by_key(|r| r.range.start);
     passthrough.sort_by_key(|p| p.guest.start);
+    let dt = vm.guest_device_tree.as_ref();
+    let initrd = dt.and_then(|dt| dt.initrd_mr.as_ref()).and_then(|name| {
+        let map = vm.maps.iter().find(|m| &m.mr == name)?;
+        let file = prefills.get(name)?;
+        Some(GuestRange {
+            start: map.vaddr,
+            size: file.bytes.len() as u64,
+        })
+    });
     GuestDtInput {
         board: board.name().to_string(),
         vcpus: vm.vcpus.iter().map(|v| v.id).collect(),
         ram: merged,
         reserved,
         passthrough,
-        bootargs: vm
-            .guest_device_tree
-            .as_ref()
-            .and_then(|dt| dt.bootargs.clone()),
+        bootargs: dt.and_then(|dt| dt.bootargs.clone()),
+        initrd,
     }
 }
 
@@ -106,7 +116,7 @@ pub(crate) fn add_device_trees(
         let Some(mr) = description.memory_region(&dt.mr) else {
             continue; // validation reports it
         };
-        let input = guest_dt_input(description, board, vm);
+        let input = guest_dt_input(description, board, vm, prefills);
         let blob = match guest_device_tree(&input) {
             Ok(blob) => blob,
             Err(message) => {
@@ -142,6 +152,39 @@ pub(crate) fn add_device_trees(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_initrd_is_the_prefill_files_bytes_where_the_vm_maps_it() {
+        let text = r#"<system>
+    <memory_region name="ram" size="0x200000" page_size="0x200000" />
+    <memory_region name="initrd" size="0x10000" prefill_path="initramfs.cpio" />
+    <memory_region name="dtb" size="0x1000" />
+    <protection_domain name="vmm">
+        <program_image path="vmm.elf" />
+        <virtual_machine name="guest">
+            <vcpu id="0" />
+            <map mr="ram" vaddr="0x40000000" />
+            <map mr="initrd" vaddr="0x40200000" />
+            <map mr="dtb" vaddr="0x40210000" />
+            <guest_device_tree mr="dtb" initrd_mr="initrd" />
+        </virtual_machine>
+    </protection_domain>
+</system>"#;
+        let d = sysinit_sdf::parse_str(text, "t.system").unwrap();
+        let board = Board::by_name("qemu-aarch64-virt").unwrap();
+        let vm = d.protection_domains[0].virtual_machine.as_ref().unwrap();
+        let mut prefills = Prefills::new();
+        prefills.insert(
+            "initrd".into(),
+            Prefill {
+                what: "prefill file initramfs.cpio".into(),
+                bytes: vec![7; 0x1234],
+            },
+        );
+        let input = guest_dt_input(&d, &board, vm, &prefills);
+        assert_eq!(input.initrd, Some(GuestRange::new(0x4020_0000, 0x1234)));
+        assert_eq!(input.ram, [GuestRange::new(0x4000_0000, 0x21_1000)]);
+    }
+
     use super::*;
 
     #[test]
@@ -171,7 +214,7 @@ mod tests {
         let vm = d.protection_domains[0].virtual_machine.as_ref().unwrap();
         let range = |start, size| GuestRange { start, size };
         assert_eq!(
-            guest_dt_input(&d, &board, vm),
+            guest_dt_input(&d, &board, vm, &Prefills::new()),
             GuestDtInput {
                 board: "qemu-aarch64-virt".into(),
                 vcpus: vec![1, 0],
@@ -193,6 +236,7 @@ mod tests {
                     },
                 ],
                 bootargs: Some("console=ttyAMA0".into()),
+                initrd: None,
             }
         );
     }

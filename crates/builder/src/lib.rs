@@ -10,6 +10,7 @@
 //! validated [`Spec`] plus a per-PD and per-VM list of mappings for reports.
 #![forbid(unsafe_code)]
 
+pub mod cpio;
 pub mod elf;
 mod error;
 mod files;

@@ -172,6 +172,9 @@ pub enum CliError {
         /// Why.
         source: sysinit_spec::DecodeError,
     },
+    /// The initramfs cannot be packed.
+    #[error("{0}")]
+    Cpio(#[from] sysinit_builder::cpio::CpioError),
     /// The system cannot be planned or the simulated boot failed.
     #[error("{0}")]
     Sim(#[from] sysinit_sim::SimError),

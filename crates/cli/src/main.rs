@@ -9,12 +9,14 @@
 //! `overwrite` (outputs that are inputs),
 //! `system` (a description built for a board), `input` (specs, logs, boot
 //! untypeds), `report` and `build_report` (what `simulate` and `build` print),
-//! then one per command: `build` (check and build), `simulate`, `verify`.
+//! then one per command: `build` (check and build), `simulate`, `verify`,
+//! `initramfs`.
 #![forbid(unsafe_code)]
 
 mod build;
 mod build_report;
 mod error;
+mod initramfs;
 mod input;
 mod overwrite;
 mod report;
@@ -59,6 +61,8 @@ enum Command {
     /// Build a system description into a spec (spec.json, spec.bin), a report and, with
     /// --roottask, a bootable image.
     Build(BuildArgs),
+    /// Pack a Linux guest's initramfs (newc cpio): /init, /dev/console, /proc, /sys.
+    Initramfs(InitramfsArgs),
 }
 
 /// Arguments of `sysinit check`.
@@ -97,6 +101,16 @@ pub struct BuildArgs {
 }
 
 /// Arguments of `sysinit verify-trace`.
+#[derive(clap::Args, Debug)]
+pub struct InitramfsArgs {
+    /// The executable that becomes /init.
+    #[arg(long, value_name = "FILE")]
+    pub init: PathBuf,
+    /// The archive to write.
+    #[arg(short, long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
     /// Serial log or trace file holding one boot's `SYSINIT` lines.
@@ -172,6 +186,7 @@ fn main() -> ExitCode {
         Command::VerifyTrace(args) => verify::run(&args),
         Command::Check(args) => build::check(&args),
         Command::Build(args) => build::build(&args),
+        Command::Initramfs(args) => initramfs::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -133,3 +133,51 @@ fn build_writes_the_guest_device_tree() {
         recorded.display()
     );
 }
+
+/// The Linux example (specs/boot-linux-aarch64.system) with stand-ins for Debian's
+/// kernel and the initramfs: the tree depends on the description and on the
+/// initramfs's size only (its `/chosen` `linux,initrd-end`), so with a stand-in of the
+/// recorded size it is the tree the recorded Linux boot was given, byte for byte.
+#[test]
+fn the_linux_example_gets_the_recorded_device_tree_with_the_initramfs_bytes() {
+    /// Bytes of the initramfs the recorded boot ran (tests/boots/aarch64/linux/boot.toml).
+    const RECORDED_INITRAMFS: usize = 456_712;
+    let dir = scratch_dir("guest", "linux");
+    let vmm = TestElf::pd(Arch::Aarch64, &["guest_ram_gpa", "guest_dtb_gpa"]);
+    std::fs::write(dir.join("vmm_hello"), vmm.to_bytes()).unwrap();
+    std::fs::write(dir.join("linux"), [0x14u8, 0, 0, 0].repeat(0x400)).unwrap();
+    std::fs::write(
+        dir.join("linux-initramfs.cpio"),
+        vec![0; RECORDED_INITRAMFS],
+    )
+    .unwrap();
+    let system =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../specs/boot-linux-aarch64.system");
+    let out_dir = dir.join("out");
+    let out = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        BOARD,
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--search-path",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let dtb = std::fs::read(out_dir.join("linux.dtb")).unwrap();
+    // /chosen linux,initrd-start = 0x48000000 (guest_initrd's map), -end = + the file's size.
+    let cells = |value: u64| value.to_be_bytes();
+    let start = cells(0x4800_0000);
+    let end = cells(0x4800_0000 + RECORDED_INITRAMFS as u64);
+    let find = |needle: &[u8]| dtb.windows(needle.len()).any(|w| w == needle);
+    assert!(find(&start) && find(&end), "initrd range not in the tree");
+    let recorded =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boots/aarch64/linux/guest.dtb");
+    assert!(
+        std::fs::read(&recorded).unwrap() == dtb,
+        "{} differs from the tree build generates now",
+        recorded.display()
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}

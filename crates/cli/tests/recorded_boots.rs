@@ -50,6 +50,9 @@ struct Meta {
     qemu_command: String,
     /// Virtual span `[start, end)` of the root task ELF the boot ran.
     roottask_vaddr: Option<[u64; 2]>,
+    /// Why `spec.json` is not recorded (a Linux guest's kernel image makes it tens of
+    /// MB): the log then replays on the kernel model without the planner comparison.
+    spec_omitted: Option<String>,
 }
 
 fn meta(dir: &Path) -> Meta {
@@ -88,11 +91,18 @@ fn there_are_recorded_boots_for_both_arches() {
             "{}: qemu_command",
             dir.display()
         );
-        assert!(
-            dir.join("spec.json").exists(),
-            "{}: spec.json missing",
-            dir.display()
-        );
+        match &m.spec_omitted {
+            None => assert!(
+                dir.join("spec.json").exists(),
+                "{}: spec.json missing (or say why in spec_omitted)",
+                dir.display()
+            ),
+            Some(why) => assert!(
+                !why.is_empty() && !dir.join("spec.json").exists(),
+                "{}: spec_omitted needs a reason and no spec.json",
+                dir.display()
+            ),
+        }
     }
 }
 
@@ -140,13 +150,13 @@ fn every_recorded_boot_finished_and_every_pd_reported_ok() {
 #[test]
 fn every_recorded_boot_replays_on_the_model_and_matches_the_planner() {
     for dir in boots() {
-        let out = Command::new(env!("CARGO_BIN_EXE_sysinit"))
-            .args(["verify-trace"])
-            .arg(dir.join("boot.log"))
-            .arg("--spec")
-            .arg(dir.join("spec.json"))
-            .output()
-            .unwrap();
+        let omitted = meta(&dir).spec_omitted.is_some();
+        let mut verify = Command::new(env!("CARGO_BIN_EXE_sysinit"));
+        verify.args(["verify-trace"]).arg(dir.join("boot.log"));
+        if !omitted {
+            verify.arg("--spec").arg(dir.join("spec.json"));
+        }
+        let out = verify.output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
             out.status.success(),
@@ -155,10 +165,12 @@ fn every_recorded_boot_replays_on_the_model_and_matches_the_planner() {
             stdout,
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            stdout.contains("the host planner plans exactly these steps"),
-            "{stdout}"
-        );
+        let want = if omitted {
+            "every object is at its recorded address"
+        } else {
+            "the host planner plans exactly these steps"
+        };
+        assert!(stdout.contains(want), "{}: {stdout}", dir.display());
     }
 }
 

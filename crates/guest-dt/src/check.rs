@@ -24,6 +24,7 @@ pub(crate) struct Plan<'a> {
     pub uart: Option<GuestRange>,
     pub pcie: Option<Pcie>,
     pub bootargs: Option<&'a str>,
+    pub initrd: Option<GuestRange>,
 }
 
 fn check_range(what: impl FnOnce() -> String, range: GuestRange) -> Result<(), GuestDtError> {
@@ -257,13 +258,27 @@ pub(crate) fn plan(input: &GuestDtInput) -> Result<Plan<'_>, GuestDtError> {
     check_overlaps(input)?;
     let mut reserved: Vec<&NamedGuestRange> = input.reserved.iter().collect();
     reserved.sort_by_key(|r| (r.range, &r.name));
+    if let Some(initrd) = input.initrd {
+        check_range(|| "the initramfs".into(), initrd)?;
+        // Inside RAM proper (not a reserved range, which the guest must not touch).
+        if !merge(&input.ram)
+            .iter()
+            .any(|r| r.start <= initrd.start && initrd.end() <= r.end())
+        {
+            return Err(GuestDtError::InitrdOutsideRam { range: initrd });
+        }
+    }
+    // /memory holds the reserved ranges too: /reserved-memory carves them out.
+    let mut memory = input.ram.clone();
+    memory.extend(input.reserved.iter().map(|r| r.range));
     Ok(Plan {
-        ram: merge(&input.ram),
+        ram: merge(&memory),
         reserved,
         vcpus,
         gic_cpu,
         uart,
         pcie,
         bootargs: input.bootargs.as_deref(),
+        initrd: input.initrd,
     })
 }

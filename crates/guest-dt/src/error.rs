@@ -118,6 +118,12 @@ pub enum GuestDtError {
     /// A reserved region whose name cannot be a node name.
     #[error("guest device tree: reserved region name '{0}' cannot name a device tree node; valid: letters, digits and , . _ + -")]
     BadRegionName(String),
+    /// An initramfs that is not inside the guest's RAM.
+    #[error("guest device tree: the initramfs [{:#x}, +{:#x}) is not inside the guest's RAM; valid: a RAM region mapped into the virtual machine (without reserved=\"true\") holding the whole file", range.start, range.size)]
+    InitrdOutsideRam {
+        /// The initramfs's guest-physical bytes.
+        range: GuestRange,
+    },
     /// The writer refused (a bug here, not in the input).
     #[error("guest device tree: internal error: {0}")]
     Write(#[from] WriteError),

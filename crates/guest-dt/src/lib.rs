@@ -12,7 +12,10 @@
 //!   `interrupt-parent` = the GIC;
 //! - `/psci` (`arm,psci-1.0`, `arm,psci-0.2`, `method = "smc"`: the VMM
 //!   serves PSCI from the SMC traps);
-//! - `/memory@<lowest>`: every RAM range, sorted, contiguous ones merged;
+//! - `/memory@<lowest>`: every RAM range and every reserved range, sorted,
+//!   contiguous ones merged (a reserved range is memory the OS must not use,
+//!   not a hole: Linux lists a `no-map` region as "reserved" in `/proc/iomem`
+//!   only when it lies inside `/memory`);
 //! - `/reserved-memory` (only when there are reserved ranges): one `no-map`
 //!   child `<region name>@<address>` per reserved range;
 //! - `/cpus`: `cpu@<id>` per vCPU, `reg` = the vCPU id (the VMM gives the
@@ -25,7 +28,8 @@
 //! - `/pcie@<address>` when an ECAM is passed through: `bus-range` from the
 //!   buses the map covers, one `ranges` entry per passed-through PCIe
 //!   window, INTx on SPIs 3..6 with QEMU's swizzle;
-//! - `/chosen`: `bootargs` when given.
+//! - `/chosen`: `bootargs` when given; `linux,initrd-start` and
+//!   `linux,initrd-end` (64-bit) when an initramfs is given.
 //!
 //! The same input gives the same bytes.
 #![forbid(unsafe_code)]
@@ -98,6 +102,9 @@ pub struct GuestDtInput {
     pub passthrough: Vec<Passthrough>,
     /// `/chosen` `bootargs`.
     pub bootargs: Option<String>,
+    /// The initramfs's bytes, guest-physical (`/chosen` `linux,initrd-start` and
+    /// `linux,initrd-end` = start + size); inside one RAM range.
+    pub initrd: Option<GuestRange>,
 }
 
 /// The guest's DTB, or the first reason the input cannot make one.

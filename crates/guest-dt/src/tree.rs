@@ -69,6 +69,10 @@ pub(crate) fn write(plan: &Plan) -> Result<Vec<u8>, WriteError> {
     if let Some(bootargs) = plan.bootargs {
         w.property_str("bootargs", bootargs)?;
     }
+    if let Some(initrd) = plan.initrd {
+        w.property_u64("linux,initrd-start", initrd.start)?;
+        w.property_u64("linux,initrd-end", initrd.end())?;
+    }
     if let Some(uart) = plan.uart {
         w.property_str("stdout-path", &format!("/pl011@{:x}", uart.start))?;
     }

@@ -86,6 +86,7 @@ fn input() -> impl Strategy<Value = GuestDtInput> {
                         .collect(),
                     passthrough,
                     bootargs,
+                    initrd: None,
                 }
             },
         )
@@ -103,7 +104,10 @@ proptest! {
             let fdt = Fdt::new(&blob).unwrap();
             let memory = fdt.find_node("/memory").unwrap();
             let total: u64 = memory.reg().unwrap().map(|r| r.size).sum();
-            prop_assert_eq!(total, input.ram.iter().map(|r| r.size).sum::<u64>());
+            // RAM and reserved ranges (disjoint, or generate refuses): reserved memory
+            // is memory that /reserved-memory carves out.
+            let want = input.ram.iter().chain(input.reserved.iter().map(|r| &r.range));
+            prop_assert_eq!(total, want.map(|r| r.size).sum::<u64>());
             prop_assert_eq!(fdt.find_node("/cpus").unwrap().children().count(), input.vcpus.len());
         }
     }

@@ -174,3 +174,19 @@ fn bad_region_name() {
          valid: letters, digits and , . _ + -"
     );
 }
+
+#[test]
+fn an_initramfs_outside_ram_is_refused() {
+    // Over the reserved region: memory the guest must not touch.
+    assert_eq!(
+        message(|i| i.initrd = Some(GuestRange::new(0x4100_0000, 0x2000))),
+        "guest device tree: the initramfs [0x41000000, +0x2000) is not inside the guest's RAM; \
+         valid: a RAM region mapped into the virtual machine (without reserved=\"true\") holding \
+         the whole file"
+    );
+    assert_eq!(
+        message(|i| i.initrd = Some(GuestRange::new(0x4000_0000, 0))),
+        "guest device tree: the initramfs [0x40000000, +0x0) is empty or wraps past 2^64; \
+         valid: a non-empty range"
+    );
+}

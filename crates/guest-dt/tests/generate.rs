@@ -76,10 +76,11 @@ fn example_tree_has_every_node_and_value() {
     );
     assert_eq!(string(&psci, "method"), "smc");
 
-    // guest_ram and guest_dtb are contiguous: one entry.
+    // guest_ram, guest_dtb and the reserved guest_shared are contiguous: one entry
+    // (reserved memory is memory; /reserved-memory carves it out with no-map).
     let memory = fdt.find_node("/memory").unwrap();
     assert_eq!(string(&memory, "device_type"), "memory");
-    assert_eq!(reg(&memory), [(0x4000_0000, 0x100_1000)]);
+    assert_eq!(reg(&memory), [(0x4000_0000, 0x100_2000)]);
 
     let reserved = fdt.find_node("/reserved-memory").unwrap();
     assert_eq!(cells(&reserved, "#address-cells"), [2]);
@@ -171,6 +172,39 @@ fn example_tree_has_every_node_and_value() {
     assert_eq!(string(&chosen, "stdout-path"), "/pl011@9000000");
     assert_eq!(names(&chosen), ["bootargs", "stdout-path"]);
     assert!(fdt.find_node(&string(&chosen, "stdout-path")).is_some());
+}
+
+#[test]
+fn an_initramfs_goes_to_chosen_with_its_exact_bytes() {
+    let mut input = example();
+    input.initrd = Some(GuestRange::new(0x4080_0000, 0x1_2345));
+    let blob = generate(&input).unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+    let chosen = fdt.find_node("/chosen").unwrap();
+    assert_eq!(
+        names(&chosen),
+        [
+            "bootargs",
+            "linux,initrd-start",
+            "linux,initrd-end",
+            "stdout-path"
+        ]
+    );
+    assert_eq!(cells(&chosen, "linux,initrd-start"), [0, 0x4080_0000]);
+    assert_eq!(cells(&chosen, "linux,initrd-end"), [0, 0x4081_2345]);
+}
+
+#[test]
+fn a_reserved_range_apart_from_ram_is_its_own_memory_entry() {
+    let mut input = example();
+    input.reserved[0].range = GuestRange::new(0x4200_0000, 0x1000);
+    let blob = generate(&input).unwrap();
+    let fdt = Fdt::new(&blob).unwrap();
+    let memory = fdt.find_node("/memory").unwrap();
+    assert_eq!(
+        reg(&memory),
+        [(0x4000_0000, 0x100_1000), (0x4200_0000, 0x1000)]
+    );
 }
 
 #[test]
@@ -268,7 +302,7 @@ fn dtc_accepts_the_tree_without_warnings() {
     for expected in [
         "compatible = \"linux,dummy-virt\";",
         "memory@40000000 {",
-        "reg = <0x00 0x40000000 0x00 0x1001000>;",
+        "reg = <0x00 0x40000000 0x00 0x1002000>;",
         "guest_shared@41001000 {",
         "no-map;",
         "cpu@0 {",

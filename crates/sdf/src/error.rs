@@ -280,6 +280,14 @@ pub enum SdfErrorKind {
         problem: &'static str,
         vm: String,
     },
+    /// A `<guest_device_tree initrd_mr>` whose region cannot hold the guest's initramfs.
+    #[error("{element}: initrd_mr '{mr}' {problem}; valid: a RAM region prefilled from the initramfs file (prefill_path), mapped into virtual machine '{vm}' without reserved=\"true\", other than the device tree's")]
+    InitrdRegion {
+        element: String,
+        mr: String,
+        problem: &'static str,
+        vm: String,
+    },
     /// `prefill_path` on device memory.
     #[error("{element}: prefill_path on device memory (phys_addr without ram=\"true\"): the root task writes prefill bytes to RAM only; valid: a RAM region")]
     PrefillDevice { element: String },

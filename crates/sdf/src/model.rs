@@ -407,14 +407,18 @@ pub struct Vcpu {
     pub location: Location,
 }
 
-/// `<guest_device_tree mr bootargs>` (sysinit extension) inside a `<virtual_machine>`:
-/// the build generates the guest's device tree and prefills region `mr` with it.
+/// `<guest_device_tree mr bootargs initrd_mr>` (sysinit extension) inside a
+/// `<virtual_machine>`: the build generates the guest's device tree and prefills region
+/// `mr` with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GuestDeviceTree {
     /// The RAM region (mapped into the VM) the device tree is written to.
     pub mr: String,
     /// `/chosen/bootargs`, if given.
     pub bootargs: Option<String>,
+    /// The region holding the guest's initramfs (prefilled from a file, mapped into
+    /// the VM): `/chosen` `linux,initrd-start`/`-end` give the file's exact bytes.
+    pub initrd_mr: Option<String>,
     /// The `<guest_device_tree>` element.
     pub location: Location,
 }

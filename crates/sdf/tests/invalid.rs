@@ -465,6 +465,16 @@ const EXPECTED: &[(&str, On, &str)] = &[
         "specs/invalid/guest_device_tree_device.system:10:13: error: <guest_device_tree mr=\"uart\"> in <virtual_machine name=\"guest\">: memory region 'uart' is device memory; valid: a RAM region (no phys_addr, or ram=\"true\") mapped into virtual machine 'guest'",
     ),
     (
+        "initrd_not_prefilled",
+        ARM,
+        "specs/invalid/initrd_not_prefilled.system:14:13: error: <guest_device_tree mr=\"guest_dtb\"> in <virtual_machine name=\"guest\">: initrd_mr 'guest_initrd' has no prefill_path; valid: a RAM region prefilled from the initramfs file (prefill_path), mapped into virtual machine 'guest' without reserved=\"true\", other than the device tree's",
+    ),
+    (
+        "initrd_unknown_region",
+        ARM,
+        "specs/invalid/initrd_unknown_region.system:14:13: error: <guest_device_tree mr=\"guest_dtb\"> in <virtual_machine name=\"guest\">: unknown memory region 'guest_initd'; did you mean 'guest_initrd'?",
+    ),
+    (
         "duplicate_guest_device_tree",
         ARM,
         "specs/invalid/duplicate_guest_device_tree.system:11:13: error: <virtual_machine name=\"guest\"> in <protection_domain name=\"vmm\">: second <guest_device_tree> (first at specs/invalid/duplicate_guest_device_tree.system:10:13); valid: at most one <guest_device_tree>",

@@ -565,3 +565,123 @@ fn a_kernel_error_stops_the_vcpu_and_says_what_failed() {
         "injecting a virtual interrupt failed: seL4_DeleteFirst; the vCPU is stopped"
     );
 }
+
+/// What Debian 12's Linux 6.1 did to the VMM when it booted as a guest
+/// (specs/boot-linux-aarch64.system; every fault of that boot, traced once): its GICv2
+/// driver's probe and configuration of the distributor, then the PSCI calls of its
+/// probe and its power-off. The values Linux relies on are asserted: the interrupt
+/// count from `GICD_TYPER`, a non-zero CPU mask in `GICD_ITARGETSR0` (otherwise "GIC
+/// CPU mask not found - kernel will fail to boot"), the byte store of an SPI's target
+/// (`irq_set_affinity`), read-modify-write of `GICD_ICFGR`, the ignored stores to
+/// `GICD_ICACTIVER`, and SMCCC 1.0 (SMCCC_VERSION not supported) with no migration.
+#[test]
+fn linux_6_1_probes_the_distributor_and_psci_as_traced() {
+    let mut k = FakeKernel::new();
+    let mut vmm = Vmm::new(0);
+    vmm.map_passthrough(1, 33).unwrap();
+    let load_word = |vmm: &mut Vmm, k: &mut FakeKernel, offset: u64| {
+        assert_eq!(load(vmm, k, offset, 4, 2), Action::Resume, "{offset:#x}");
+        k.regs.x(2)
+    };
+    // gic_of_init -> gic_init_bases: distributor off (str wzr), TYPER, the CPU mask.
+    assert_eq!(store(&mut vmm, &mut k, 0x000, 4, 31, 0), Action::Resume);
+    assert_eq!(
+        load_word(&mut vmm, &mut k, 0x004) & 0x1f,
+        4,
+        "(4 + 1) * 32 = 160 interrupts"
+    );
+    assert_eq!(
+        load_word(&mut vmm, &mut k, 0x800),
+        0x0101_0101,
+        "CPU interface 0 targets SGIs"
+    );
+    // gic_dist_init: SPIs level (ICFGR2..9 = 0, str wzr), targeted at CPU 0, priority
+    // 0xa0, inactive and disabled; then the distributor on.
+    for offset in (0xc08..0xc28).step_by(4) {
+        assert_eq!(store(&mut vmm, &mut k, offset, 4, 31, 0), Action::Resume);
+    }
+    for offset in (0x820..0x8a0).step_by(4) {
+        assert_eq!(
+            store(&mut vmm, &mut k, offset, 4, 0, 0x0101_0101),
+            Action::Resume
+        );
+    }
+    for offset in (0x420..0x4a0).step_by(4) {
+        assert_eq!(
+            store(&mut vmm, &mut k, offset, 4, 5, 0xa0a0_a0a0),
+            Action::Resume
+        );
+    }
+    for offset in (0x180..0x194).step_by(4).chain((0x380..0x394).step_by(4)) {
+        assert_eq!(
+            store(&mut vmm, &mut k, offset, 4, 6, 0xffff_ffff),
+            Action::Resume
+        );
+    }
+    assert_eq!(store(&mut vmm, &mut k, 0x000, 4, 0, 1), Action::Resume);
+    assert!(vmm.vgic().dist.is_enabled());
+    // gic_cpu_init: SGI/PPI priorities.
+    for offset in (0x400..0x420).step_by(4) {
+        assert_eq!(
+            store(&mut vmm, &mut k, offset, 4, 6, 0xa0a0_a0a0),
+            Action::Resume
+        );
+    }
+    assert_eq!(load_word(&mut vmm, &mut k, 0x400), 0xa0a0_a0a0);
+    // The timer PPI 27: ICFGR1 read-modify-write (ldr, orr, str) to level, then enabled.
+    let cfg = load_word(&mut vmm, &mut k, 0xc04);
+    assert_eq!(
+        store(&mut vmm, &mut k, 0xc04, 4, 1, cfg & !(2 << 22)),
+        Action::Resume
+    );
+    assert_eq!(load_word(&mut vmm, &mut k, 0xc04), cfg & !(2 << 22));
+    assert_eq!(
+        store(&mut vmm, &mut k, 0x100, 4, 1, 1 << 27),
+        Action::Resume
+    );
+    assert!(vmm.vgic().dist.irq_enabled(27));
+    // The PL011's SPI 33: its target byte (strb at 0x821), then enabled.
+    assert_eq!(store(&mut vmm, &mut k, 0x821, 1, 0, 0x01), Action::Resume);
+    assert_eq!(load_word(&mut vmm, &mut k, 0x820), 0x0101_0101);
+    assert_eq!(store(&mut vmm, &mut k, 0x104, 4, 1, 1 << 1), Action::Resume);
+    k.take();
+    // Stores to ICACTIVER left nothing active; the UART's interrupt goes in at once.
+    assert_eq!(load_word(&mut vmm, &mut k, 0x304), 0);
+    k.take();
+    assert!(vmm.notified(&mut k, 1).unwrap());
+    assert_eq!(
+        k.take(),
+        [Op::Inject {
+            virq: 33,
+            priority: 0xa0 >> 3,
+            index: 0
+        }]
+    );
+
+    // psci_probe (drivers/firmware/psci/psci.c), in its order, then SYSTEM_OFF.
+    const SMCCC_VERSION: u64 = 0x8000_0000;
+    const SYSTEM_SUSPEND_64: u64 = 0xc400_000e;
+    const SYSTEM_RESET2_64: u64 = 0xc400_0012;
+    let calls: [(u32, u64, i64); 6] = [
+        (psci::PSCI_VERSION, 0, 0x1_0000),
+        (psci::MIGRATE_INFO_TYPE, 0, 2), // no Trusted OS: no MIGRATE_INFO_UP_CPU
+        (psci::PSCI_FEATURES, SMCCC_VERSION, -1), // SMCCC 1.0
+        (psci::PSCI_FEATURES, psci::CPU_SUSPEND_64 as u64, -1),
+        (psci::PSCI_FEATURES, SYSTEM_SUSPEND_64, -1),
+        (psci::PSCI_FEATURES, SYSTEM_RESET2_64, -1),
+    ];
+    for (function, arg, result) in calls {
+        k.regs.x0 = function as u64;
+        k.regs.x1 = arg;
+        let pc = k.regs.pc;
+        let smc = vmm.handle_fault(&mut k, 0, VCPU_FAULT, &[syndrome(esr::EC_SMC64, 0)]);
+        assert_eq!(smc, Action::Resume, "{function:#x}({arg:#x})");
+        assert_eq!(k.regs.x0, result as u64, "{function:#x}({arg:#x})");
+        assert_eq!(k.regs.pc, pc + 4);
+    }
+    k.regs.x0 = psci::SYSTEM_OFF as u64;
+    assert_eq!(
+        vmm.handle_fault(&mut k, 0, VCPU_FAULT, &[syndrome(esr::EC_SMC64, 0)]),
+        Action::Stop(Stop::PoweredOff)
+    );
+}

@@ -71,6 +71,34 @@ pub fn merged(mut ranges: Vec<Range>) -> Vec<Range> {
     out
 }
 
+/// `ranges` without any byte of `holes`, sorted and merged.
+pub fn subtract(ranges: Vec<Range>, holes: &[Range]) -> Vec<Range> {
+    let mut out = merged(ranges);
+    for hole in holes {
+        out = out
+            .into_iter()
+            .flat_map(|r| {
+                if !r.overlaps(hole) {
+                    return vec![r];
+                }
+                let below = Range {
+                    start: r.start,
+                    end: hole.start,
+                };
+                let above = Range {
+                    start: hole.end,
+                    end: r.end,
+                };
+                [below, above]
+                    .into_iter()
+                    .filter(|p| p.start < p.end)
+                    .collect()
+            })
+            .collect();
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +137,15 @@ mod tests {
         assert_eq!(merged(ram.clone()).len(), 2);
         let touching = vec![Range { start: 0, end: 4 }, Range { start: 4, end: 8 }];
         assert_eq!(merged(touching), vec![Range { start: 0, end: 8 }]);
+    }
+
+    #[test]
+    fn subtracting_a_hole_splits_or_trims() {
+        let r = |start, end| Range { start, end };
+        assert_eq!(subtract(vec![r(0, 10)], &[r(4, 6)]), [r(0, 4), r(6, 10)]);
+        assert_eq!(subtract(vec![r(0, 10)], &[r(8, 10)]), [r(0, 8)]);
+        assert_eq!(subtract(vec![r(0, 10)], &[r(20, 30)]), [r(0, 10)]);
+        assert_eq!(subtract(vec![r(0, 4), r(4, 10)], &[r(0, 10)]), []);
     }
 
     #[test]

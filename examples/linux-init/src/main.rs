@@ -7,7 +7,8 @@
 //! (PSCI SYSTEM_OFF through the kernel), which the VMM reports:
 //! 1. the kernel's memory map (`/proc/iomem`, "System RAM") is exactly the `/memory`
 //!    of the device tree `sysinit build` generated (read back through
-//!    `/proc/device-tree`);
+//!    `/proc/device-tree`) without its `/reserved-memory` ranges (which lie inside
+//!    `/memory`, carved out by `no-map`);
 //! 2. every `/reserved-memory` child of that tree is "reserved" in `/proc/iomem` and
 //!    overlaps no "System RAM" range (a guest that sees reserved memory as RAM would
 //!    allocate it);
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 mod iomem;
 
-use iomem::{parse_iomem, Range};
+use iomem::{parse_iomem, subtract, Range};
 
 /// The value written at offset 0 of the shared memory (as the driver example does).
 const NONCE: u64 = 0x5157_5345_4e43_4521;
@@ -150,7 +151,7 @@ fn check_memory() -> Result<String, String> {
     for node in device_tree_nodes("memory")? {
         want.extend(reg_ranges(&node.join("reg"))?);
     }
-    let want = iomem::merged(want);
+    let want = subtract(want, &reserved_ranges()?);
     let have = iomem::merged(
         iomem()?
             .into_iter()
@@ -169,12 +170,31 @@ fn check_memory() -> Result<String, String> {
     }
     if want != have {
         return Err(format!(
-            "System RAM is [{}], the device tree's /memory is [{}]",
+            "System RAM is [{}], the device tree's /memory without /reserved-memory is [{}]",
             show(&have),
             show(&want)
         ));
     }
     Ok(show(&want))
+}
+
+/// Every `reg` range of the `/reserved-memory` children (none without that node).
+fn reserved_ranges() -> Result<Vec<Range>, String> {
+    let base = Path::new("/proc/device-tree/reserved-memory");
+    if !base.exists() {
+        return Ok(Vec::new());
+    }
+    let mut ranges = Vec::new();
+    for entry in fs::read_dir(base).map_err(|e| format!("{}: {e}", base.display()))? {
+        let reg = entry
+            .map_err(|e| format!("{}: {e}", base.display()))?
+            .path()
+            .join("reg");
+        if reg.exists() {
+            ranges.extend(reg_ranges(&reg)?);
+        }
+    }
+    Ok(ranges)
 }
 
 fn check_reserved() -> Result<String, String> {

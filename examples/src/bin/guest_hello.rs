@@ -6,7 +6,8 @@
 //!
 //! 1. device tree, memory, reserved-memory: parses the tree it was given,
 //!    prints the memory map, checks that its image and the tree lie inside
-//!    /memory, that every /reserved-memory region lies outside it, and that a
+//!    /memory, that every /reserved-memory region lies inside it (carved out by
+//!    `no-map`), and that a
 //!    marker written at each reserved region's start reads back.
 //! 2. stage-1 MMU: builds its own identity map (/memory Normal cacheable; the
 //!    UART, GIC, PCIe ECAM and both PCIe memory windows Device-nGnRE, 40-bit

@@ -30,10 +30,6 @@ impl Range<'_> {
     pub(super) fn contains(&self, start: u64, end: u64) -> bool {
         self.start <= start && end <= self.end()
     }
-
-    pub(super) fn overlaps(&self, other: &Range) -> bool {
-        self.start < other.end() && other.start < self.end()
-    }
 }
 
 /// Up to [`MAX_RANGES`] ranges (no heap).

@@ -36,6 +36,7 @@ pub fn example() -> GuestDtInput {
             pass("pcie-mmio-high", 0x80_0000_0000, 0x80_0000_0000, 0x10_0000),
         ],
         bootargs: Some("console=ttyAMA0".into()),
+        initrd: None,
     }
 }
 

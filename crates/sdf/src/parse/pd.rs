@@ -382,18 +382,19 @@ fn virtual_machine(
 
 const VM_CHILDREN: [&str; 3] = ["vcpu", "map", "guest_device_tree"];
 
-/// `<guest_device_tree mr bootargs>` (sysinit extension).
+/// `<guest_device_tree mr bootargs initrd_mr>` (sysinit extension).
 fn guest_device_tree(
     parser: &mut Parser<'_, '_>,
     node: Node<'_, '_>,
     vm: &str,
 ) -> Option<GuestDeviceTree> {
     let elem = Elem::new(parser, node, Some("mr"), Some(vm));
-    elem.check_attributes(parser, &["mr", "bootargs"], &[]);
+    elem.check_attributes(parser, &["mr", "bootargs", "initrd_mr"], &[]);
     leaf(parser, &elem);
     Some(GuestDeviceTree {
         mr: elem.required_str(parser, "mr")?,
         bootargs: elem.optional_str("bootargs"),
+        initrd_mr: elem.optional_str("initrd_mr"),
         location: elem.location,
     })
 }

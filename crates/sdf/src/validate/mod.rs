@@ -144,7 +144,7 @@ impl<'a> Ctx<'a> {
 pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result<(), SdfErrors> {
     let ctx = Ctx::new(description, board);
     let mut errors: Vec<SdfError> = Vec::new();
-    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 35] = [
+    let rules: [fn(&Ctx<'_>, &mut Vec<SdfError>); 36] = [
         names::check_protection_domain_count,
         names::check_duplicate_names,
         names::check_duplicate_channel_ids,
@@ -163,6 +163,7 @@ pub(crate) fn validate(description: &SystemDescription, board: &Board) -> Result
         vms::check_virtual_machines_supported,
         vms::check_reserved_maps,
         vms::check_guest_device_trees,
+        vms::check_initrds,
         vms::check_prefills,
         regions::check_page_sizes,
         regions::check_region_sizes,

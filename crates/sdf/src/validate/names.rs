@@ -314,9 +314,15 @@ pub(crate) fn check_references(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
             let element = describe::element("guest_device_tree", "mr", Some(&dt.mr));
             Some((dt, describe::inside(&element, &describe::vm(vm))))
         });
-        for (dt, element) in trees.filter(|(dt, _)| ctx.mr(&dt.mr).is_none()) {
-            let hint = suggest::hint(&dt.mr, mr_names());
-            unknown("memory region", &dt.mr, &dt.location, element, hint);
+        for (dt, element) in trees {
+            if ctx.mr(&dt.mr).is_none() {
+                let hint = suggest::hint(&dt.mr, mr_names());
+                unknown("memory region", &dt.mr, &dt.location, element.clone(), hint);
+            }
+            if let Some(initrd) = dt.initrd_mr.as_ref().filter(|m| ctx.mr(m).is_none()) {
+                let hint = suggest::hint(initrd, mr_names());
+                unknown("memory region", initrd, &dt.location, element, hint);
+            }
         }
         for setvar in pd
             .setvars

@@ -91,6 +91,46 @@ pub(crate) fn check_guest_device_trees(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>
     }
 }
 
+/// An initramfs (`initrd_mr`) is a file prefilled into a RAM region the VM maps as
+/// ordinary RAM: the guest device tree gives the file's bytes in `/chosen`.
+pub(crate) fn check_initrds(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {
+    for (_, vm) in vms(ctx) {
+        let Some(dt) = &vm.guest_device_tree else {
+            continue;
+        };
+        let Some(name) = &dt.initrd_mr else {
+            continue;
+        };
+        let Some(mr) = ctx.mr(name) else {
+            continue; // check_references reports it
+        };
+        let map = vm.maps.iter().find(|m| &m.mr == name);
+        let problem = if mr.is_device() {
+            "is device memory"
+        } else if *name == dt.mr {
+            "is the device tree's own region"
+        } else if mr.prefill_path.is_none() {
+            "has no prefill_path"
+        } else if map.is_none() {
+            "is not mapped into the virtual machine"
+        } else if map.is_some_and(|m| m.reserved) {
+            "is mapped reserved=\"true\""
+        } else {
+            continue;
+        };
+        let element = describe::element("guest_device_tree", "mr", Some(&dt.mr));
+        errors.push(SdfError::at(
+            dt.location.clone(),
+            SdfErrorKind::InitrdRegion {
+                element: describe::inside(&element, &describe::vm(vm)),
+                mr: name.clone(),
+                problem,
+                vm: vm.name.clone(),
+            },
+        ));
+    }
+}
+
 /// Prefilled regions are RAM and filled once (a file or a guest device tree);
 /// `setvar_prefill_size` needs a prefilled region.
 pub(crate) fn check_prefills(ctx: &Ctx<'_>, errors: &mut Vec<SdfError>) {

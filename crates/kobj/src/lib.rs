@@ -54,26 +54,10 @@ impl Arch {
     /// Every supported architecture, for iteration in tests and help texts.
     pub const ALL: [Arch; 2] = [Arch::X86_64, Arch::Aarch64];
 
-    /// The kernel's physical-to-virtual mapping on this architecture.
+    /// The kernel's physical-to-virtual mapping in this architecture's default
+    /// configuration ([`KernelConfig::of_arch`]: EL2 on aarch64).
     pub const fn kernel_window(self) -> KernelWindow {
-        match self {
-            // include/plat/pc99/plat/64/plat_mode/machine/hardware.h:
-            // PPTR_BASE 0xffffff8000000000, PADDR_BASE 0.
-            Arch::X86_64 => KernelWindow {
-                pptr_base_offset: 0xffff_ff80_0000_0000,
-                paddr_user_device_top: 1 << 47,
-                // PPTR_TOP 0xffffffff80000000 - PPTR_BASE.
-                paddr_top: 0x7f_8000_0000,
-            },
-            // include/arch/arm/arch/64/mode/hardware.h with CONFIG_ARM_HYPERVISOR_SUPPORT:
-            // PPTR_BASE 0x0000008000000000, PADDR_BASE 0; Cortex-A57: PA size 44 bits.
-            Arch::Aarch64 => KernelWindow {
-                pptr_base_offset: 0x0000_0080_0000_0000,
-                paddr_user_device_top: 1 << 44,
-                // PPTR_TOP 0x000000ffc0000000 - PPTR_BASE.
-                paddr_top: 0x7f_c000_0000,
-            },
-        }
+        KernelConfig::of_arch(self).kernel_window()
     }
 
     /// Lower-case name used on command lines, in boards and in traces.
@@ -94,16 +78,10 @@ impl Arch {
         [12, 21, 30]
     }
 
-    /// Exclusive end of the virtual range user frames may be mapped in.
-    ///
-    /// x86_64: the kernel refuses a mapping whose end passes `USER_TOP`
-    /// (0x7fff_ffff_ffff), so the last page below 2^47 stays unmapped.
-    /// aarch64 (hypervisor, 44-bit PA): `seL4_UserTop` is 2^44 - 1, inclusive.
+    /// Exclusive end of the virtual range user frames may be mapped in, in this
+    /// architecture's default configuration ([`KernelConfig::user_vaddr_end`]).
     pub const fn user_vaddr_end(self) -> u64 {
-        match self {
-            Arch::X86_64 => 0x7fff_ffff_f000,
-            Arch::Aarch64 => 1 << 44,
-        }
+        KernelConfig::of_arch(self).user_vaddr_end()
     }
 
     /// Highest interrupt number `IRQControl_Get*` accepts in our kernel configurations
@@ -131,6 +109,144 @@ impl Arch {
 }
 
 impl fmt::Display for Arch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A kernel configuration sysinit supports: the architecture and the build options
+/// that change what sysinit must know about the kernel (its window, `seL4_UserTop`,
+/// the object types and invocation labels it has). One value per file in
+/// `kernel-config/`; the board names it (`arch` and `virtualization`), the spec
+/// carries it, the root task is built for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct KernelConfig {
+    /// The architecture.
+    pub arch: Arch,
+    /// `KernelArmHypervisorSupport` (`CONFIG_ARM_HYPERVISOR_SUPPORT`): the aarch64 kernel
+    /// runs at EL2 and has VCPU objects. Always false on x86_64 (no VT-x).
+    pub hypervisor: bool,
+}
+
+impl KernelConfig {
+    /// `kernel-config/x86_64.cmake`.
+    pub const X86_64: KernelConfig = KernelConfig {
+        arch: Arch::X86_64,
+        hypervisor: false,
+    };
+    /// `kernel-config/aarch64.cmake`: the kernel at EL2.
+    pub const AARCH64: KernelConfig = KernelConfig {
+        arch: Arch::Aarch64,
+        hypervisor: true,
+    };
+    /// `kernel-config/aarch64-el1.cmake`: the kernel at EL1, no hypervisor support.
+    pub const AARCH64_EL1: KernelConfig = KernelConfig {
+        arch: Arch::Aarch64,
+        hypervisor: false,
+    };
+    /// Every configuration, for iteration in tests and help texts.
+    pub const ALL: [KernelConfig; 3] = [Self::X86_64, Self::AARCH64, Self::AARCH64_EL1];
+
+    /// The configuration an architecture means when nothing else is said (the first
+    /// one sysinit supported): x86_64, aarch64 at EL2.
+    pub const fn of_arch(arch: Arch) -> KernelConfig {
+        match arch {
+            Arch::X86_64 => Self::X86_64,
+            Arch::Aarch64 => Self::AARCH64,
+        }
+    }
+
+    /// Whether this is [`KernelConfig::of_arch`] of its architecture.
+    pub const fn is_arch_default(self) -> bool {
+        self.hypervisor == Self::of_arch(self.arch).hypervisor
+    }
+
+    /// The configuration with hypervisor support `hypervisor`, if sysinit supports it.
+    pub const fn with_hypervisor(arch: Arch, hypervisor: bool) -> Option<KernelConfig> {
+        match (arch, hypervisor) {
+            (Arch::X86_64, false) => Some(Self::X86_64),
+            (Arch::Aarch64, true) => Some(Self::AARCH64),
+            (Arch::Aarch64, false) => Some(Self::AARCH64_EL1),
+            (Arch::X86_64, true) => None,
+        }
+    }
+
+    /// Name used on command lines, in traces and in `SEL4_PREFIX` (its directory).
+    pub const fn name(self) -> &'static str {
+        match (self.arch, self.hypervisor) {
+            (Arch::X86_64, _) => "x86_64",
+            (Arch::Aarch64, true) => "aarch64",
+            (Arch::Aarch64, false) => "aarch64-el1",
+        }
+    }
+
+    /// Parses [`KernelConfig::name`].
+    pub fn from_name(name: &str) -> Option<KernelConfig> {
+        Self::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The kernel's physical-to-virtual mapping in this configuration.
+    pub const fn kernel_window(self) -> KernelWindow {
+        match (self.arch, self.hypervisor) {
+            // include/plat/pc99/plat/64/plat_mode/machine/hardware.h:
+            // PPTR_BASE 0xffffff8000000000, PADDR_BASE 0.
+            (Arch::X86_64, _) => KernelWindow {
+                pptr_base_offset: 0xffff_ff80_0000_0000,
+                paddr_user_device_top: 1 << 47,
+                // PPTR_TOP 0xffffffff80000000 - PPTR_BASE.
+                paddr_top: 0x7f_8000_0000,
+            },
+            // include/arch/arm/arch/64/mode/hardware.h with CONFIG_ARM_HYPERVISOR_SUPPORT:
+            // PPTR_BASE 0x0000008000000000, PADDR_BASE 0; Cortex-A57: PA size 44 bits.
+            (Arch::Aarch64, true) => KernelWindow {
+                pptr_base_offset: 0x0000_0080_0000_0000,
+                paddr_user_device_top: 1 << 44,
+                // PPTR_TOP 0x000000ffc0000000 - PPTR_BASE.
+                paddr_top: 0x7f_c000_0000,
+            },
+            // The same header without hypervisor support (EL1): PPTR_BASE
+            // 0xffffff8000000000 (2^64 - 2^39), so physical 2^39 and above (QEMU virt's
+            // high PCIe window) wraps to kernel-virtual 0 and up, as on x86_64;
+            // CONFIG_PADDR_USER_DEVICE_TOP 2^44 (gen_config.h of that build).
+            (Arch::Aarch64, false) => KernelWindow {
+                pptr_base_offset: 0xffff_ff80_0000_0000,
+                paddr_user_device_top: 1 << 44,
+                // PPTR_TOP 0xffffffffc0000000 - PPTR_BASE.
+                paddr_top: 0x7f_c000_0000,
+            },
+        }
+    }
+
+    /// Exclusive end of the virtual range user frames may be mapped in (`seL4_UserTop` + 1,
+    /// rounded to what a mapping may reach).
+    ///
+    /// x86_64: the kernel refuses a mapping whose end passes `USER_TOP`
+    /// (0x7fff_ffff_ffff), so the last page below 2^47 stays unmapped.
+    /// aarch64 at EL2 (44-bit PA): `seL4_UserTop` is 2^44 - 1, inclusive.
+    /// aarch64 at EL1: `seL4_UserTop` is 0x7fff_ffff_ffff, inclusive
+    /// (`sel4/sel4_arch/constants.h` without `CONFIG_ARM_HYPERVISOR_SUPPORT`).
+    pub const fn user_vaddr_end(self) -> u64 {
+        match (self.arch, self.hypervisor) {
+            (Arch::X86_64, _) => 0x7fff_ffff_f000,
+            (Arch::Aarch64, true) => 1 << 44,
+            (Arch::Aarch64, false) => 1 << 47,
+        }
+    }
+
+    /// Whether objects of type `ty` exist in this configuration (a VCPU needs
+    /// hypervisor support).
+    pub const fn has_object(self, ty: ObjectType) -> bool {
+        ty.exists_on(self.arch) && (!matches!(ty, ObjectType::Vcpu) || self.hypervisor)
+    }
+}
+
+impl From<Arch> for KernelConfig {
+    fn from(arch: Arch) -> KernelConfig {
+        KernelConfig::of_arch(arch)
+    }
+}
+
+impl fmt::Display for KernelConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
@@ -537,6 +653,10 @@ mod tests {
             let covered = 12 + u32::from(PAGE_TABLE_INDEX_BITS) * u32::from(PAGING_LEVELS);
             assert!(arch.user_vaddr_end() <= 1u64 << covered);
         }
+        for config in KernelConfig::ALL {
+            let covered = 12 + u32::from(PAGE_TABLE_INDEX_BITS) * u32::from(PAGING_LEVELS);
+            assert!(config.user_vaddr_end() <= 1u64 << covered);
+        }
     }
 
     #[test]
@@ -544,6 +664,33 @@ mod tests {
         let w = Arch::X86_64.kernel_window();
         assert_eq!(w.kva(0x80_0000_0000), 0);
         assert_eq!(w.paddr(0), 0x80_0000_0000);
+    }
+
+    #[test]
+    fn aarch64_el1_device_window_wraps() {
+        let w = KernelConfig::AARCH64_EL1.kernel_window();
+        // QEMU virt's high PCIe window starts at 2^39: kernel-virtual 0 at EL1.
+        assert_eq!(w.kva(0x80_0000_0000), 0);
+        assert_eq!(w.kva(0x4000_0000), 0xffff_ff80_4000_0000);
+        assert_eq!(w.paddr(0), 0x80_0000_0000);
+        // At EL2 the same address does not wrap.
+        assert_eq!(
+            KernelConfig::AARCH64.kernel_window().kva(0x80_0000_0000),
+            0x100_0000_0000
+        );
+    }
+
+    #[test]
+    fn kernel_config_names_round_trip() {
+        for c in KernelConfig::ALL {
+            assert_eq!(KernelConfig::from_name(c.name()), Some(c));
+            assert_eq!(KernelConfig::with_hypervisor(c.arch, c.hypervisor), Some(c));
+        }
+        assert!(KernelConfig::AARCH64.has_object(ObjectType::Vcpu));
+        assert!(!KernelConfig::AARCH64_EL1.has_object(ObjectType::Vcpu));
+        assert!(
+            KernelConfig::AARCH64_EL1.user_vaddr_end() > KernelConfig::AARCH64.user_vaddr_end()
+        );
     }
 
     #[test]

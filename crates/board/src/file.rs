@@ -6,7 +6,7 @@
 //! broken board file is reported when it is loaded, not when it is used.
 
 use serde::Deserialize;
-use sysinit_kobj::{Arch, PhysRange};
+use sysinit_kobj::{Arch, KernelConfig, PhysRange};
 
 use crate::{
     Board, BoardError, HighWindow, Interrupts, KernelFootprint, KernelIrq, NamedRange, RamLayout,
@@ -211,6 +211,13 @@ impl BoardFile {
                 kind,
                 range: named.range,
             });
+        }
+        if KernelConfig::with_hypervisor(arch, self.virtualization).is_none() {
+            return Err(invalid(format!(
+                "virtualization = {} on {arch}: no supported kernel configuration has it \
+                 (aarch64: true for the kernel at EL2, false at EL1; x86_64: false)",
+                self.virtualization
+            )));
         }
         let interrupts = self.interrupts.into_interrupts();
         let k = self.kernel;

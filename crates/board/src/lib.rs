@@ -18,7 +18,7 @@ mod roottask;
 
 use std::fmt;
 
-use sysinit_kobj::{Arch, KernelWindow, PhysRange};
+use sysinit_kobj::{Arch, KernelConfig, KernelWindow, PhysRange};
 
 pub use boot::BootLayout;
 pub use error::BoardError;
@@ -269,9 +269,17 @@ impl Board {
         self.arch
     }
 
+    /// The kernel configuration the board describes: its architecture with hypervisor
+    /// support as `virtualization` says (aarch64: EL2 when on, EL1 when off).
+    pub fn kernel(&self) -> KernelConfig {
+        // `from_file` refuses a combination no configuration has.
+        KernelConfig::with_hypervisor(self.arch, self.virtualization)
+            .unwrap_or(KernelConfig::of_arch(self.arch))
+    }
+
     /// The kernel's physical-to-virtual mapping on this board.
     pub fn kernel_window(&self) -> KernelWindow {
-        self.arch.kernel_window()
+        self.kernel().kernel_window()
     }
 
     /// Width of physical addresses the CPU can issue; every device range lies below 2^bits.
@@ -285,9 +293,9 @@ impl Board {
             .unwrap_or(u64::MAX)
     }
 
-    /// First user virtual address that cannot be mapped (from the architecture).
+    /// First user virtual address that cannot be mapped (from the kernel configuration).
     pub fn user_vaddr_end(&self) -> u64 {
-        self.arch.user_vaddr_end()
+        self.kernel().user_vaddr_end()
     }
 
     /// Page sizes (log2 bytes) user memory may be mapped with, smallest first.

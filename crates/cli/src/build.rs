@@ -142,7 +142,7 @@ fn write_plan_outputs(
     let ram = args.ram.unwrap_or(board.default_ram_bytes());
     let (untypeds, _) = board_untypeds(board, ram)?;
     let (reqs, ids) = requests(spec);
-    let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
+    let plan = sysinit_planner::plan(spec.kernel(), &untypeds, &reqs)
         .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
     // The root task puts every cap in its root CNode beside what seL4 left there at
     // boot: refuse here what would stop the real boot (simulate checks the same).

@@ -84,6 +84,21 @@ pub enum CliError {
         /// The log's arch.
         log_arch: sysinit_kobj::Arch,
     },
+    /// Same architecture, another kernel configuration (aarch64 at EL1 against EL2):
+    /// window, labels and object types differ.
+    #[error("{path} is for the {spec} kernel configuration, but {other} is {other_kernel}; valid: {fix}")]
+    KernelMismatch {
+        /// The spec file.
+        path: String,
+        /// Its kernel configuration.
+        spec: sysinit_kobj::KernelConfig,
+        /// What it was compared with ("board X", "the boot in LOG").
+        other: String,
+        /// That one's configuration.
+        other_kernel: sysinit_kobj::KernelConfig,
+        /// What would be valid.
+        fix: &'static str,
+    },
     /// The board cannot give the memory map asked for (the error names the board).
     #[error("{source}")]
     Board {

@@ -170,7 +170,7 @@ pub fn board_untypeds(
             source,
         })?;
     let list =
-        boot_untypeds(board.arch(), &mem, usize::MAX).map_err(|source| CliError::BootMemory {
+        boot_untypeds(board.kernel(), &mem, usize::MAX).map_err(|source| CliError::BootMemory {
             board: name,
             source,
         })?;

@@ -43,6 +43,15 @@ pub fn run(args: &SimulateArgs) -> Result<(), CliError> {
             board_arch: board.arch(),
         });
     }
+    if loaded.spec.kernel() != board.kernel() {
+        return Err(CliError::KernelMismatch {
+            path: loaded.name,
+            spec: loaded.spec.kernel(),
+            other: format!("board {}", args.board),
+            other_kernel: board.kernel(),
+            fix: "the board the spec was built for (--board)",
+        });
+    }
     let board = with_built_for_ram(board, &loaded.spec, args.ram)?;
     // A spec built for another board may plan fine here and still be wrong there
     // (device memory and RAM differ): say so rather than only "ok".

@@ -41,8 +41,17 @@ pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
                 log_arch: trace.arch,
             });
         }
+        if loaded.spec.kernel() != trace.kernel {
+            return Err(CliError::KernelMismatch {
+                path: loaded.name,
+                spec: loaded.spec.kernel(),
+                other: format!("the boot in {}", args.log.display()),
+                other_kernel: trace.kernel,
+                fix: "the spec that boot ran",
+            });
+        }
         let (reqs, _) = requests(&loaded.spec);
-        let plan = sysinit_planner::plan(trace.arch, &trace.untypeds, &reqs)
+        let plan = sysinit_planner::plan(trace.kernel, &trace.untypeds, &reqs)
             .map_err(sysinit_sim::SimError::from)?;
         compare_plan(&trace, &plan).map_err(at_line)?;
         println!(

@@ -90,7 +90,7 @@ pub fn initialize<K: Kernel>(
         return Err(InitError::AffinityUnsupported { object, affinity });
     }
     let (reqs, ids) = requests(spec);
-    let plan = sysinit_planner::plan(spec.arch, untypeds, &reqs).map_err(InitError::Plan)?;
+    let plan = sysinit_planner::plan(spec.kernel(), untypeds, &reqs).map_err(InitError::Plan)?;
     let mappings = all_mappings(spec);
     let retyped: u64 = plan.steps.iter().map(|s| u64::from(s.count)).sum();
     let needed = retyped + extra_slots(spec, &mappings);

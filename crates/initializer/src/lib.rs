@@ -247,13 +247,15 @@ pub struct Executed {
 
 /// The trace records that open a trace: the header and the boot untyped list.
 pub fn trace_untypeds(
-    arch: sysinit_kobj::Arch,
+    kernel: impl Into<sysinit_kobj::KernelConfig>,
     untypeds: &[BootUntyped],
     mut out: impl FnMut(&Record),
 ) {
+    let kernel = kernel.into();
     out(&Record::Header {
         version: sysinit_trace::FORMAT_VERSION,
-        arch,
+        arch: kernel.arch,
+        hypervisor: kernel.hypervisor,
         untypeds: untypeds.len() as u32,
     });
     for (index, &untyped) in untypeds.iter().enumerate() {

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::{
-    Arch, BootUntyped, KernelWindow, PhysRange, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS,
+    BootUntyped, KernelConfig, KernelWindow, PhysRange, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS,
 };
 
 use crate::error::{BootMemoryError, MemoryList};
@@ -28,8 +28,11 @@ pub struct BootUntypedList {
 /// bytes would also be handed out as device untyped), must not overlap one
 /// another, and must end inside the kernel window of `arch` (`paddr_top`), as
 /// `provide_untyped_cap` requires of normal untypeds.
-pub fn validate_boot_memory(mem: &BootMemory, arch: Arch) -> Result<(), BootMemoryError> {
-    let window = arch.kernel_window();
+pub fn validate_boot_memory(
+    mem: &BootMemory,
+    kernel: impl Into<KernelConfig>,
+) -> Result<(), BootMemoryError> {
+    let window = kernel.into().kernel_window();
     let mut previous: Option<PhysRange> = None;
     for (index, &range) in mem.reserved.iter().enumerate() {
         check_not_inverted(MemoryList::Reserved, index, range)?;
@@ -131,12 +134,13 @@ fn covered_by_sorted(reserved: &[PhysRange], range: PhysRange) -> bool {
 /// [`BootUntypedList::dropped`], like the kernel's "Too many untyped regions".
 /// A description that fails [`validate_boot_memory`] is refused with that error.
 pub fn boot_untypeds(
-    arch: Arch,
+    kernel: impl Into<KernelConfig>,
     mem: &BootMemory,
     max_untypeds: usize,
 ) -> Result<BootUntypedList, BootMemoryError> {
-    validate_boot_memory(mem, arch)?;
-    let window = arch.kernel_window();
+    let kernel = kernel.into();
+    validate_boot_memory(mem, kernel)?;
+    let window = kernel.kernel_window();
     let mut list = BootUntypedList::default();
     let mut report = |untyped: BootUntyped| {
         if list.untypeds.len() < max_untypeds {
@@ -212,7 +216,7 @@ mod tests {
 
     #[test]
     fn misaligned_start_loses_the_head() {
-        let window = Arch::Aarch64.kernel_window();
+        let window = sysinit_kobj::Arch::Aarch64.kernel_window();
         // 0x4000_0008: 8 bytes up to 0x4000_0010 are below MIN_UNTYPED_BITS.
         let uts = collect(window, PhysRange::new(0x4000_0008, 0x4000_0040));
         assert_eq!(
@@ -234,7 +238,7 @@ mod tests {
 
     #[test]
     fn empty_region_gives_nothing() {
-        let window = Arch::X86_64.kernel_window();
+        let window = sysinit_kobj::Arch::X86_64.kernel_window();
         assert!(collect(window, PhysRange::new(0x1000, 0x1000)).is_empty());
     }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::{
-    align_up, is_aligned, Arch, BootUntyped, ObjectType, SizeError, MAX_UNTYPED_BITS,
+    align_up, is_aligned, Arch, BootUntyped, KernelConfig, ObjectType, SizeError, MAX_UNTYPED_BITS,
     MIN_UNTYPED_BITS, RETYPE_FAN_OUT_LIMIT, WORD_BITS,
 };
 
@@ -36,6 +36,7 @@ pub struct Retyped {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KernelModel {
     pub(crate) arch: Arch,
+    pub(crate) kernel: KernelConfig,
     pub(crate) slots: Vec<Option<Cap>>,
     /// State of every object that has any, by kernel-virtual address (which is unique
     /// among live objects): CNode contents, address spaces, threads, frame bytes.
@@ -67,8 +68,16 @@ impl KernelModel {
     /// `total_slots` is smaller than the list, the cspace grows to hold every untyped,
     /// and untypeds the kernel could never report (see [`KernelModel::try_new`]) are
     /// kept as given; retypes on them stay inside them but are otherwise unspecified.
-    pub fn new(arch: Arch, untypeds: &[BootUntyped], total_slots: usize) -> Self {
-        let window = arch.kernel_window();
+    ///
+    /// `kernel` is the kernel configuration (an [`Arch`] means its default one).
+    pub fn new(
+        kernel: impl Into<KernelConfig>,
+        untypeds: &[BootUntyped],
+        total_slots: usize,
+    ) -> Self {
+        let kernel = kernel.into();
+        let arch = kernel.arch;
+        let window = kernel.kernel_window();
         let mut slots: Vec<Option<Cap>> = untypeds
             .iter()
             .map(|ut| {
@@ -86,6 +95,7 @@ impl KernelModel {
         slots.resize(total_slots.max(untypeds.len()), None);
         KernelModel {
             arch,
+            kernel,
             slots,
             objects: BTreeMap::new(),
             asids: BTreeMap::new(),
@@ -98,23 +108,29 @@ impl KernelModel {
     /// Like [`KernelModel::new`], but refuses untypeds the kernel could never report
     /// ([`check_boot_untypeds`]) and a list that does not fit in `total_slots`.
     pub fn try_new(
-        arch: Arch,
+        kernel: impl Into<KernelConfig>,
         untypeds: &[BootUntyped],
         total_slots: usize,
     ) -> Result<Self, ModelError> {
+        let kernel = kernel.into();
         if untypeds.len() > total_slots {
             return Err(ModelError::TooFewSlots {
                 untypeds: untypeds.len(),
                 total_slots,
             });
         }
-        check_boot_untypeds(arch, untypeds)?;
-        Ok(Self::new(arch, untypeds, total_slots))
+        check_boot_untypeds(kernel, untypeds)?;
+        Ok(Self::new(kernel, untypeds, total_slots))
     }
 
     /// The architecture whose object sizes and kernel window are modelled.
     pub fn arch(&self) -> Arch {
         self.arch
+    }
+
+    /// The kernel configuration modelled (its window and user top).
+    pub fn kernel(&self) -> KernelConfig {
+        self.kernel
     }
 
     /// Number of slots in the modelled cspace.
@@ -266,7 +282,7 @@ impl KernelModel {
             });
         }
 
-        let window = self.arch.kernel_window();
+        let window = self.kernel.kernel_window();
         for i in 0..count {
             let kva = first_kva.wrapping_add(u64::from(i) << object_size_bits);
             let paddr = window.paddr(kva);
@@ -351,8 +367,11 @@ impl KernelModel {
 /// `MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS`, a kernel virtual address not aligned to the
 /// size, a range past the end of the physical address space, or two untypeds that share
 /// bytes (the kernel hands out each byte once). O(n log n) in the list's length.
-pub fn check_boot_untypeds(arch: Arch, untypeds: &[BootUntyped]) -> Result<(), ModelError> {
-    let window = arch.kernel_window();
+pub fn check_boot_untypeds(
+    kernel: impl Into<KernelConfig>,
+    untypeds: &[BootUntyped],
+) -> Result<(), ModelError> {
+    let window = kernel.into().kernel_window();
     let end = |ut: &BootUntyped| u128::from(ut.paddr) + bytes(ut.size_bits);
     for (index, ut) in untypeds.iter().enumerate() {
         let reason = if !(MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS).contains(&ut.size_bits) {

@@ -23,7 +23,7 @@
 
 use alloc::string::ToString;
 use alloc::vec::Vec;
-use sysinit_kobj::{is_aligned, Arch, BootUntyped};
+use sysinit_kobj::{is_aligned, BootUntyped, KernelConfig};
 
 use crate::error::{untyped_ranges, PlanError};
 use crate::tile::{cut_retypes, for_each_cut};
@@ -62,12 +62,12 @@ pub(crate) struct FreeRegion {
 
 /// Checks every fixed address and sorts the fixed-address objects into their untypeds.
 pub(crate) fn validate_fixed(
-    arch: Arch,
+    kernel: KernelConfig,
     untypeds: &[BootUntyped],
     requests: &[Request<'_>],
     sizes: &[u8],
 ) -> Result<FixedGroups, PlanError> {
-    let window = arch.kernel_window();
+    let window = kernel.kernel_window();
     let mut by_paddr: Vec<u32> = (0..untypeds.len() as u32).collect();
     by_paddr.sort_by_key(|&i| untypeds[i as usize].paddr);
 

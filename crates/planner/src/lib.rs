@@ -26,7 +26,9 @@ mod pack;
 mod tile;
 
 use alloc::vec::Vec;
-use sysinit_kobj::{align_up, Arch, BootUntyped, KernelWindow, ObjectType, RETYPE_FAN_OUT_LIMIT};
+use sysinit_kobj::{
+    align_up, BootUntyped, KernelConfig, KernelWindow, ObjectType, RETYPE_FAN_OUT_LIMIT,
+};
 
 pub use error::{PlanError, UntypedRange};
 pub use tile::{cut_cost, split_cost};
@@ -181,24 +183,28 @@ impl Default for PlanConfig {
 ///
 /// Everything is checked before the first step is produced: a plan is either
 /// complete or refused with the reason, never partial.
+///
+/// `kernel` is the kernel configuration (its window decides every placement); an
+/// [`sysinit_kobj::Arch`] means that architecture's default configuration.
 pub fn plan(
-    arch: Arch,
+    kernel: impl Into<KernelConfig>,
     untypeds: &[BootUntyped],
     requests: &[Request<'_>],
 ) -> Result<Plan, PlanError> {
-    plan_with(arch, untypeds, requests, PlanConfig::default())
+    plan_with(kernel, untypeds, requests, PlanConfig::default())
 }
 
 /// [`plan`] with explicit limits.
 pub fn plan_with(
-    arch: Arch,
+    kernel: impl Into<KernelConfig>,
     untypeds: &[BootUntyped],
     requests: &[Request<'_>],
     config: PlanConfig,
 ) -> Result<Plan, PlanError> {
-    let mut b = Builder::new(arch, requests.len(), config);
-    let sizes = error::object_sizes(arch, requests)?;
-    let groups = fixed::validate_fixed(arch, untypeds, requests, &sizes)?;
+    let kernel = kernel.into();
+    let mut b = Builder::new(kernel, requests.len(), config);
+    let sizes = error::object_sizes(kernel.arch, requests)?;
+    let groups = fixed::validate_fixed(kernel, untypeds, requests, &sizes)?;
     let mut free = Vec::new();
     fixed::place_fixed(&mut b, untypeds, requests, &groups, &mut free);
     pack::pack_ordinary(&mut b, untypeds, requests, &sizes, &groups, free)?;
@@ -246,14 +252,14 @@ pub(crate) struct Builder {
 }
 
 impl Builder {
-    fn new(arch: Arch, objects: usize, config: PlanConfig) -> Self {
+    fn new(kernel: KernelConfig, objects: usize, config: PlanConfig) -> Self {
         let plan = Plan {
             placements: alloc::vec![0; objects],
             object_order: Vec::with_capacity(objects),
             ..Plan::default()
         };
         Builder {
-            window: arch.kernel_window(),
+            window: kernel.kernel_window(),
             config,
             plan,
         }

@@ -15,7 +15,7 @@
 //! (EL1, MCS) is one more `Config` and, for methods only it has, more rows in
 //! the table below with their condition, never a second list of names.
 
-use sysinit_kobj::Arch;
+use sysinit_kobj::{Arch, KernelConfig};
 
 use crate::Word;
 
@@ -76,11 +76,25 @@ pub const AARCH64: Config = Config {
     hypervisor: true,
 };
 
-/// Our configuration of each architecture.
+/// `kernel-config/aarch64-el1.cmake`: qemu-arm-virt without hypervisor support (EL1).
+pub const AARCH64_EL1: Config = Config {
+    arch: Arch::Aarch64,
+    hypervisor: false,
+};
+
+/// Every configuration we build kernels with, in [`KernelConfig::ALL`] order.
+pub const ALL: [Config; 3] = [X86_64, AARCH64, AARCH64_EL1];
+
+/// The default configuration of each architecture ([`KernelConfig::of_arch`]).
 pub const fn config(arch: Arch) -> Config {
-    match arch {
-        Arch::X86_64 => X86_64,
-        Arch::Aarch64 => AARCH64,
+    of_kernel(KernelConfig::of_arch(arch))
+}
+
+/// The label numbering of a kernel configuration.
+pub const fn of_kernel(kernel: KernelConfig) -> Config {
+    Config {
+        arch: kernel.arch,
+        hypervisor: kernel.hypervisor,
     }
 }
 
@@ -276,7 +290,7 @@ impl Config {
 pub(crate) const fn common(label: Label) -> Word {
     let n = X86_64.label(label);
     assert!(
-        n == AARCH64.label(label),
+        n == AARCH64.label(label) && n == AARCH64_EL1.label(label),
         "label numbered per configuration"
     );
     n
@@ -287,13 +301,18 @@ pub fn name(arch: Arch, label: Word) -> Option<&'static str> {
     config(arch).label_of(label).map(Label::name)
 }
 
+/// The kernel's name of `label` in `kernel` (for error messages and traces).
+pub fn name_in(kernel: KernelConfig, label: Word) -> Option<&'static str> {
+    of_kernel(kernel).label_of(label).map(Label::name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn numbers_and_names_round_trip() {
-        for c in [X86_64, AARCH64] {
+        for c in ALL {
             for n in 0..c.count() {
                 let l = c.label_of(n).unwrap();
                 assert_eq!(c.number(l), Some(n));
@@ -306,10 +325,7 @@ mod tests {
     fn labels_outside_a_configuration_have_no_number() {
         assert_eq!(X86_64.number(Label::ARMPageMap), None);
         assert_eq!(AARCH64.number(Label::X86PageMap), None);
-        let el1 = Config {
-            arch: Arch::Aarch64,
-            hypervisor: false,
-        };
+        let el1 = AARCH64_EL1;
         // Without hypervisor support the five VCPU labels are gone and the IRQ ones shift.
         assert_eq!(el1.number(Label::ARMVCPUSetTCB), None);
         assert_eq!(

@@ -11,17 +11,18 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use sysinit_kobj::Arch;
+use sysinit_kobj::{Arch, KernelConfig};
 use sysinit_sel4::fault::{self, FaultKind};
 use sysinit_sel4::invocation::aarch64::VcpuReg;
 use sysinit_sel4::label::{self, Label};
 use sysinit_sel4::Word;
 
-/// `$SEL4_PREFIX/<arch>/include`; a test that needs it fails without it.
-fn include_dir(arch: Arch) -> PathBuf {
+/// `$SEL4_PREFIX/<config>/include`; a test that needs it fails without it.
+fn include_dir(config: impl Into<KernelConfig>) -> PathBuf {
+    let config = config.into();
     let prefix = std::env::var_os("SEL4_PREFIX")
         .expect("SEL4_PREFIX must name a kernel build (docs/kernel.md)");
-    let dir = PathBuf::from(prefix).join(arch.name()).join("include");
+    let dir = PathBuf::from(prefix).join(config.name()).join("include");
     assert!(dir.is_dir(), "{} is missing", dir.display());
     dir
 }
@@ -50,9 +51,9 @@ fn preprocess(include: &PathBuf, source: &str) -> String {
 
 /// The enumerators of the three label enumerations, in order (the counters
 /// `n...InvocationLabels` left out).
-fn kernel_labels(arch: Arch) -> Vec<String> {
+fn kernel_labels(kernel: KernelConfig) -> Vec<String> {
     let text = preprocess(
-        &include_dir(arch),
+        &include_dir(kernel),
         "#include <sel4/config.h>\n\
          #include <sel4/invocation.h>\n\
          #include <sel4/sel4_arch/invocation.h>\n\
@@ -71,9 +72,10 @@ fn kernel_labels(arch: Arch) -> Vec<String> {
     names
 }
 
-fn check(arch: Arch) {
-    let config = label::config(arch);
-    let kernel = kernel_labels(arch);
+fn check(kernel_config: KernelConfig) {
+    let config = label::of_kernel(kernel_config);
+    let arch = kernel_config;
+    let kernel = kernel_labels(kernel_config);
     let ours: Vec<&str> = (0..config.count())
         .map(|n| config.label_of(n).unwrap().name())
         .collect();
@@ -90,13 +92,19 @@ fn check(arch: Arch) {
 #[test]
 #[ignore = "needs a real seL4 kernel build: set SEL4_PREFIX (docs/kernel.md) and run with --ignored"]
 fn x86_64_labels_match_the_kernel_build() {
-    check(Arch::X86_64);
+    check(KernelConfig::X86_64);
 }
 
 #[test]
 #[ignore = "needs a real seL4 kernel build: set SEL4_PREFIX (docs/kernel.md) and run with --ignored"]
 fn aarch64_labels_match_the_kernel_build() {
-    check(Arch::Aarch64);
+    check(KernelConfig::AARCH64);
+}
+
+#[test]
+#[ignore = "needs a real seL4 kernel build: set SEL4_PREFIX (docs/kernel.md) and run with --ignored"]
+fn aarch64_el1_labels_match_the_kernel_build() {
+    check(KernelConfig::AARCH64_EL1);
 }
 
 /// Every enumerator of every `enum` in preprocessed `text` with its value, evaluated as

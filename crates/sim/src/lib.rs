@@ -26,7 +26,7 @@ use sysinit_initializer::{
     execute, initialize, slots_needed, trace_untypeds, CapData, Executed, InitError, Kernel, Slot,
     SlotLayout, ThreadStart,
 };
-use sysinit_kobj::{Arch, BootUntyped, ObjectType, RootCNodeAtBoot, RootCNodeFull};
+use sysinit_kobj::{BootUntyped, KernelConfig, ObjectType, RootCNodeAtBoot, RootCNodeFull};
 use sysinit_model::{
     Cap, CapRights, InvocationError, KernelModel, MintData, MintDest, ModelError, RetypeError,
 };
@@ -369,7 +369,7 @@ pub fn simulate_spec_in(
     root: RootCNodeAtBoot,
 ) -> Result<Simulation, SimError> {
     let (reqs, _) = sysinit_initializer::requests(spec);
-    let sizing = sysinit_planner::plan(spec.arch, untypeds, &reqs)?;
+    let sizing = sysinit_planner::plan(spec.kernel(), untypeds, &reqs)?;
     root.check(slots_needed(spec, &sizing))?;
     let first_free = untypeds.len() as u64;
     let end_free = first_free + root.free();
@@ -381,9 +381,9 @@ pub fn simulate_spec_in(
             available: usize::MAX as u64,
         })
     })?;
-    let mut kernel = ModelKernel(KernelModel::new(spec.arch, untypeds, total));
+    let mut kernel = ModelKernel(KernelModel::new(spec.kernel(), untypeds, total));
     let mut trace = Vec::new();
-    trace_untypeds(spec.arch, untypeds, |r| trace.push(*r));
+    trace_untypeds(spec.kernel(), untypeds, |r| trace.push(*r));
     let layout = SlotLayout {
         first_untyped: 0,
         first_free,
@@ -406,34 +406,38 @@ pub fn simulate_spec_in(
 
 /// Plans `requests` into `untypeds` and boots the plan on the kernel model.
 pub fn simulate(
-    arch: Arch,
+    kernel: impl Into<KernelConfig>,
     untypeds: &[BootUntyped],
     requests: &[Request<'_>],
 ) -> Result<Simulation, SimError> {
-    let plan = sysinit_planner::plan(arch, untypeds, requests)?;
-    run_plan(arch, untypeds, requests, plan)
+    let kernel = kernel.into();
+    let plan = sysinit_planner::plan(kernel, untypeds, requests)?;
+    run_plan(kernel, untypeds, requests, plan)
 }
 
 /// Boots an existing plan on a fresh kernel model built from `untypeds`.
 pub fn run_plan(
-    arch: Arch,
+    kernel: impl Into<KernelConfig>,
     untypeds: &[BootUntyped],
     requests: &[Request<'_>],
     plan: Plan,
 ) -> Result<Simulation, SimError> {
+    let kernel = kernel.into();
     let needed: u64 = plan.steps.iter().map(|s| u64::from(s.count)).sum();
     let first_free = untypeds.len() as u64;
     let end_free = first_free + needed;
-    let mut kernel = ModelKernel(KernelModel::new(arch, untypeds, end_free as usize));
+    let mut model_kernel = ModelKernel(KernelModel::new(kernel, untypeds, end_free as usize));
     let mut trace = Vec::with_capacity(untypeds.len() + plan.steps.len() + 2);
-    trace_untypeds(arch, untypeds, |r| trace.push(*r));
+    trace_untypeds(kernel, untypeds, |r| trace.push(*r));
     let layout = SlotLayout {
         first_untyped: 0,
         first_free,
         end_free,
     };
-    let executed = execute(&plan, requests, layout, &mut kernel, |r| trace.push(*r))?;
-    let model = kernel.0;
+    let executed = execute(&plan, requests, layout, &mut model_kernel, |r| {
+        trace.push(*r)
+    })?;
+    let model = model_kernel.0;
     check_placements(&model, &plan, &executed, requests)?;
     trace.push(summary(&plan, executed.invocations));
     Ok(Simulation {

@@ -10,7 +10,8 @@
 //! before anything is sized from it, and every refusal names the log line at fault.
 
 use sysinit_kobj::{
-    Arch, BootUntyped, ObjectType, RootCNodeAtBoot, MIN_UNTYPED_BITS, RETYPE_FAN_OUT_LIMIT,
+    Arch, BootUntyped, KernelConfig, ObjectType, RootCNodeAtBoot, MIN_UNTYPED_BITS,
+    RETYPE_FAN_OUT_LIMIT,
 };
 use sysinit_model::{check_boot_untypeds, Cap, KernelModel, ModelError};
 use sysinit_planner::{Plan, UntypedRef};
@@ -115,6 +116,9 @@ pub enum ReplayError {
 pub struct RecordedTrace {
     /// Architecture from the header.
     pub arch: Arch,
+    /// Kernel configuration from the header (its window decides what the boot
+    /// untypeds and every placement must be).
+    pub kernel: KernelConfig,
     /// The boot untyped list.
     pub untypeds: Vec<BootUntyped>,
     /// The retype records, in order.
@@ -180,8 +184,14 @@ impl RecordedTrace {
     pub fn from_lines(records: &[(usize, Record)]) -> Result<Self, TraceError> {
         let bad = |line, s: &str| at(line, ReplayError::Malformed(s.to_string()));
         let mut it = records.iter();
-        let (header, arch, count) = match it.next() {
-            Some(&(line, Record::Header { arch, untypeds, .. })) => (line, arch, untypeds as usize),
+        let (header, arch, kernel, count) = match it.next() {
+            Some(&(line, ref r @ Record::Header { arch, untypeds, .. })) => (
+                line,
+                arch,
+                r.kernel()
+                    .ok_or_else(|| bad(line, "no supported kernel configuration"))?,
+                untypeds as usize,
+            ),
             Some(&(line, _)) => {
                 return Err(bad(
                     line,
@@ -192,6 +202,7 @@ impl RecordedTrace {
         };
         let mut trace = RecordedTrace {
             arch,
+            kernel,
             untypeds: Vec::new(),
             retypes: Vec::new(),
             summary: None,
@@ -265,7 +276,7 @@ impl RecordedTrace {
                 )),
             ));
         }
-        check_boot_untypeds(arch, &trace.untypeds).map_err(|e| trace.untyped_error(e))?;
+        check_boot_untypeds(kernel, &trace.untypeds).map_err(|e| trace.untyped_error(e))?;
         Ok(trace)
     }
 
@@ -387,7 +398,7 @@ pub fn replay(trace: &RecordedTrace) -> Result<Replayed, TraceError> {
     }
     let first_free = trace.untypeds.len();
     let total = first_free as u64 + needed;
-    let mut model = KernelModel::try_new(trace.arch, &trace.untypeds, total as usize)
+    let mut model = KernelModel::try_new(trace.kernel, &trace.untypeds, total as usize)
         .map_err(|e| trace.untyped_error(e))?;
     let mut next = first_free;
     let mut derived: Vec<usize> = Vec::new();

@@ -20,10 +20,17 @@ pub struct SpecBuilder {
 }
 
 impl SpecBuilder {
-    /// An empty spec for `arch`.
+    /// An empty spec for `arch` (its default kernel configuration).
     pub fn new(arch: crate::Arch) -> SpecBuilder {
         SpecBuilder {
             spec: Spec::new(arch),
+        }
+    }
+
+    /// An empty spec for the kernel configuration `kernel`.
+    pub fn for_kernel(kernel: crate::KernelConfig) -> SpecBuilder {
+        SpecBuilder {
+            spec: Spec::for_kernel(kernel),
         }
     }
 

@@ -3,7 +3,7 @@
 //! ```text
 //! offset 0   8 bytes  MAGIC, b"sysinit\0"
 //! offset 8   4 bytes  format version, u32 little-endian (FORMAT_VERSION)
-//! offset 12  ...      postcard body: arch, objects, machine (option), blob length (u64)
+//! offset 12  ...      postcard body: arch, hypervisor, objects, machine (option), blob length (u64)
 //! then       n bytes  the blob, exactly as many bytes as the body declares
 //! ```
 
@@ -14,7 +14,7 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::Arch;
 
-use crate::{Machine, NamedObject, Spec, SpecError};
+use crate::{KernelConfig, Machine, NamedObject, Spec, SpecError};
 
 /// First eight bytes of every encoded spec.
 pub const MAGIC: [u8; 8] = *b"sysinit\0";
@@ -22,9 +22,10 @@ pub const MAGIC: [u8; 8] = *b"sysinit\0";
 /// Version of the encoding this build reads and writes.
 ///
 /// Bump it whenever the bytes a spec encodes to change: a new field, a new
-/// enum variant, a reordering. There is no compatibility across versions;
-/// the host tool and the root task must come from the same sysinit.
-pub const FORMAT_VERSION: u32 = 2;
+/// enum variant, a reordering. Version 3 added `hypervisor` (the kernel
+/// configuration); version 2 is still read, as the architecture's default
+/// configuration. Anything older is refused.
+pub const FORMAT_VERSION: u32 = 3;
 
 const HEADER_LEN: usize = MAGIC.len() + 4;
 
@@ -32,6 +33,7 @@ const HEADER_LEN: usize = MAGIC.len() + 4;
 #[derive(Serialize)]
 struct BodyOut<'a> {
     arch: Arch,
+    hypervisor: bool,
     objects: &'a [NamedObject],
     machine: &'a Option<Machine>,
     blob_len: u64,
@@ -40,6 +42,17 @@ struct BodyOut<'a> {
 /// The postcard body as read; field for field the same shape as [`BodyOut`].
 #[derive(Deserialize)]
 struct BodyIn {
+    arch: Arch,
+    hypervisor: bool,
+    objects: Vec<NamedObject>,
+    machine: Option<Machine>,
+    blob_len: u64,
+}
+
+/// The body of format version 2 (before `hypervisor`), still read: recorded boots
+/// embed it.
+#[derive(Deserialize)]
+struct BodyInV2 {
     arch: Arch,
     objects: Vec<NamedObject>,
     machine: Option<Machine>,
@@ -133,6 +146,7 @@ impl Spec {
     pub fn to_postcard(&self) -> Vec<u8> {
         let body = BodyOut {
             arch: self.arch,
+            hypervisor: self.hypervisor,
             objects: &self.objects,
             machine: &self.machine,
             blob_len: self.blob.len() as u64,
@@ -189,21 +203,36 @@ impl Spec {
             .and_then(|v| v.try_into().ok())
             .ok_or(DecodeError::Truncated { part: "header" })?;
         let version = u32::from_le_bytes(version);
-        if version != FORMAT_VERSION {
-            return Err(DecodeError::VersionMismatch {
-                found: version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        let (body, blob) =
-            postcard::take_from_bytes::<BodyIn>(&bytes[HEADER_LEN..]).map_err(|e| match e {
-                postcard::Error::DeserializeUnexpectedEnd => {
-                    DecodeError::Truncated { part: "body" }
-                }
-                other => DecodeError::Malformed {
-                    reason: other.to_string(),
-                },
-            })?;
+        let body_error = |e| match e {
+            postcard::Error::DeserializeUnexpectedEnd => DecodeError::Truncated { part: "body" },
+            other => DecodeError::Malformed {
+                reason: other.to_string(),
+            },
+        };
+        let (body, blob) = match version {
+            FORMAT_VERSION => {
+                postcard::take_from_bytes::<BodyIn>(&bytes[HEADER_LEN..]).map_err(body_error)?
+            }
+            // Version 2 had no `hypervisor`: the architecture's default configuration.
+            2 => {
+                let (v2, blob) = postcard::take_from_bytes::<BodyInV2>(&bytes[HEADER_LEN..])
+                    .map_err(body_error)?;
+                let body = BodyIn {
+                    arch: v2.arch,
+                    hypervisor: KernelConfig::of_arch(v2.arch).hypervisor,
+                    objects: v2.objects,
+                    machine: v2.machine,
+                    blob_len: v2.blob_len,
+                };
+                (body, blob)
+            }
+            _ => {
+                return Err(DecodeError::VersionMismatch {
+                    found: version,
+                    supported: FORMAT_VERSION,
+                })
+            }
+        };
         match u64::try_from(blob.len()) {
             Ok(len) if len == body.blob_len => {}
             Ok(len) if len < body.blob_len => {
@@ -220,6 +249,7 @@ impl Spec {
         Ok((
             Spec {
                 arch: body.arch,
+                hypervisor: body.hypervisor,
                 objects: body.objects,
                 machine: body.machine,
                 blob: Vec::new(),

@@ -4,7 +4,7 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt;
 
-use sysinit_kobj::{Arch, SizeError, IPC_BUFFER_SIZE_BITS, WORD_BITS};
+use sysinit_kobj::{Arch, KernelConfig, SizeError, IPC_BUFFER_SIZE_BITS, WORD_BITS};
 
 use crate::{ObjectId, Tcb};
 
@@ -62,6 +62,14 @@ pub enum SpecErrorKind {
     DuplicateName { first: ObjectId },
     /// The object kind, or this form of it, does not exist on the spec's architecture.
     NotOnArch { what: &'static str, arch: Arch },
+    /// The object kind exists on the architecture, but not in the spec's kernel
+    /// configuration (a vcpu without hypervisor support).
+    NotInKernel {
+        what: &'static str,
+        kernel: KernelConfig,
+    },
+    /// No kernel configuration sysinit supports has this architecture and hypervisor setting.
+    UnsupportedKernel { arch: Arch, hypervisor: bool },
     /// A size or radix the kernel would refuse.
     BadSize(SizeError),
     /// A frame size that is not a page size.
@@ -193,6 +201,15 @@ impl fmt::Display for SpecErrorKind {
                 write!(f, "the name is already used by object {first}; names must be unique")
             }
             K::NotOnArch { what, arch } => write!(f, "{what} does not exist on {arch}"),
+            K::NotInKernel { what, kernel } => write!(
+                f,
+                "{what} does not exist in the {kernel} kernel configuration (it needs hypervisor support, kernel-config/aarch64.cmake)"
+            ),
+            K::UnsupportedKernel { arch, hypervisor } => write!(
+                f,
+                "no supported kernel configuration is {arch} with hypervisor support {}; supported: x86_64 (off), aarch64 (on, EL2), aarch64 (off, EL1)",
+                if *hypervisor { "on" } else { "off" }
+            ),
             K::BadSize(e) => write!(f, "{e}"),
             K::BadFrameSize { size_bits } => write!(
                 f,

@@ -6,6 +6,11 @@
 //!   "objects": [...], "blob": "hex" }
 //! ```
 //!
+//! `"hypervisor": false` after `"arch": "aarch64"` makes the spec one for the kernel at
+//! EL1 (`kernel-config/aarch64-el1.cmake`); the field is written only when it differs
+//! from the architecture's default configuration, so the JSON form keeps its version
+//! ([`JSON_VERSION`]) while the binary one, which always carries it, moved on.
+//!
 //! The version is checked before the rest of the document is looked at, and
 //! the document is validated after parsing, exactly like the binary form.
 
@@ -16,7 +21,11 @@ use core::fmt;
 use serde::{Deserialize, Serialize};
 use sysinit_kobj::Arch;
 
-use crate::{hex_bytes, Machine, NamedObject, Spec, SpecError, FORMAT_VERSION};
+use crate::{hex_bytes, KernelConfig, Machine, NamedObject, Spec, SpecError};
+
+/// Version of the JSON form. Independent of the binary [`crate::FORMAT_VERSION`]: a
+/// document without the optional `hypervisor` field reads as it always did.
+pub const JSON_VERSION: u32 = 2;
 
 /// Value of the `format` field, the JSON counterpart of [`crate::MAGIC`].
 const FORMAT_NAME: &str = "sysinit-spec";
@@ -26,6 +35,8 @@ struct DocumentOut<'a> {
     format: &'static str,
     version: u32,
     arch: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hypervisor: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     machine: &'a Option<Machine>,
     objects: &'a [NamedObject],
@@ -41,6 +52,8 @@ struct DocumentIn {
     #[allow(dead_code)]
     version: u32,
     arch: String,
+    #[serde(default)]
+    hypervisor: Option<bool>,
     #[serde(default)]
     machine: Option<Machine>,
     objects: Vec<NamedObject>,
@@ -155,8 +168,10 @@ impl Spec {
     pub fn to_json_pretty(&self) -> String {
         let doc = DocumentOut {
             format: FORMAT_NAME,
-            version: FORMAT_VERSION,
+            version: JSON_VERSION,
             arch: self.arch.name(),
+            hypervisor: (self.hypervisor != KernelConfig::of_arch(self.arch).hypervisor)
+                .then_some(self.hypervisor),
             machine: &self.machine,
             objects: &self.objects,
             blob: &self.blob,
@@ -177,16 +192,19 @@ impl Spec {
                 found: header.format,
             });
         }
-        if header.version != Some(FORMAT_VERSION) {
+        if header.version != Some(JSON_VERSION) {
             return Err(JsonError::VersionMismatch {
                 found: header.version,
-                supported: FORMAT_VERSION,
+                supported: JSON_VERSION,
             });
         }
         let doc: DocumentIn = serde_json::from_str(text)?;
         let arch = Arch::from_name(&doc.arch).ok_or(JsonError::UnknownArch { found: doc.arch })?;
         let spec = Spec {
             arch,
+            hypervisor: doc
+                .hypervisor
+                .unwrap_or(KernelConfig::of_arch(arch).hypervisor),
             objects: doc.objects,
             machine: doc.machine,
             blob: doc.blob,

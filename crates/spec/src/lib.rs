@@ -50,7 +50,7 @@ pub use object::{
     entry_span_bits, CNode, Cap, FillContent, FillEntry, Frame, IoPorts, IpcBuffer, Irq, IrqSource,
     KernelObject, NamedObject, Object, ObjectId, PageTable, Rights, Tcb, Untyped, VSpace,
 };
-pub use sysinit_kobj::{Arch, ObjectType};
+pub use sysinit_kobj::{Arch, KernelConfig, ObjectType};
 pub use walk::Mapping;
 
 /// A whole system: the objects to create and the data to fill frames with.
@@ -58,6 +58,11 @@ pub use walk::Mapping;
 pub struct Spec {
     /// Architecture the spec is for; sizes and object types are checked against it.
     pub arch: Arch,
+    /// Whether the kernel has hypervisor support (`KernelArmHypervisorSupport`: aarch64
+    /// at EL2; false for aarch64 at EL1 and on x86_64). With [`Spec::arch`] it names the
+    /// kernel configuration ([`Spec::kernel`]): its window, user top, object types and
+    /// invocation labels. The root task refuses a spec for another configuration.
+    pub hypervisor: bool,
     /// Every object, indexed by [`ObjectId`]. Names are unique.
     pub objects: Vec<NamedObject>,
     /// The machine the spec was built for, if the builder knew it. Informational for
@@ -80,14 +85,28 @@ pub struct Machine {
 }
 
 impl Spec {
-    /// An empty spec for `arch`.
+    /// An empty spec for `arch` in its default kernel configuration
+    /// ([`KernelConfig::of_arch`]).
     pub fn new(arch: Arch) -> Spec {
+        Spec::for_kernel(KernelConfig::of_arch(arch))
+    }
+
+    /// An empty spec for the kernel configuration `kernel`.
+    pub fn for_kernel(kernel: KernelConfig) -> Spec {
         Spec {
-            arch,
+            arch: kernel.arch,
+            hypervisor: kernel.hypervisor,
             objects: Vec::new(),
             machine: None,
             blob: Vec::new(),
         }
+    }
+
+    /// The kernel configuration the spec is for; the architecture's default
+    /// configuration if [`Spec::hypervisor`] names none (which [`Spec::validate`] refuses).
+    pub fn kernel(&self) -> KernelConfig {
+        KernelConfig::with_hypervisor(self.arch, self.hypervisor)
+            .unwrap_or(KernelConfig::of_arch(self.arch))
     }
 
     /// The object with id `id`, if it exists.

@@ -11,7 +11,9 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use sysinit_kobj::{is_aligned, Arch, ObjectType, IPC_BUFFER_SIZE_BITS, PAGING_LEVELS, WORD_BITS};
+use sysinit_kobj::{
+    is_aligned, Arch, KernelConfig, ObjectType, IPC_BUFFER_SIZE_BITS, PAGING_LEVELS, WORD_BITS,
+};
 
 use crate::error::size_text;
 use crate::object::entry_span_bits;
@@ -34,6 +36,15 @@ impl Spec {
                 object: None,
                 kind: SpecErrorKind::TooManyObjects {
                     count: self.objects.len(),
+                },
+            });
+        }
+        if KernelConfig::with_hypervisor(self.arch, self.hypervisor).is_none() {
+            return Err(SpecError {
+                object: None,
+                kind: SpecErrorKind::UnsupportedKernel {
+                    arch: self.arch,
+                    hypervisor: self.hypervisor,
                 },
             });
         }
@@ -123,7 +134,7 @@ impl Spec {
     /// memory: the kernel refuses to map a table at or past it, or a frame
     /// reaching past it.
     fn check_user_range(&self, vspace: ObjectId) -> Result<(), SpecError> {
-        let user_end = self.arch.user_vaddr_end();
+        let user_end = self.kernel().user_vaddr_end();
         for m in self.vspace_mappings(vspace) {
             // size_bits <= 39, so neither the shift nor the sum can overflow.
             let end = m.vaddr + (1u64 << m.size_bits());
@@ -288,6 +299,13 @@ impl Checker<'_> {
                         arch,
                     });
                 }
+                let kernel = self.spec.kernel();
+                if !kernel.has_object(ObjectType::Vcpu) {
+                    return Err(SpecErrorKind::NotInKernel {
+                        what: "a vcpu",
+                        kernel,
+                    });
+                }
             }
             Object::CNode(c) => {
                 ObjectType::CNode
@@ -346,7 +364,7 @@ impl Checker<'_> {
         if !is_aligned(paddr, size_bits) {
             return Err(SpecErrorKind::MisalignedPaddr { paddr, size_bits });
         }
-        let top = self.arch().kernel_window().paddr_user_device_top;
+        let top = self.spec.kernel().kernel_window().paddr_user_device_top;
         let fits = 1u64
             .checked_shl(u32::from(size_bits))
             .and_then(|size| paddr.checked_add(size))

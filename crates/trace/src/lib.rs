@@ -9,7 +9,7 @@
 #![forbid(unsafe_code)]
 
 use core::fmt;
-use sysinit_kobj::{Arch, BootUntyped, ObjectType, UntypedRef};
+use sysinit_kobj::{Arch, BootUntyped, KernelConfig, ObjectType, UntypedRef};
 
 /// Every trace line starts with this.
 pub const PREFIX: &str = "SYSINIT";
@@ -19,12 +19,17 @@ pub const FORMAT_VERSION: u32 = 1;
 /// One trace line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Record {
-    /// `SYSINIT trace v1 arch=x86_64 untypeds=N` — starts a trace.
+    /// `SYSINIT trace v1 arch=x86_64 untypeds=N` — starts a trace. A kernel
+    /// configuration other than the architecture's default is named after the
+    /// architecture: `SYSINIT trace v1 arch=aarch64 kernel=aarch64-el1 untypeds=N`.
     Header {
         /// Line format version.
         version: u32,
         /// Target architecture.
         arch: Arch,
+        /// Whether the kernel has hypervisor support (with `arch`, the kernel
+        /// configuration: [`Record::kernel`]).
+        hypervisor: bool,
         /// Number of boot untypeds that follow.
         untypeds: u32,
     },
@@ -101,12 +106,17 @@ impl fmt::Display for Record {
             Record::Header {
                 version,
                 arch,
+                hypervisor,
                 untypeds,
             } => {
-                write!(
-                    f,
-                    "{PREFIX} trace v{version} arch={arch} untypeds={untypeds}"
-                )
+                write!(f, "{PREFIX} trace v{version} arch={arch}")?;
+                if hypervisor != KernelConfig::of_arch(arch).hypervisor {
+                    match KernelConfig::with_hypervisor(arch, hypervisor) {
+                        Some(kernel) => write!(f, " kernel={kernel}")?,
+                        None => write!(f, " kernel=unsupported")?,
+                    }
+                }
+                write!(f, " untypeds={untypeds}")
             }
             Record::Untyped { index, untyped } => write!(
                 f,
@@ -181,6 +191,17 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The value of the next word if it is `key=value`; otherwise nothing is consumed.
+    fn optional_value(&mut self, key: &'static str) -> Option<&'a str> {
+        let mut ahead = self.words.clone();
+        let (k, v) = ahead.next()?.split_once('=')?;
+        if k != key {
+            return None;
+        }
+        self.words = ahead;
+        Some(v)
+    }
+
     fn dec(&mut self, key: &'static str, what: &'static str) -> Result<u64, ParseError> {
         self.value(key, what)?.parse().map_err(|_| err(what))
     }
@@ -206,6 +227,16 @@ fn small<T: TryFrom<u64>>(v: u64, what: &'static str) -> Result<T, ParseError> {
 }
 
 impl Record {
+    /// The kernel configuration a [`Record::Header`] names.
+    pub fn kernel(&self) -> Option<KernelConfig> {
+        match *self {
+            Record::Header {
+                arch, hypervisor, ..
+            } => KernelConfig::with_hypervisor(arch, hypervisor),
+            _ => None,
+        }
+    }
+
     /// Parses one line. Lines that are not trace lines (no [`PREFIX`] word at the
     /// start, after optional leading text such as a serial console's noise) give
     /// `Ok(None)`; a trace line that does not parse gives an error.
@@ -235,6 +266,13 @@ impl Record {
                 }
                 let arch =
                     Arch::from_name(f.value("arch", "bad arch")?).ok_or(err("unknown arch"))?;
+                let mut hypervisor = KernelConfig::of_arch(arch).hypervisor;
+                if let Some(name) = f.optional_value("kernel") {
+                    let kernel = KernelConfig::from_name(name)
+                        .filter(|k| k.arch == arch)
+                        .ok_or(err("unknown kernel configuration for this arch"))?;
+                    hypervisor = kernel.hypervisor;
+                }
                 let untypeds = small(
                     f.dec("untypeds", "bad untyped count")?,
                     "untyped count too large",
@@ -242,6 +280,7 @@ impl Record {
                 Record::Header {
                     version,
                     arch,
+                    hypervisor,
                     untypeds,
                 }
             }
@@ -340,8 +379,28 @@ mod tests {
         round_trip(Record::Header {
             version: 1,
             arch: Arch::X86_64,
+            hypervisor: false,
             untypeds: 42,
         });
+        for hypervisor in [false, true] {
+            round_trip(Record::Header {
+                version: 1,
+                arch: Arch::Aarch64,
+                hypervisor,
+                untypeds: 68,
+            });
+        }
+        let el1 = Record::parse("SYSINIT trace v1 arch=aarch64 kernel=aarch64-el1 untypeds=3")
+            .unwrap()
+            .unwrap();
+        assert_eq!(el1.kernel(), Some(KernelConfig::AARCH64_EL1));
+        let el2 = Record::parse("SYSINIT trace v1 arch=aarch64 untypeds=3")
+            .unwrap()
+            .unwrap();
+        assert_eq!(el2.kernel(), Some(KernelConfig::AARCH64));
+        assert!(
+            Record::parse("SYSINIT trace v1 arch=x86_64 kernel=aarch64-el1 untypeds=3").is_err()
+        );
         round_trip(Record::Untyped {
             index: 7,
             untyped: BootUntyped {

@@ -140,7 +140,7 @@ pub fn build_spec(
     budget::check(description, board, &images).map_err(BuildErrors)?;
     let arch = board.arch();
     let mut layout = Layout {
-        b: SpecBuilder::new(arch),
+        b: SpecBuilder::for_kernel(board.kernel()),
         errors: Vec::new(),
     };
     let pds = description.all_protection_domains();

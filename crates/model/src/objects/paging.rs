@@ -167,13 +167,13 @@ impl KernelModel {
             ));
         }
         let (root, asid) = self.mapped_vspace(OP, vspace, Sel4Error::InvalidCapability)?;
-        if vaddr >= arch.user_vaddr_end() {
+        if vaddr >= self.kernel.user_vaddr_end() {
             return Err(err(
                 OP,
                 Sel4Error::InvalidArgument,
                 format!(
                     "{vaddr:#x} is at or above the user address top {:#x}",
-                    arch.user_vaddr_end()
+                    self.kernel.user_vaddr_end()
                 ),
             ));
         }
@@ -292,13 +292,13 @@ impl KernelModel {
             None => false,
         };
         let end = vaddr.checked_add(1u64 << size_bits);
-        if !remap && end.is_none_or(|e| e > arch.user_vaddr_end()) {
+        if !remap && end.is_none_or(|e| e > self.kernel.user_vaddr_end()) {
             return Err(err(
                 OP,
                 Sel4Error::InvalidArgument,
                 format!(
                     "a 2^{size_bits}-byte page at {vaddr:#x} passes the user address top {:#x}",
-                    arch.user_vaddr_end()
+                    self.kernel.user_vaddr_end()
                 ),
             ));
         }

@@ -45,7 +45,7 @@ pub use builder::SpecBuilder;
 pub use encoding::{DecodeError, FORMAT_VERSION, MAGIC};
 pub use error::{CapSite, SpecError, SpecErrorKind};
 #[cfg(feature = "json")]
-pub use json::JsonError;
+pub use json::{JsonError, JSON_VERSION};
 pub use object::{
     entry_span_bits, CNode, Cap, FillContent, FillEntry, Frame, IoPorts, IpcBuffer, Irq, IrqSource,
     KernelObject, NamedObject, Object, ObjectId, PageTable, Rights, Tcb, Untyped, VSpace,

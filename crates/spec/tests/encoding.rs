@@ -149,6 +149,7 @@ fn huge_length_prefixes_fail_fast() {
     // objects: claims 2^32 - 1 objects, provides none.
     let mut bytes = header(FORMAT_VERSION);
     bytes.push(0); // arch X86_64
+    bytes.push(0); // hypervisor false
     varint(u64::from(u32::MAX), &mut bytes);
     assert_eq!(
         Spec::from_postcard(&bytes).unwrap_err(),
@@ -158,6 +159,7 @@ fn huge_length_prefixes_fail_fast() {
     // One object whose name claims 2^62 bytes.
     let mut bytes = header(FORMAT_VERSION);
     bytes.push(0);
+    bytes.push(0); // hypervisor false
     varint(1, &mut bytes);
     varint(1 << 62, &mut bytes);
     bytes.extend_from_slice(b"abc");
@@ -166,6 +168,7 @@ fn huge_length_prefixes_fail_fast() {
     // A frame fill claiming u64::MAX data bytes.
     let mut bytes = header(FORMAT_VERSION);
     bytes.push(0);
+    bytes.push(0); // hypervisor false
     varint(1, &mut bytes);
     varint(1, &mut bytes);
     bytes.push(b'f');
@@ -181,6 +184,7 @@ fn huge_length_prefixes_fail_fast() {
     // A blob length far beyond the input.
     let mut bytes = header(FORMAT_VERSION);
     bytes.push(0);
+    bytes.push(0); // hypervisor false
     varint(0, &mut bytes);
     bytes.push(0); // no machine
     varint(u64::MAX, &mut bytes);

@@ -3,7 +3,7 @@
 mod common;
 
 use common::{example, tiny_spec};
-use sysinit_spec::{Arch, JsonError, Rights, Spec, SpecErrorKind, FORMAT_VERSION};
+use sysinit_spec::{Arch, JsonError, Rights, Spec, SpecErrorKind, JSON_VERSION};
 
 const MINIMAL: &str = r#"{
   "format": "sysinit-spec",
@@ -64,7 +64,7 @@ fn version_and_format_are_checked_first() {
         Spec::from_json(&newer).unwrap_err(),
         JsonError::VersionMismatch {
             found: Some(3),
-            supported: FORMAT_VERSION
+            supported: JSON_VERSION
         }
     );
     let other = MINIMAL.replace("sysinit-spec", "capdl");

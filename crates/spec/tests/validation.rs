@@ -296,7 +296,18 @@ fn arch_specific_objects() {
     let (kind, _) = refused(&x86, "driver.com1_ports");
     assert!(matches!(kind, SpecErrorKind::NotOnArch { .. }), "{kind:?}");
 
+    let mut el1 = example(Arch::Aarch64);
+    el1.hypervisor = false;
+    el1.objects.push(sysinit_spec::NamedObject {
+        name: "vcpu".into(),
+        object: Object::Vcpu,
+    });
+    let (_, text) = refused(&el1, "vcpu");
+    assert!(text.contains("in the aarch64-el1 kernel configuration"), "{text}");
+
     let mut arm = example(Arch::Aarch64);
+    arm.hypervisor = false;
+    arm.validate().unwrap();
     arm.arch = Arch::X86_64;
     let (kind, _) = refused(&arm, "driver.uart_irq");
     assert!(

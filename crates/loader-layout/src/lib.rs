@@ -12,9 +12,11 @@
 //! - [`Layout::plan`]: kernel at its own physical addresses, device tree
 //!   right after it (page aligned), root task after that; every refusal is a
 //!   [`LayoutError`].
-//! - [`tables`]: the EL2 translation tables seL4 expects from its loader.
+//! - [`tables`]: the translation tables seL4 expects from its loader, at EL2
+//!   (hypervisor support) or EL1 ([`KernelLevel`]).
 //! - [`QEMU_VIRT`]: the memory of the QEMU virt machine our kernel is built
-//!   for (checked against `boards/qemu-aarch64-virt.toml` by the tests).
+//!   for (checked against `boards/qemu-aarch64-virt.toml` by the tests), and
+//!   [`QEMU_VIRT_EL1`] for the kernel at EL1 (`boards/qemu-aarch64-virt-el1.toml`).
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -25,7 +27,7 @@ mod plan;
 pub mod tables;
 
 pub use error::{Image, LayoutError};
-pub use plan::{Layout, Memory, QEMU_VIRT, QEMU_VIRT_LOADER};
+pub use plan::{KernelLevel, Layout, Memory, QEMU_VIRT, QEMU_VIRT_EL1, QEMU_VIRT_LOADER};
 
 /// log2 of the page size the root task and device tree are aligned to.
 pub const PAGE_BITS: u8 = 12;

@@ -34,6 +34,72 @@ pub const QEMU_VIRT: Memory<'static> = Memory {
     reserved: &[("qemu-dtb", PhysRange::new(0x4000_0000, 0x4010_0000))],
 };
 
+/// QEMU virt with `-m 2048` for a kernel without hypervisor support (EL1,
+/// `kernel-config/aarch64-el1.cmake`): no guest-RAM carve-out, the kernel uses
+/// all of RAM and its image loads at 0x4000_0000.
+///
+/// QEMU's own device tree at the start of RAM matters only to what is linked
+/// there (QEMU writes it after loading the loader's ELF); the kernel image is
+/// copied over it at run time, after which nothing reads it. So it is not a
+/// reserved range here; the loader itself sits far above it
+/// ([`QEMU_VIRT_LOADER`]). The loader and its boot tables lie in the kernel's
+/// RAM: the kernel switches to its own tables (in its image) before it hands
+/// out any free memory, as with seL4's own elfloader.
+pub const QEMU_VIRT_EL1: Memory<'static> = Memory {
+    ram: &[PhysRange::new(0x4000_0000, 0xc000_0000)],
+    kernel_ram: &[PhysRange::new(0x4000_0000, 0xc000_0000)],
+    reserved: &[],
+};
+
+/// The exception level a kernel runs at, from where it is linked: a kernel with
+/// hypervisor support (EL2) runs in the lower half (0xffc0000000 for ours),
+/// one without (EL1) in the upper half, through `TTBR1_EL1` (0xffffffffc0000000).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KernelLevel {
+    /// EL1: no hypervisor support.
+    El1,
+    /// EL2: hypervisor support.
+    El2,
+}
+
+impl KernelLevel {
+    /// The level of a kernel whose virtual start is `virt_start`.
+    pub const fn of_virt_start(virt_start: u64) -> KernelLevel {
+        if virt_start >= 1 << 63 {
+            KernelLevel::El1
+        } else {
+            KernelLevel::El2
+        }
+    }
+
+    /// The level of `kernel` (from its first loadable segment).
+    pub fn of_kernel(kernel: &Elf<'_>) -> Result<KernelLevel, LayoutError> {
+        let seg = kernel
+            .load_segments()
+            .next()
+            .ok_or(LayoutError::NoLoadSegments {
+                image: Image::Kernel,
+            })?;
+        Ok(KernelLevel::of_virt_start(seg.vaddr))
+    }
+
+    /// The number: 1 or 2.
+    pub const fn number(self) -> u64 {
+        match self {
+            KernelLevel::El1 => 1,
+            KernelLevel::El2 => 2,
+        }
+    }
+
+    /// QEMU virt's memory as a kernel at this level sees it.
+    pub const fn qemu_virt(self) -> &'static Memory<'static> {
+        match self {
+            KernelLevel::El1 => &QEMU_VIRT_EL1,
+            KernelLevel::El2 => &QEMU_VIRT,
+        }
+    }
+}
+
 /// Where the loader is linked on QEMU virt, and the most it may occupy.
 ///
 /// Inside the guest-RAM carve-out, which the kernel never touches, so the
@@ -56,6 +122,8 @@ pub struct Layout {
     pub kernel_virt_start: u64,
     /// The kernel's entry point (virtual).
     pub kernel_entry: u64,
+    /// The exception level the kernel runs at (from where it is linked).
+    pub kernel_level: KernelLevel,
     /// The root task's region (page aligned): the kernel's `ui_p_reg`.
     pub root_task: PhysRange,
     /// `paddr - vaddr` of the root task (wrapping): the kernel's `pv_offset`.
@@ -143,6 +211,7 @@ impl Layout {
             kernel_virt_offset,
             kernel_virt_start,
             kernel_entry: kernel.entry(),
+            kernel_level: KernelLevel::of_virt_start(kernel_virt_start),
             root_task: root_task_range,
             root_task_pv_offset: rt_start.wrapping_sub(rt_lo),
             root_task_entry: root_task.entry(),
@@ -269,11 +338,7 @@ fn place_kernel(kernel: &Elf<'_>) -> Result<(PhysRange, u64, u64), LayoutError> 
         });
     }
     let v_lo = p_lo.wrapping_add(offset);
-    let v_hi = v_lo
-        .checked_add(p_hi - p_lo)
-        .ok_or(LayoutError::AddressOverflow {
-            image: Image::Kernel,
-        })?;
+    let size = p_hi - p_lo;
     if !v_lo.is_multiple_of(BLOCK_SIZE) {
         return Err(LayoutError::Misaligned {
             image: Image::Kernel,
@@ -285,10 +350,14 @@ fn place_kernel(kernel: &Elf<'_>) -> Result<(PhysRange, u64, u64), LayoutError> 
     if v_lo < L0_SPAN {
         return Err(LayoutError::KernelInIdentityWindow { virt_start: v_lo });
     }
-    if v_hi > (v_lo & !(GIB - 1)) + GIB {
+    // Room from the virtual start to the end of its 1 GiB, computed without
+    // adding to addresses: an EL1 kernel's GiB is the last one below 2^64, whose
+    // end does not fit in 64 bits.
+    let room = GIB - (v_lo & (GIB - 1));
+    if size > room {
         return Err(LayoutError::KernelTooLarge {
             virt_start: v_lo,
-            virt_end: v_hi,
+            virt_end: v_lo.wrapping_add(size),
         });
     }
     let end = align_up(p_hi, PAGE_SIZE, Image::Kernel)?;

@@ -36,8 +36,30 @@ pub const MAIR_EL2: u64 = (0x04 << 8) | (0x0c << 16) | (0x44 << 24) | (0xff << 3
 /// 44-bit physical addresses (Cortex-A57), and the two RES1 bits of `TCR_EL2`.
 pub const TCR_EL2: u64 = 16 | (1 << 8) | (1 << 10) | (3 << 12) | (4 << 16) | (1 << 23) | (1 << 31);
 
+/// `MAIR_EL1` for a kernel at EL1: the same attribute indices as [`MAIR_EL2`].
+pub const MAIR_EL1: u64 = MAIR_EL2;
+
+/// Translation control at EL1 (`TCR_EL1`): 48-bit virtual addresses in both halves
+/// (T0SZ and T1SZ 16), 4 KiB granules (TG0 0, TG1 0b10), write-back cacheable
+/// inner-shareable walks for both, 16-bit ASIDs taken from `TTBR0_EL1` (AS 1,
+/// A1 0: seL4 puts a thread's ASID in `TTBR0_EL1`), 44-bit intermediate physical
+/// addresses (IPS 0b100, Cortex-A57). seL4 at EL1 keeps the value its loader set.
+pub const TCR_EL1: u64 = 16
+    | (1 << 8)
+    | (1 << 10)
+    | (3 << 12)
+    | (16 << 16)
+    | (1 << 24)
+    | (1 << 26)
+    | (3 << 28)
+    | (2 << 30)
+    | (4 << 32)
+    | (1 << 36);
+
 /// `SCTLR_EL2` bits the loader sets: MMU (M), data cache (C), instruction cache (I).
 pub const SCTLR_EL2_MMU_AND_CACHES: u64 = (1 << 0) | (1 << 2) | (1 << 12);
+/// The same bits of `SCTLR_EL1`.
+pub const SCTLR_EL1_MMU_AND_CACHES: u64 = SCTLR_EL2_MMU_AND_CACHES;
 
 const GIB_BITS: u32 = 30;
 const BLOCK_2M_BITS: u32 = 21;
@@ -71,7 +93,8 @@ pub const fn block_descriptor(paddr: u64, attr: u64) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[repr(C, align(4096))]
 pub struct BootTables {
-    /// The root (`TTBR0_EL2`).
+    /// The root (`TTBR0_EL2`; at EL1 both `TTBR0_EL1` and `TTBR1_EL1`: entry 0 is the
+    /// identity map, entry 511 the kernel's window at 0xffffffffc0000000).
     pub l0: Table,
     /// Level 1 of the identity map (first 512 GiB).
     pub l1_identity: Table,

@@ -3,7 +3,9 @@
 use sysinit_kobj::PhysRange;
 use sysinit_loader_layout::elf::Elf;
 use sysinit_loader_layout::tables::{self, BootTables};
-use sysinit_loader_layout::{Image, Layout, LayoutError, Memory, QEMU_VIRT, QEMU_VIRT_LOADER};
+use sysinit_loader_layout::{
+    Image, KernelLevel, Layout, LayoutError, Memory, QEMU_VIRT, QEMU_VIRT_EL1, QEMU_VIRT_LOADER,
+};
 
 /// One PT_LOAD: (vaddr, paddr, file bytes, memory size).
 type Load = (u64, u64, usize, u64);
@@ -328,4 +330,90 @@ fn boot_tables_map_identity_and_the_kernel_window() {
     assert_eq!(t.l1_identity.iter().filter(|&&e| e != 0).count(), 3);
     assert_eq!(tables::TCR_EL2, 0x8084_3510);
     assert_eq!(tables::MAIR_EL2, 0xaaff_440c_0400);
+}
+
+/// Like the EL1 kernel.elf (kernel-config/aarch64-el1.cmake): one segment at virtual
+/// 0xffffffffc0000000 (the last GiB below 2^64), physical `paddr`.
+fn el1_kernel_at(paddr: u64, mem_size: u64) -> Vec<u8> {
+    elf(
+        0xffff_ffff_c000_0000,
+        &[(0xffff_ffff_c000_0000, paddr, 0x30190, mem_size)],
+    )
+}
+
+#[test]
+fn places_an_el1_kernel_at_the_top_of_the_address_space() {
+    let kernel = el1_kernel_at(0x4000_0000, 0x23_d000);
+    let parsed = Elf::parse(&kernel, Image::Kernel).unwrap();
+    assert_eq!(KernelLevel::of_kernel(&parsed).unwrap(), KernelLevel::El1);
+    let layout = plan_with(QEMU_VIRT_LOADER, &kernel, &root_task(), &QEMU_VIRT_EL1).unwrap();
+    assert_eq!(layout.kernel_level, KernelLevel::El1);
+    assert_eq!(layout.kernel, PhysRange::new(0x4000_0000, 0x4023_d000));
+    assert_eq!(layout.kernel_virt_start, 0xffff_ffff_c000_0000);
+    assert_eq!(layout.kernel_paddr(0xffff_ffff_c000_0000), 0x4000_0000);
+    assert_eq!(layout.device_tree.start, 0x4023_d000);
+    // The EL2 memory map keeps the first 512 MiB from the kernel.
+    assert!(matches!(
+        plan_with(QEMU_VIRT_LOADER, &kernel, &root_task(), &QEMU_VIRT),
+        Err(LayoutError::OutOfRam { .. })
+    ));
+    // The boot tables: identity in entry 0, the kernel's GiB through entry 511 of
+    // level 0 and of level 1, 2 MiB blocks from its physical start.
+    let mut t = BootTables::new();
+    t.fill(0x4800_0000, &layout, &QEMU_VIRT_EL1);
+    assert_eq!(tables::l0_index(layout.kernel_virt_start), 511);
+    assert_eq!(tables::l1_index(layout.kernel_virt_start), 511);
+    assert_eq!(t.l0[511], tables::table_descriptor(0x4800_2000));
+    assert_eq!(t.l1_kernel[511], tables::table_descriptor(0x4800_3000));
+    assert_eq!(
+        t.l2_kernel[0],
+        tables::block_descriptor(0x4000_0000, tables::ATTR_NORMAL)
+    );
+}
+
+/// The 1 GiB check used to add 1 GiB to the kernel's GiB, which wraps at the top of the
+/// address space: every EL1 kernel was refused as "crossing a 1 GiB boundary" (and a
+/// debug build panicked). A kernel filling its GiB up to the last page below 2^64 passes
+/// the check; one reaching past 2^64 is refused, without a panic.
+#[test]
+fn the_one_gib_check_does_not_wrap_at_the_top_of_the_address_space() {
+    let huge = Memory {
+        ram: &[PhysRange::new(0x4000_0000, 0x1_c000_0000)],
+        kernel_ram: &[PhysRange::new(0x4000_0000, 0x1_c000_0000)],
+        reserved: &[],
+    };
+    let loader = PhysRange::new(0x1_0000_0000, 0x1_0400_0000);
+    let full = el1_kernel_at(0x4000_0000, 0x4000_0000 - 0x1000);
+    let layout = plan_with(loader, &full, &root_task(), &huge).unwrap();
+    assert_eq!(layout.kernel, PhysRange::new(0x4000_0000, 0x7fff_f000));
+    let past = el1_kernel_at(0x4000_0000, 0x4000_0001);
+    assert!(matches!(
+        plan_with(loader, &past, &root_task(), &huge),
+        Err(LayoutError::BadSegment { .. }
+            | LayoutError::AddressOverflow { .. }
+            | LayoutError::KernelTooLarge { .. })
+    ));
+    // Below the top the check still refuses a kernel crossing its GiB.
+    let crossing = elf(
+        0xffff_ffff_8020_0000,
+        &[(0xffff_ffff_8020_0000, 0x4000_0000, 0x10, 0x4000_0000)],
+    );
+    assert_eq!(
+        plan_with(loader, &crossing, &root_task(), &huge).unwrap_err(),
+        LayoutError::KernelTooLarge {
+            virt_start: 0xffff_ffff_8020_0000,
+            virt_end: 0xffff_ffff_c020_0000,
+        }
+    );
+}
+
+#[test]
+fn el1_translation_control() {
+    // T0SZ, T1SZ 16; TG1 4 KiB (0b10); IPS 44 bits (0b100); 16-bit ASIDs.
+    assert_eq!(tables::TCR_EL1 & 0x3f, 16);
+    assert_eq!((tables::TCR_EL1 >> 16) & 0x3f, 16);
+    assert_eq!((tables::TCR_EL1 >> 30) & 3, 2);
+    assert_eq!((tables::TCR_EL1 >> 32) & 7, 4);
+    assert_eq!((tables::TCR_EL1 >> 36) & 1, 1);
+    assert_eq!((tables::TCR_EL1 >> 22) & 1, 0, "A1: ASIDs from TTBR0_EL1");
 }

@@ -303,7 +303,10 @@ fn arch_specific_objects() {
         object: Object::Vcpu,
     });
     let (_, text) = refused(&el1, "vcpu");
-    assert!(text.contains("in the aarch64-el1 kernel configuration"), "{text}");
+    assert!(
+        text.contains("in the aarch64-el1 kernel configuration"),
+        "{text}"
+    );
 
     let mut arm = example(Arch::Aarch64);
     arm.hypervisor = false;

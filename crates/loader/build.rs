@@ -4,8 +4,9 @@
 //!
 //! Inputs (environment):
 //! - `SYSINIT_LOADER_ROOTTASK`: the root task ELF (required).
-//! - `SYSINIT_LOADER_KERNEL`: the seL4 kernel ELF; default `$SEL4_PREFIX/aarch64/kernel.elf`.
-//! - `SYSINIT_LOADER_DTB`: the kernel's device tree; default `$SEL4_PREFIX/aarch64/kernel.dtb`.
+//! - `SYSINIT_LOADER_KERNEL`: the seL4 kernel ELF; default `$SEL4_PREFIX/<config>/kernel.elf`.
+//! - `SYSINIT_LOADER_DTB`: the kernel's device tree; default `$SEL4_PREFIX/<config>/kernel.dtb`.
+//! - `SYSINIT_KERNEL_CONFIG`: `<config>` above, `aarch64` (EL2, the default) or `aarch64-el1`.
 
 use std::env;
 use std::fmt::Write as _;
@@ -14,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::exit;
 
 use sysinit_loader_layout::elf::Elf;
-use sysinit_loader_layout::{Image, Layout, QEMU_VIRT, QEMU_VIRT_LOADER};
+use sysinit_loader_layout::{Image, KernelLevel, Layout, QEMU_VIRT_LOADER};
 
 fn fail(msg: &str) -> ! {
     eprintln!("sysinit-loader build: {msg}");
@@ -28,14 +29,29 @@ fn input(var: &str, prefix_file: Option<&str>) -> PathBuf {
         return PathBuf::from(path);
     }
     match (prefix_file, env::var_os("SEL4_PREFIX")) {
-        (Some(file), Some(prefix)) => Path::new(&prefix).join("aarch64").join(file),
+        (Some(file), Some(prefix)) => Path::new(&prefix).join(kernel_config()).join(file),
         (Some(file), None) => fail(&format!(
-            "set {var} to the file to embed, or SEL4_PREFIX to a directory holding aarch64/{file} \
-             (see docs/kernel.md)"
+            "set {var} to the file to embed, or SEL4_PREFIX to a directory holding {}/{file} \
+             (see docs/kernel.md)",
+            kernel_config()
         )),
         (None, _) => fail(&format!(
             "set {var} to the root task ELF to embed (see docs/loader.md)"
         )),
+    }
+}
+
+/// The kernel configuration whose `$SEL4_PREFIX` directory holds the default kernel
+/// and device tree: `SYSINIT_KERNEL_CONFIG` (`aarch64`, the kernel at EL2, or
+/// `aarch64-el1`), default `aarch64`.
+fn kernel_config() -> String {
+    println!("cargo:rerun-if-env-changed=SYSINIT_KERNEL_CONFIG");
+    match env::var("SYSINIT_KERNEL_CONFIG") {
+        Ok(c) if c == "aarch64" || c == "aarch64-el1" => c,
+        Ok(c) => fail(&format!(
+            "SYSINIT_KERNEL_CONFIG={c}: valid: aarch64 (EL2), aarch64-el1 (EL1)"
+        )),
+        Err(_) => "aarch64".into(),
     }
 }
 
@@ -56,7 +72,10 @@ fn main() {
 
     let layout = Elf::parse(&kernel, Image::Kernel)
         .and_then(|k| Elf::parse(&root, Image::RootTask).map(|r| (k, r)))
-        .and_then(|(k, r)| Layout::plan(QEMU_VIRT_LOADER, &k, &r, &dtb, &QEMU_VIRT))
+        .and_then(|(k, r)| {
+            let memory = KernelLevel::of_kernel(&k)?.qemu_virt();
+            Layout::plan(QEMU_VIRT_LOADER, &k, &r, &dtb, memory)
+        })
         .unwrap_or_else(|e| fail(&format!("refusing to build a loader that cannot boot: {e}")));
 
     let mut summary = String::new();

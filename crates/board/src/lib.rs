@@ -25,7 +25,7 @@ pub use error::BoardError;
 pub use roottask::{RootTaskImage, RootTaskImageError};
 
 /// The boards built into sysinit: (name, TOML text).
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 3] = [
     (
         "qemu-x86_64",
         include_str!("../../../boards/qemu-x86_64.toml"),
@@ -33,6 +33,10 @@ const BUILT_IN: [(&str, &str); 2] = [
     (
         "qemu-aarch64-virt",
         include_str!("../../../boards/qemu-aarch64-virt.toml"),
+    ),
+    (
+        "qemu-aarch64-virt-el1",
+        include_str!("../../../boards/qemu-aarch64-virt-el1.toml"),
     ),
 ];
 

@@ -1,7 +1,8 @@
-//! sysinit's aarch64 kernel loader: boots the embedded seL4 kernel at EL2 on QEMU virt.
+//! sysinit's aarch64 kernel loader: boots the embedded seL4 kernel at EL2 or EL1 on QEMU virt.
 //!
-//! QEMU (`-kernel` with this ELF, `virtualization=on`) enters [`_start`] at EL2
-//! with the MMU off. The loader then
+//! QEMU (`-kernel` with this ELF) enters [`_start`] at EL2 with `virtualization=on`,
+//! at EL1 without, with the MMU off. The kernel's link address says which level it
+//! needs (`KernelLevel`); the loader runs the MMU at that level. It then
 //! 1. plans the layout with `sysinit-loader-layout` (the check the build
 //!    already made, now with the loader's exact extent) and refuses, on the
 //!    PL011 UART, anything that would not boot;
@@ -27,7 +28,7 @@ use core::ptr::addr_of_mut;
 use sysinit_kobj::PhysRange;
 use sysinit_loader_layout::elf::Elf;
 use sysinit_loader_layout::tables::{self, BootTables};
-use sysinit_loader_layout::{Image, Layout, LayoutError, QEMU_VIRT};
+use sysinit_loader_layout::{Image, KernelLevel, Layout, LayoutError};
 
 use uart::Uart;
 
@@ -59,9 +60,14 @@ global_asm!(
     "    mrs x19, CurrentEL",
     "    lsr x19, x19, #2",
     "    cmp x19, #2",
-    "    b.ne 2f",
+    "    b.ne 1f",
     "    mov x9, #0x33ff",
     "    msr cptr_el2, x9",
+    "    isb",
+    "    b 2f",
+    // EL1: CPACR_EL1.FPEN = 0b11, FP/SIMD without traps.
+    "1:  mov x9, #(3 << 20)",
+    "    msr cpacr_el1, x9",
     "    isb",
     "2:  adrp x9, _bss_start",
     "    add x9, x9, :lo12:_bss_start",
@@ -105,18 +111,29 @@ extern "C" fn loader_main(qemu_dtb: u64, current_el: u64) -> ! {
         Uart,
         "sysinit-loader: started at EL{current_el} (QEMU's device tree at {qemu_dtb:#x}, not used)"
     );
-    if current_el != 2 {
-        refuse(&format_args!(
-            "running at EL{current_el}, the hypervisor-mode kernel needs EL2: \
-             start QEMU with -machine virt,virtualization=on"
-        ));
+    let level = match Elf::parse(KERNEL, Image::Kernel).and_then(|k| KernelLevel::of_kernel(&k)) {
+        Ok(level) => level,
+        Err(e) => refuse(&e),
+    };
+    if current_el != level.number() {
+        match level {
+            KernelLevel::El2 => refuse(&format_args!(
+                "running at EL{current_el}, the hypervisor-mode kernel needs EL2: \
+                 start QEMU with -machine virt,virtualization=on"
+            )),
+            KernelLevel::El1 => refuse(&format_args!(
+                "running at EL{current_el}, this kernel (no hypervisor support) runs at EL1: \
+                 start QEMU with -machine virt,virtualization=off"
+            )),
+        }
     }
+    let memory = level.qemu_virt();
     // Only the addresses of the linker symbols are taken, never their contents.
     let loader = PhysRange::new(
         core::ptr::addr_of!(_loader_start) as u64,
         core::ptr::addr_of!(_loader_end) as u64,
     );
-    let (kernel, root_task, layout) = match plan(loader) {
+    let (kernel, root_task, layout) = match plan(loader, memory) {
         Ok(v) => v,
         Err(e) => refuse(&e),
     };
@@ -127,11 +144,20 @@ extern "C" fn loader_main(qemu_dtb: u64, current_el: u64) -> ! {
     let tables = addr_of_mut!(BOOT_TABLES);
     // SAFETY: single core, nothing else refers to the tables; the MMU is off,
     // so no translation uses them while they change.
-    unsafe { (*tables).fill(tables as u64, &layout, &QEMU_VIRT) };
+    unsafe { (*tables).fill(tables as u64, &layout, memory) };
     // SAFETY: the tables identity-map the loader (code, data, stack, the UART)
     // with the attributes it ran with, so execution continues after the switch.
-    unsafe { enable_mmu(BootTables::root(tables as u64)) };
-    let _ = writeln!(Uart, "sysinit-loader: MMU and caches on at EL2");
+    unsafe {
+        match level {
+            KernelLevel::El2 => enable_mmu(BootTables::root(tables as u64)),
+            KernelLevel::El1 => enable_mmu_el1(BootTables::root(tables as u64)),
+        }
+    };
+    let _ = writeln!(
+        Uart,
+        "sysinit-loader: MMU and caches on at EL{}",
+        level.number()
+    );
 
     // SAFETY: the plan put every destination in RAM outside the loader and
     // outside one another, and the identity map covers RAM.
@@ -171,10 +197,13 @@ extern "C" fn loader_main(qemu_dtb: u64, current_el: u64) -> ! {
     }
 }
 
-fn plan(loader: PhysRange) -> Result<(Elf<'static>, Elf<'static>, Layout), LayoutError> {
+fn plan(
+    loader: PhysRange,
+    memory: &sysinit_loader_layout::Memory<'_>,
+) -> Result<(Elf<'static>, Elf<'static>, Layout), LayoutError> {
     let kernel = Elf::parse(KERNEL, Image::Kernel)?;
     let root_task = Elf::parse(ROOT_TASK, Image::RootTask)?;
-    let layout = Layout::plan(loader, &kernel, &root_task, DEVICE_TREE, &QEMU_VIRT)?;
+    let layout = Layout::plan(loader, &kernel, &root_task, DEVICE_TREE, memory)?;
     Ok((kernel, root_task, layout))
 }
 
@@ -276,6 +305,41 @@ unsafe fn enable_mmu(root: u64) {
             tcr = in(reg) tables::TCR_EL2,
             root = in(reg) root,
             bits = in(reg) tables::SCTLR_EL2_MMU_AND_CACHES,
+            tmp = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// Turns on the EL1 MMU and caches with the tables at `root` for both halves:
+/// `TTBR0_EL1` (the identity map the loader runs on) and `TTBR1_EL1` (the
+/// kernel's window at 0xffffffffc0000000, level-0 entry 511 of the same table).
+///
+/// # Safety
+/// As for [`enable_mmu`].
+unsafe fn enable_mmu_el1(root: u64) {
+    // SAFETY: as for `enable_mmu`, at EL1.
+    unsafe {
+        asm!(
+            "dsb sy",
+            "msr mair_el1, {mair}",
+            "msr tcr_el1, {tcr}",
+            "isb",
+            "msr ttbr0_el1, {root}",
+            "msr ttbr1_el1, {root}",
+            "isb",
+            "tlbi vmalle1",
+            "dsb ish",
+            "isb",
+            "ic iallu",
+            "mrs {tmp}, sctlr_el1",
+            "orr {tmp}, {tmp}, {bits}",
+            "msr sctlr_el1, {tmp}",
+            "isb",
+            mair = in(reg) tables::MAIR_EL1,
+            tcr = in(reg) tables::TCR_EL1,
+            root = in(reg) root,
+            bits = in(reg) tables::SCTLR_EL1_MMU_AND_CACHES,
             tmp = out(reg) _,
             options(nostack),
         );

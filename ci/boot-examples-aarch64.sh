@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Boots every aarch64 example system on a real seL4 kernel under QEMU virt and checks it.
 #
-# Needs SEL4_PREFIX: an aarch64 kernel built by hand from kernel-config/aarch64.cmake
-# ($SEL4_PREFIX/aarch64/kernel.elf and kernel.dtb, docs/kernel.md); this repository
-# never builds seL4. Without it the boots are skipped, loudly, and the script exits 0.
+# Needs SEL4_PREFIX: aarch64 kernels built by hand (docs/kernel.md); this repository
+# never builds seL4. $SEL4_PREFIX/aarch64/{kernel.elf,kernel.dtb} (kernel-config/aarch64.cmake,
+# EL2) boots every example below; $SEL4_PREFIX/aarch64-el1/{kernel.elf,kernel.dtb}
+# (kernel-config/aarch64-el1.cmake, EL1, board qemu-aarch64-virt-el1, the root task built
+# with the feature aarch64-el1) boots hello, pingpong, pl011 and ivshmem again as el1-<name>.
+# A configuration whose kernel is missing is skipped, loudly; with neither the script exits 0.
 #
 # For each example: build the image with `sysinit build` (the aarch64 root task with the
 # spec embedded), build sysinit-loader around that image (docs/loader.md), boot it with
@@ -24,11 +27,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${SEL4_PREFIX:-}" ] || [ ! -f "$SEL4_PREFIX/aarch64/kernel.elf" ] || [ ! -f "$SEL4_PREFIX/aarch64/kernel.dtb" ]; then
-  echo "SKIPPED: real seL4 boots on aarch64: SEL4_PREFIX is not set or has no aarch64/kernel.elf and aarch64/kernel.dtb (see docs/kernel.md)."
+have_kernel() { [ -n "${SEL4_PREFIX:-}" ] && [ -f "$SEL4_PREFIX/$1/kernel.elf" ] && [ -f "$SEL4_PREFIX/$1/kernel.dtb" ]; }
+el2=no el1=no
+have_kernel aarch64 && el2=yes
+have_kernel aarch64-el1 && el1=yes
+if [ "$el2" = no ] && [ "$el1" = no ]; then
+  echo "SKIPPED: real seL4 boots on aarch64: SEL4_PREFIX is not set or has neither aarch64/ nor aarch64-el1/ with kernel.elf and kernel.dtb (see docs/kernel.md)."
   echo "SKIPPED: no aarch64 example was booted."
   exit 0
 fi
+[ "$el2" = yes ] || echo "SKIPPED: the EL2 boots (hello, pingpong, pl011, ivshmem, guest, linux): no $SEL4_PREFIX/aarch64/kernel.elf and kernel.dtb (kernel-config/aarch64.cmake, docs/kernel.md)."
+[ "$el1" = yes ] || echo "SKIPPED: the EL1 boots (el1-hello, el1-pingpong, el1-pl011, el1-ivshmem): no $SEL4_PREFIX/aarch64-el1/kernel.elf and kernel.dtb (kernel-config/aarch64-el1.cmake, docs/kernel.md)." 
 command -v qemu-system-aarch64 >/dev/null || { echo "error: qemu-system-aarch64 is not installed" >&2; exit 1; }
 
 absolute() { case "$1" in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
@@ -41,7 +50,7 @@ mkdir -p "$OUT"
 # every path below is known whatever CARGO_TARGET_DIR says.
 build() { cargo build --locked --release --target-dir "$TARGET_DIR" "$@"; }
 # The host tests that need this kernel build (ignored in plain `cargo test`).
-cargo test --locked --target-dir "$TARGET_DIR" -p sysinit-board -p sysinit-loader-layout -- --ignored
+[ "$el2" = no ] || cargo test --locked --target-dir "$TARGET_DIR" -p sysinit-board -p sysinit-loader-layout -- --ignored
 build --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml --target aarch64-unknown-none
 build --manifest-path examples/Cargo.toml --target aarch64-unknown-none
 build -p sysinit
@@ -60,9 +69,10 @@ boot_one() { # name system expected-pds... [-- qemu args]
   rm -rf "$dir"
   local search=(--search-path "$R")
   [ -n "${EXTRA_SEARCH:-}" ] && search+=(--search-path "$EXTRA_SEARCH")
-  "$SYSINIT" build "$system" --board qemu-aarch64-virt -o "$dir" "${search[@]}" --roottask "${ROOTTASK:-$R/sysinit-roottask}" || return 1
-  # The loader embeds the root task at build time, so every system gets its own loader.
-  SYSINIT_LOADER_ROOTTASK=$dir/image.elf \
+  "$SYSINIT" build "$system" --board "${BOARD:-qemu-aarch64-virt}" -o "$dir" "${search[@]}" --roottask "${ROOTTASK:-$R/sysinit-roottask}" || return 1
+  # The loader embeds the root task at build time, so every system gets its own loader;
+  # KCONFIG names the kernel ($SEL4_PREFIX/$KCONFIG), the runner reads the board from the image.
+  SYSINIT_KERNEL_CONFIG=${KCONFIG:-aarch64} SYSINIT_LOADER_ROOTTASK=$dir/image.elf \
     build --manifest-path crates/loader/Cargo.toml --config crates/loader/.cargo/config.toml -p sysinit-loader || return 1
   cp "$R/sysinit-loader" "$dir/loader.elf" || return 1
   "${run[@]}" || return 1
@@ -90,6 +100,7 @@ check_nonce() { # name shm pattern: the nonce the log reports must be in the hos
   echo "nonce $nonce found in $shm"
 }
 
+if [ "$el2" = yes ]; then
 boot hello specs/boot-hello-aarch64.system hello || true
 boot pingpong specs/boot-pingpong-aarch64.system ping pong || true
 boot pl011 specs/boot-pl011-aarch64.system pl011_id || true
@@ -153,6 +164,32 @@ else
     check_linux "$shm" || { passed=$((passed - 1)) failed=$((failed + 1)) failures+=(linux); }
   fi
   BOOT_TIMEOUT=$saved_timeout
+fi
+
+fi # el2
+
+# The same examples on the kernel at EL1: the root task built for it (its labels and
+# kernel window), the EL1 board; ivshmem's BAR at 0x80_0000_0000 is kernel-virtual 0
+# there (the window wraps around 2^64).
+el1_boot() { # like boot, with the EL1 board, kernel and root task
+  BOARD=qemu-aarch64-virt-el1 KCONFIG=aarch64-el1 \
+    ROOTTASK=$TARGET_DIR/roottask-el1/aarch64-unknown-none/release/sysinit-roottask boot "$@"
+}
+if [ "$el1" = yes ]; then
+  echo "== aarch64-el1: the root task for the kernel at EL1 (feature aarch64-el1)"
+  cargo build --locked --release --target-dir "$TARGET_DIR/roottask-el1" \
+    --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml \
+    --target aarch64-unknown-none --features aarch64-el1
+  el1_boot el1-hello specs/boot-hello-aarch64.system hello || true
+  el1_boot el1-pingpong specs/boot-pingpong-aarch64.system ping pong || true
+  el1_boot el1-pl011 specs/boot-pl011-aarch64.system pl011_id || true
+  shm=$OUT/el1-ivshmem.shm
+  rm -f "$shm"
+  if el1_boot el1-ivshmem specs/boot-ivshmem-aarch64.system ivshmem_driver -- \
+    -object "memory-backend-file,id=shm,share=on,mem-path=$shm,size=1M" -device ivshmem-plain,memdev=shm; then
+    check_nonce el1-ivshmem "$shm" 'SYSINIT pd ivshmem_driver note: nonce' \
+      || { passed=$((passed - 1)) failed=$((failed + 1)) failures+=(el1-ivshmem); }
+  fi
 fi
 
 [ "$failed" -eq 0 ] || echo "failed: ${failures[*]}" >&2

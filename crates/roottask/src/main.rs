@@ -32,9 +32,17 @@ use core::fmt::{self, Write};
 
 use arch::sys::{self, DebugConsole};
 use arch::ARCH;
+
+/// The kernel configuration this root task is built for: aarch64 at EL1 with the
+/// feature `aarch64-el1`, else the architecture's default (x86_64, aarch64 at EL2).
+const KERNEL: KernelConfig = if cfg!(feature = "aarch64-el1") {
+    KernelConfig::AARCH64_EL1
+} else {
+    KernelConfig::of_arch(ARCH)
+};
 use sel4_kernel::Sel4Kernel;
 use sysinit_initializer::SlotLayout;
-use sysinit_kobj::BootUntyped;
+use sysinit_kobj::{BootUntyped, KernelConfig};
 use sysinit_sel4::BootInfo;
 use sysinit_spec::Spec;
 use sysinit_trace::Record;
@@ -121,7 +129,7 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     let start = arch::cycles();
 
     let untypeds: Vec<BootUntyped> = bi.untypeds().map(|(_, u)| u).collect();
-    sysinit_initializer::trace_untypeds(ARCH, &untypeds, print);
+    sysinit_initializer::trace_untypeds(KERNEL, &untypeds, print);
 
     let bytes = match spec_section::embedded() {
         Ok([]) => fail!(
@@ -146,6 +154,15 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
              system for {ARCH} or use the {} root task (nothing was created)",
             spec.arch,
             spec.arch
+        )
+    }
+    if spec.kernel() != KERNEL {
+        fail!(
+            "the embedded spec is for the {} kernel configuration, but this root task is built \
+             for {KERNEL}; build the system for the board of this kernel, or build the root task \
+             {} the cargo feature aarch64-el1 (nothing was created)",
+            spec.kernel(),
+            if spec.kernel() == KernelConfig::AARCH64_EL1 { "with" } else { "without" }
         )
     }
     line(format_args!(

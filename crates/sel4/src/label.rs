@@ -82,6 +82,14 @@ pub const AARCH64_EL1: Config = Config {
     hypervisor: false,
 };
 
+/// The aarch64 configuration the invocations of [`crate::invocation::aarch64`] are
+/// numbered for: [`AARCH64_EL1`] with the crate feature `aarch64-el1`, else [`AARCH64`].
+pub const AARCH64_BUILT_FOR: Config = if cfg!(feature = "aarch64-el1") {
+    AARCH64_EL1
+} else {
+    AARCH64
+};
+
 /// Every configuration we build kernels with, in [`KernelConfig::ALL`] order.
 pub const ALL: [Config; 3] = [X86_64, AARCH64, AARCH64_EL1];
 

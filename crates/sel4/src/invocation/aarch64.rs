@@ -5,7 +5,7 @@ use super::{depth, CNodeSlot, Invocation};
 use crate::label::{Config, Label};
 use crate::{CPtr, CapRights, Word};
 
-const CONFIG: Config = crate::label::AARCH64;
+const CONFIG: Config = crate::label::AARCH64_BUILT_FOR;
 
 paging_and_asids!(
     "ARM",
@@ -301,7 +301,7 @@ pub fn page_table_map(pt: CPtr, vspace: CPtr, vaddr: Word, attrs: VmAttributes) 
 
 /// `ARM_VCPU_SetTCB`: bind a VCPU to a thread.
 pub fn vcpu_set_tcb(vcpu: CPtr, tcb: CPtr) -> Invocation {
-    Invocation::new(vcpu, label!(ARMVCPUSetTCB)).cap(tcb)
+    Invocation::new(vcpu, label_if_present!(ARMVCPUSetTCB)).cap(tcb)
 }
 
 /// `ARM_VCPU_InjectIRQ`: put virtual interrupt `virq` (0..1023) pending in list register
@@ -310,24 +310,24 @@ pub fn vcpu_set_tcb(vcpu: CPtr, tcb: CPtr) -> Invocation {
 /// the guest ends it (a `VGICMaintenance` fault naming `index`), and refuses an index
 /// whose interrupt is still active with `seL4_DeleteFirst`.
 pub fn vcpu_inject_irq(vcpu: CPtr, virq: u16, priority: u8, group: u8, index: u8) -> Invocation {
-    Invocation::new(vcpu, label!(ARMVCPUInjectIRQ))
+    Invocation::new(vcpu, label_if_present!(ARMVCPUInjectIRQ))
         .mr(virq as Word | (priority as Word) << 16 | (group as Word) << 24 | (index as Word) << 32)
 }
 
 /// `ARM_VCPU_AckVPPI`: unmask the virtual PPI `irq` (the kernel masked it when it sent
 /// the `VPPIEvent` fault), so it can fire again.
 pub fn vcpu_ack_vppi(vcpu: CPtr, irq: Word) -> Invocation {
-    Invocation::new(vcpu, label!(ARMVCPUAckVPPI)).mr(irq)
+    Invocation::new(vcpu, label_if_present!(ARMVCPUAckVPPI)).mr(irq)
 }
 
 /// `ARM_VCPU_ReadReg`: the reply's register 0 is the vCPU register `reg` ([`VcpuReg`]).
 pub fn vcpu_read_reg(vcpu: CPtr, reg: VcpuReg) -> Invocation {
-    Invocation::new(vcpu, label!(ARMVCPUReadReg)).mr(reg.0)
+    Invocation::new(vcpu, label_if_present!(ARMVCPUReadReg)).mr(reg.0)
 }
 
 /// `ARM_VCPU_WriteReg`: set the vCPU register `reg` to `value`.
 pub fn vcpu_write_reg(vcpu: CPtr, reg: VcpuReg, value: Word) -> Invocation {
-    Invocation::new(vcpu, label!(ARMVCPUWriteReg))
+    Invocation::new(vcpu, label_if_present!(ARMVCPUWriteReg))
         .mr(reg.0)
         .mr(value)
 }

@@ -27,6 +27,21 @@ macro_rules! label {
     };
 }
 
+/// The number of a label `CONFIG` may lack (the VCPU methods, absent without hypervisor
+/// support): there `InvalidInvocation` (0), which the kernel refuses with
+/// `seL4_IllegalOperation`. Nothing calls them in such a build: a spec with vcpus is
+/// refused for that configuration before any invocation.
+macro_rules! label_if_present {
+    ($label:ident) => {
+        const {
+            match CONFIG.number(Label::$label) {
+                Some(n) => n,
+                None => 0,
+            }
+        }
+    };
+}
+
 /// The invocations both architectures have with the same arguments, differing only in
 /// their labels: defined once, instantiated in each architecture's module.
 macro_rules! paging_and_asids {

@@ -1,7 +1,7 @@
 //! The built-in boards' memory maps and boot memory for typical `-m` sizes.
 
 use sysinit_board::{Board, BoardError, ReservedKind, RootTaskImage};
-use sysinit_kobj::{Arch, PhysRange};
+use sysinit_kobj::{Arch, KernelConfig, PhysRange};
 use sysinit_model::boot_untypeds;
 
 const MIB: u64 = 1 << 20;
@@ -22,16 +22,27 @@ fn device(board: &Board, name: &str) -> PhysRange {
 
 #[test]
 fn built_in_boards_are_listed_and_load() {
-    assert_eq!(Board::names(), vec!["qemu-x86_64", "qemu-aarch64-virt"]);
+    assert_eq!(
+        Board::names(),
+        vec!["qemu-x86_64", "qemu-aarch64-virt", "qemu-aarch64-virt-el1"]
+    );
     for name in Board::names() {
         let b = Board::by_name(name).unwrap();
         assert_eq!(b.name(), name);
-        assert_eq!(b.kernel_window(), b.arch().kernel_window());
+        assert_eq!(b.kernel_window(), b.kernel().kernel_window());
     }
+    assert_eq!(
+        Board::by_name("qemu-aarch64-virt").unwrap().kernel(),
+        KernelConfig::AARCH64
+    );
+    assert_eq!(
+        Board::by_name("qemu-aarch64-virt-el1").unwrap().kernel(),
+        KernelConfig::AARCH64_EL1
+    );
     let err = Board::by_name("qemu-riscv").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "unknown board 'qemu-riscv'; valid: qemu-x86_64, qemu-aarch64-virt"
+        "unknown board 'qemu-riscv'; valid: qemu-x86_64, qemu-aarch64-virt, qemu-aarch64-virt-el1"
     );
 }
 
@@ -52,6 +63,36 @@ fn board_facts() {
     assert_eq!(arm.user_vaddr_end(), 1 << 44);
     assert_eq!(arm.default_ram_bytes(), 2 * GIB);
     assert!(arm.virtualization());
+
+    let el1 = Board::by_name("qemu-aarch64-virt-el1").unwrap();
+    assert_eq!(el1.arch(), Arch::Aarch64);
+    assert_eq!(el1.phys_addr_end(), 1 << 44);
+    // seL4_UserTop 0x7fff_ffff_ffff without hypervisor support.
+    assert_eq!(el1.user_vaddr_end(), 1 << 47);
+    assert_eq!(el1.default_ram_bytes(), 2 * GIB);
+    assert!(!el1.virtualization());
+}
+
+/// At EL1 the kernel window starts at 0xffffff8000000000: the high PCIe window (2^39 up)
+/// wraps to kernel-virtual 0, so the kernel cuts it into untypeds aligned in
+/// kernel-virtual space, not physically: the first one is 2^43 bytes at physical 2^39
+/// (as the recorded EL1 boots list it), where the EL2 kernel starts with 2^39 bytes.
+#[test]
+fn el1_high_window_wraps_to_kernel_virtual_zero() {
+    let el1 = board("qemu-aarch64-virt-el1", 2 * GIB);
+    let el2 = board("qemu-aarch64-virt", 2 * GIB);
+    let first_at = |b: &Board, paddr: u64| {
+        let mem = b.boot_memory(2 * GIB).unwrap();
+        boot_untypeds(b.kernel(), &mem, usize::MAX)
+            .unwrap()
+            .untypeds
+            .into_iter()
+            .find(|u| u.paddr == paddr)
+            .map(|u| u.size_bits)
+    };
+    assert_eq!(first_at(&el1, 0x80_0000_0000), Some(43));
+    assert_eq!(first_at(&el2, 0x80_0000_0000), Some(39));
+    assert_eq!(el1.kernel_window().kva(0x80_0000_0000), 0);
 }
 
 #[test]

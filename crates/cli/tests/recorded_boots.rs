@@ -14,7 +14,7 @@ use std::process::Command;
 
 use sysinit_board::{Board, RootTaskImage};
 use sysinit_builder::test_elf::TestElf;
-use sysinit_kobj::{Arch, BootUntyped, PhysRange};
+use sysinit_kobj::{Arch, BootUntyped, KernelConfig, PhysRange};
 use sysinit_model::boot_untypeds;
 use sysinit_trace::Record;
 
@@ -80,6 +80,15 @@ fn there_are_recorded_boots_for_both_arches() {
     }
     for dir in &dirs {
         let m = meta(dir);
+        // tests/boots/<kernel configuration>/<name>: the board in boot.toml decides the
+        // configuration (x86_64, aarch64 at EL2, aarch64-el1), and the directory says it.
+        let kernel = recorded_board(&m).kernel();
+        assert!(
+            dir.parent().unwrap().ends_with(kernel.name()),
+            "{}: board {} is the {kernel} kernel configuration; record the boot under tests/boots/{kernel}",
+            dir.display(),
+            m.board
+        );
         assert_eq!(
             m.kernel_commit.len(),
             40,
@@ -245,7 +254,7 @@ fn the_board_model_predicts_the_real_device_untypeds() {
             .collect();
         let board = recorded_board(&m);
         let mem = board.boot_memory(board.ram_bytes()).unwrap();
-        let model: Vec<_> = boot_untypeds(board.arch(), &mem, usize::MAX)
+        let model: Vec<_> = boot_untypeds(board.kernel(), &mem, usize::MAX)
             .unwrap()
             .untypeds
             .into_iter()
@@ -354,7 +363,7 @@ fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
     let mut checked = 0;
     for dir in boots()
         .into_iter()
-        .filter(|d| d.parent().unwrap().ends_with("aarch64"))
+        .filter(|d| recorded_board(&meta(d)).arch() == Arch::Aarch64)
     {
         let m = meta(&dir);
         let log = std::fs::read_to_string(dir.join("boot.log")).unwrap();
@@ -394,7 +403,7 @@ fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
         }
         checked += 1;
     }
-    assert!(checked >= 4, "only {checked} aarch64 boots checked");
+    assert!(checked >= 8, "only {checked} aarch64 boots (EL2 and EL1) checked");
 }
 
 /// The calibrated boards reproduce every untyped of every recorded boot,
@@ -410,7 +419,7 @@ fn the_board_model_predicts_the_entire_real_untyped_list() {
         let real = real_untypeds(&log);
         assert!(real.iter().any(|u| !u.is_device), "{}", dir.display());
         let mem = board.boot_memory(board.ram_bytes()).unwrap();
-        let model = boot_untypeds(board.arch(), &mem, usize::MAX).unwrap();
+        let model = boot_untypeds(board.kernel(), &mem, usize::MAX).unwrap();
         assert_eq!(model.dropped, 0);
         assert_eq!(
             first_difference(&model.untypeds, &real),
@@ -418,11 +427,11 @@ fn the_board_model_predicts_the_entire_real_untyped_list() {
             "{}: the board model's boot untypeds differ from the real boot",
             dir.display()
         );
-        *checked.entry(board.arch().to_string()).or_insert(0) += 1;
+        *checked.entry(board.kernel().to_string()).or_insert(0) += 1;
     }
-    for arch in [Arch::X86_64, Arch::Aarch64] {
-        let n = checked.get(&arch.to_string()).copied().unwrap_or(0);
-        assert!(n >= 4, "only {n} {arch} boots checked");
+    for kernel in KernelConfig::ALL {
+        let n = checked.get(&kernel.to_string()).copied().unwrap_or(0);
+        assert!(n >= 4, "only {n} {kernel} boots checked");
     }
 }
 

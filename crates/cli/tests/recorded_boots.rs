@@ -403,7 +403,10 @@ fn the_board_layout_matches_the_loaders_messages_on_aarch64() {
         }
         checked += 1;
     }
-    assert!(checked >= 8, "only {checked} aarch64 boots (EL2 and EL1) checked");
+    assert!(
+        checked >= 8,
+        "only {checked} aarch64 boots (EL2 and EL1) checked"
+    );
 }
 
 /// The calibrated boards reproduce every untyped of every recorded boot,

@@ -120,11 +120,11 @@ fn the_board_places_the_images_where_our_loader_does() {
     }
 }
 
-/// `$SEL4_PREFIX/aarch64/NAME`; a test that needs it fails without it.
-fn prefix_file(name: &str) -> Vec<u8> {
+/// `$SEL4_PREFIX/<config>/NAME`; a test that needs it fails without it.
+fn prefix_file(config: &str, name: &str) -> Vec<u8> {
     let prefix = std::env::var_os("SEL4_PREFIX")
         .expect("SEL4_PREFIX must name a kernel build (docs/kernel.md)");
-    let path = PathBuf::from(prefix).join("aarch64").join(name);
+    let path = PathBuf::from(prefix).join(config).join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
@@ -135,7 +135,22 @@ fn prefix_file(name: &str) -> Vec<u8> {
 #[test]
 #[ignore = "needs a real seL4 kernel build: set SEL4_PREFIX (docs/kernel.md) and run with --ignored"]
 fn the_board_file_matches_our_kernel_build() {
-    let (kernel, dtb) = (prefix_file("kernel.elf"), prefix_file("kernel.dtb"));
+    check_board_against_build("qemu-aarch64-virt", "aarch64");
+}
+
+/// The same for the kernel at EL1: `boards/qemu-aarch64-virt-el1.toml` against
+/// `$SEL4_PREFIX/aarch64-el1` (kernel-config/aarch64-el1.cmake).
+#[test]
+#[ignore = "needs a real seL4 kernel build: set SEL4_PREFIX (docs/kernel.md) and run with --ignored"]
+fn the_el1_board_file_matches_our_el1_kernel_build() {
+    check_board_against_build("qemu-aarch64-virt-el1", "aarch64-el1");
+}
+
+fn check_board_against_build(board: &str, config: &str) {
+    let (kernel, dtb) = (
+        prefix_file(config, "kernel.elf"),
+        prefix_file(config, "kernel.dtb"),
+    );
     let elf = ElfFile64::<object::Endianness>::parse(&*kernel).unwrap();
     let endian = elf.endian();
     let load = elf
@@ -154,7 +169,7 @@ fn the_board_file_matches_our_kernel_build() {
     };
     let dtb_size = u64::from(u32::from_be_bytes(dtb[4..8].try_into().unwrap()));
 
-    let b = Board::by_name("qemu-aarch64-virt").unwrap();
+    let b = Board::by_name(board).unwrap();
     let layout = b.boot_layout(b.ram_bytes()).unwrap();
     assert_eq!(
         layout.kernel_image.to_string(),

@@ -1,8 +1,8 @@
-//! The memory the loader assumes is the board model's `qemu-aarch64-virt`.
+//! The memory the loader assumes is the board model's `qemu-aarch64-virt` (and `-el1`).
 
 use sysinit_board::{Board, ReservedKind};
 use sysinit_kobj::PhysRange;
-use sysinit_loader_layout::{QEMU_VIRT, QEMU_VIRT_LOADER};
+use sysinit_loader_layout::{QEMU_VIRT, QEMU_VIRT_EL1, QEMU_VIRT_LOADER};
 
 fn board() -> Board {
     Board::by_name("qemu-aarch64-virt").unwrap()
@@ -49,5 +49,22 @@ fn loader_sits_in_a_carveout_clear_of_every_fixed_reservation() {
                 assert!(!r.range.overlaps(k), "{} {}", r.name, r.range);
             }
         }
+    }
+}
+
+/// At EL1 the kernel's RAM is all of the board's RAM (no carve-out), and the loader
+/// lies inside it, clear of every fixed reservation.
+#[test]
+fn el1_memory_is_the_el1_boards_ram() {
+    let b = Board::by_name("qemu-aarch64-virt-el1").unwrap();
+    assert!(b.ram_carveouts().is_empty());
+    assert_eq!(b.configured_ram_ranges(), QEMU_VIRT_EL1.ram);
+    assert_eq!(QEMU_VIRT_EL1.kernel_ram, QEMU_VIRT_EL1.ram);
+    assert!(QEMU_VIRT_EL1
+        .ram
+        .iter()
+        .any(|r| r.start <= QEMU_VIRT_LOADER.start && QEMU_VIRT_LOADER.end <= r.end));
+    for r in b.reserved_ranges() {
+        assert!(!r.range.overlaps(&QEMU_VIRT_LOADER), "{}", r.name);
     }
 }

@@ -50,6 +50,11 @@ for target in "${TARGETS[@]}"; do
     --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
   cargo build --locked --release --target "$target" --manifest-path examples/Cargo.toml
 done
+# The root task for the aarch64 kernel at EL1 (its labels and window), in a target
+# directory of its own so that it does not replace the EL2 one.
+cargo build --locked --release --target aarch64-unknown-none --features aarch64-el1 \
+  --target-dir "${CARGO_TARGET_DIR:-target}/roottask-el1" \
+  --manifest-path crates/roottask/Cargo.toml --config crates/roottask/.cargo/config.toml
 
 step "the Linux guest's /init (examples/linux-init: static, aarch64-unknown-linux-musl, linked by rust-lld)"
 grep -qx aarch64-unknown-linux-musl <<<"$installed" || rustup target add aarch64-unknown-linux-musl

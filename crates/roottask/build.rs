@@ -34,7 +34,8 @@ fn main() {
     }
     // The spec section alone in the last PT_LOAD segment, where `sysinit build` grows it
     // to the spec's size and adds the heap (crates/image documents the layout).
-    let dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     println!(
         "cargo:rustc-link-arg-bins=-T{}",
         dir.join("spec.ld").display()

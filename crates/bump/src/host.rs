@@ -150,7 +150,10 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> Result<(R, usize), MeasureError> {
         paused: 0,
     };
     let before = MEASURING.with(|c| c.replace(Some(start)));
-    assert!(before.is_none(), "sysinit_bump::host::measure is not reentrant");
+    assert!(
+        before.is_none(),
+        "sysinit_bump::host::measure is not reentrant"
+    );
     // A probe request tells whether the global allocator is ours (`black_box` keeps
     // the optimiser from removing the allocation).
     let probe = std::hint::black_box(Box::new(0u64));

@@ -159,26 +159,27 @@ fn size_roottask(
     for _ in 0..SIZING_ROUNDS {
         let (image, board) = match elf {
             Some((path, elf)) => {
-                let image = sysinit_image::embed(elf, binary, Some(note), heap).map_err(
-                    |source| CliError::Image {
-                        path: path.to_path_buf(),
-                        source,
-                    },
-                )?;
-                let span = RootTaskImage::from_elf(&image, board.arch()).map_err(|e| {
-                    CliError::Read {
+                let image =
+                    sysinit_image::embed(elf, binary, Some(note), heap).map_err(|source| {
+                        CliError::Image {
+                            path: path.to_path_buf(),
+                            source,
+                        }
+                    })?;
+                let span =
+                    RootTaskImage::from_elf(&image, board.arch()).map_err(|e| CliError::Read {
                         path: path.to_path_buf(),
                         source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                    }
-                })?;
-                let name = board.name().to_string();
-                let board = board
-                    .clone()
-                    .with_root_task_image(span)
-                    .map_err(|source| CliError::Board {
-                        board: name,
-                        source,
                     })?;
+                let name = board.name().to_string();
+                let board =
+                    board
+                        .clone()
+                        .with_root_task_image(span)
+                        .map_err(|source| CliError::Board {
+                            board: name,
+                            source,
+                        })?;
                 (Some(image), board)
             }
             None => (None, board.clone()),
@@ -315,7 +316,11 @@ impl std::fmt::Display for Footprint {
             self.span.vaddr_end(),
             self.span.bytes(),
             Bytes(self.span.bytes()),
-            if self.measured_span { "" } else { " as the board estimates" },
+            if self.measured_span {
+                ""
+            } else {
+                " as the board estimates"
+            },
             self.spec_bytes,
             Bytes(self.spec_bytes),
             self.heap_bytes,

@@ -1,8 +1,6 @@
 //! Reading and writing the spec section of a root task ELF file.
 
-use object::elf::{
-    FileHeader64, ProgramHeader64, SectionHeader64, PT_LOAD, SHF_ALLOC, SHT_NOBITS,
-};
+use object::elf::{FileHeader64, ProgramHeader64, SectionHeader64, PT_LOAD, SHF_ALLOC, SHT_NOBITS};
 use object::read::elf::{FileHeader, ProgramHeader, SectionHeader as _, SectionTable};
 use object::{Endian, Endianness};
 use std::ops::Range;
@@ -355,8 +353,7 @@ pub fn embed(
         .fold(8, u64::max)
         .next_power_of_two();
     let new_section_end = range.start as u64 + header.file_bytes();
-    let new_tail =
-        new_section_end + (tail_start % align + align - new_section_end % align) % align;
+    let new_tail = new_section_end + (tail_start % align + align - new_section_end % align) % align;
     let moved = |offset: u64| after(offset).then(|| offset - tail_start + new_tail);
 
     let mut out = Vec::with_capacity(roottask_elf.len() + room + align as usize);

@@ -178,7 +178,10 @@ impl fmt::Display for HeaderError {
                 "the section is {len} bytes, shorter than its {HEADER_LEN}-byte header"
             ),
             HeaderError::BadMagic { found } => {
-                write!(f, "the section starts with {found:02x?} instead of the magic {MAGIC:02x?}")
+                write!(
+                    f,
+                    "the section starts with {found:02x?} instead of the magic {MAGIC:02x?}"
+                )
             }
             HeaderError::LengthExceedsRoom { length, room } => write!(
                 f,

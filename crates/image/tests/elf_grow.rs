@@ -69,7 +69,11 @@ fn the_last_segment_grows_to_exactly_the_spec_and_heap() {
     assert_eq!(symtab, section(&elf, ".symtab").1);
     assert_eq!(symtab_at % 8, 0);
     assert_eq!(section(&out, ".text"), section(&elf, ".text"));
-    assert_eq!((out.len() - elf.len()) as u64, shift, "the file grows by the shift only");
+    assert_eq!(
+        (out.len() - elf.len()) as u64,
+        shift,
+        "the file grows by the shift only"
+    );
 }
 
 #[test]
@@ -84,7 +88,10 @@ fn embedding_again_replaces_and_is_deterministic() {
     let big = embed(&elf, &[1; 50_000], Some(&note()), 8192).unwrap();
     let small_from_big = embed(&big, b"xy", None, 0).unwrap();
     let small = embed(&elf, b"xy", None, 0).unwrap();
-    assert_eq!(small_from_big, small, "shrinking gives the bytes embedding afresh gives");
+    assert_eq!(
+        small_from_big, small,
+        "shrinking gives the bytes embedding afresh gives"
+    );
     assert_eq!(embedded_spec(&small), Ok(&b"xy"[..]));
     assert_eq!(machine_note(&small), Ok(None));
     assert_eq!(
@@ -184,7 +191,10 @@ fn refuses_nobits_missing_and_damaged_sections() {
         embedded_spec(b"definitely not an ELF"),
         Err(ImageError::NotElf { .. })
     ));
-    assert!(matches!(embed_spec(&[], b""), Err(ImageError::NotElf { .. })));
+    assert!(matches!(
+        embed_spec(&[], b""),
+        Err(ImageError::NotElf { .. })
+    ));
     // A header claiming more room than the section has.
     let mut exe = Exe::root_task();
     let mut h = empty_header();

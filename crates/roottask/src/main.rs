@@ -183,7 +183,12 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     };
 
     let done = match sysinit_initializer::initialize_with_blob(
-        &spec, blob, &untypeds, layout, &mut kernel, print,
+        &spec,
+        blob,
+        &untypeds,
+        layout,
+        &mut kernel,
+        print,
     ) {
         Ok(done) => done,
         Err(e) => fail!("{}", sysinit_initializer::failure_text(&e, &spec)),

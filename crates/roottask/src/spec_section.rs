@@ -54,9 +54,7 @@ pub fn embedded() -> Result<Contents, HeaderError> {
     // SAFETY: `sysinit build` made the segment's file bytes the header and `room`
     // more bytes (loaded, never written, living as long as the root task); `parse`
     // checked that the section and its heap fit in the address space.
-    let spec = unsafe {
-        core::slice::from_raw_parts(base.add(HEADER_LEN), header.length as usize)
-    };
+    let spec = unsafe { core::slice::from_raw_parts(base.add(HEADER_LEN), header.length as usize) };
     Ok(Contents {
         spec,
         heap_base: base as usize + header.heap_offset() as usize,

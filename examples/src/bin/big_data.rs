@@ -33,7 +33,12 @@ impl ProtectionDomain for BigData {
         // Read through `black_box` so the compiler checks the loaded bytes, not the constant.
         let data = core::hint::black_box(&DATA);
         let wrong = (0..LEN).filter(|&i| data[i] != byte(i)).count();
-        debug_println!("{}: {} bytes of initialised data, {} wrong", pd_name(), LEN, wrong);
+        debug_println!(
+            "{}: {} bytes of initialised data, {} wrong",
+            pd_name(),
+            LEN,
+            wrong
+        );
         if wrong == 0 {
             report_ok();
         }

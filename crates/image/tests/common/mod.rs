@@ -51,7 +51,13 @@ impl Exe {
         Exe {
             segments: vec![
                 (PT_LOAD, 0x40_0000, 0, 0x1010, 0x1010),
-                (PT_LOAD, 0x40_2000, 0x2000, HEADER_LEN as u64, HEADER_LEN as u64),
+                (
+                    PT_LOAD,
+                    0x40_2000,
+                    0x2000,
+                    HEADER_LEN as u64,
+                    HEADER_LEN as u64,
+                ),
                 (PT_GNU_STACK, 0, 0, 0, 0),
             ],
             sections: vec![

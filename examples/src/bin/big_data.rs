@@ -6,25 +6,27 @@
 
 use sysinit_pd::{debug_println, pd_name, report_ok, ProtectionDomain};
 
-/// Bytes of initialised data.
-const LEN: usize = 3 << 20;
+/// Bytes of one block: a prime, so that a page landing at the wrong offset shows.
+const BLOCK: usize = 4093;
+/// Blocks: a little over 3 MiB in all.
+const BLOCKS: usize = 769;
 
-/// Byte `i` of the data: not constant, so it cannot be a `.bss` or merged section.
+/// Byte `i` of every block: not constant, so it cannot be a `.bss` or merged section.
 const fn byte(i: usize) -> u8 {
     (i.wrapping_mul(2_654_435_761) >> 13) as u8
 }
 
-// Three million steps of constant evaluation: more than the lint's default patience.
-#[allow(long_running_const_eval)]
-static DATA: [u8; LEN] = {
-    let mut d = [0u8; LEN];
+const ONE_BLOCK: [u8; BLOCK] = {
+    let mut d = [0u8; BLOCK];
     let mut i = 0;
-    while i < LEN {
+    while i < BLOCK {
         d[i] = byte(i);
         i += 1;
     }
     d
 };
+
+static DATA: [[u8; BLOCK]; BLOCKS] = [ONE_BLOCK; BLOCKS];
 
 struct BigData;
 
@@ -32,11 +34,14 @@ impl ProtectionDomain for BigData {
     fn init() -> Self {
         // Read through `black_box` so the compiler checks the loaded bytes, not the constant.
         let data = core::hint::black_box(&DATA);
-        let wrong = (0..LEN).filter(|&i| data[i] != byte(i)).count();
+        let wrong = data
+            .iter()
+            .map(|block| (0..BLOCK).filter(|&i| block[i] != byte(i)).count())
+            .sum::<usize>();
         debug_println!(
             "{}: {} bytes of initialised data, {} wrong",
             pd_name(),
-            LEN,
+            BLOCK * BLOCKS,
             wrong
         );
         if wrong == 0 {

@@ -85,6 +85,8 @@ check_nonce() { # the driver's nonce must be in the host file backing ivshmem
 boot hello specs/boot-hello-aarch64.system hello || true
 boot pingpong specs/boot-pingpong-aarch64.system ping pong || true
 boot pl011 specs/boot-pl011-aarch64.system pl011_id || true
+# A spec over 3 MiB (the PD's initialised data): the root task takes any size.
+boot big-data specs/boot-big-data.system big_data || true
 shm=$OUT/ivshmem.shm
 rm -f "$shm"
 # A boot that passed but whose nonce is not in the file counts as failed.

@@ -28,7 +28,7 @@ fn loads(elf: &[u8]) -> Vec<(u64, u64, u64, u64)> {
         .collect()
 }
 
-fn section<'a>(elf: &'a [u8], name: &str) -> (u64, Vec<u8>) {
+fn section(elf: &[u8], name: &str) -> (u64, Vec<u8>) {
     let file = object::File::parse(elf).unwrap();
     let s = file.section_by_name(name).unwrap();
     (s.file_range().unwrap().0, s.data().unwrap().to_vec())

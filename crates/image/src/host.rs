@@ -229,8 +229,18 @@ fn growable_segment(
              with exactly its {size} file bytes"
         ));
     };
-    if elf.header.e_phoff(e) >= offset {
-        return refuse("the program headers lie after it in the file".into());
+    let phdrs_end = elf.header.e_phoff(e).saturating_add(
+        u64::from(elf.header.e_phnum(e)) * u64::from(elf.header.e_phentsize(e)),
+    );
+    if phdrs_end > offset {
+        return refuse("the program header table does not end before it in the file".into());
+    }
+    let shoff = elf.header.e_shoff(e);
+    let shdrs_end = shoff.saturating_add(
+        elf.sections.len() as u64 * u64::from(elf.header.e_shentsize(e)),
+    );
+    if shoff < offset.saturating_add(size) && shdrs_end > offset {
+        return refuse("the section header table overlaps its file bytes".into());
     }
     for (i, p) in elf.segments.iter().enumerate() {
         if i == seg {
@@ -272,6 +282,13 @@ fn growable_segment(
             ));
         }
         let soff = s.sh_offset(e);
+        if soff >= offset.saturating_add(size) && s.sh_addralign(e) > PAGE {
+            return refuse(format!(
+                "section {name} after it in the file asks for an alignment of {:#x}, more than \
+                 a page",
+                s.sh_addralign(e)
+            ));
+        }
         if s.sh_type(e) != SHT_NOBITS
             && ssize > 0
             && soff < offset.saturating_add(size)

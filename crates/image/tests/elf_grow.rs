@@ -160,6 +160,15 @@ fn refuses_an_unaligned_spec_section() {
 }
 
 #[test]
+fn refuses_sections_after_it_aligned_beyond_a_page() {
+    // Keeping such an alignment could pad the file by up to the alignment.
+    let mut exe = Exe::root_task();
+    exe.section_mut(".symtab").align = 1 << 40;
+    assert!(refusal(&exe)
+        .contains("section .symtab after it in the file asks for an alignment of 0x10000000000"));
+}
+
+#[test]
 fn refuses_loaded_sections_after_the_spec() {
     let mut exe = Exe::root_task();
     exe.section_mut(".comment").flags = SHF_ALLOC;

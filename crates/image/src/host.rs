@@ -229,16 +229,16 @@ fn growable_segment(
              with exactly its {size} file bytes"
         ));
     };
-    let phdrs_end = elf.header.e_phoff(e).saturating_add(
-        u64::from(elf.header.e_phnum(e)) * u64::from(elf.header.e_phentsize(e)),
-    );
+    let phdrs_end = elf
+        .header
+        .e_phoff(e)
+        .saturating_add(u64::from(elf.header.e_phnum(e)) * u64::from(elf.header.e_phentsize(e)));
     if phdrs_end > offset {
         return refuse("the program header table does not end before it in the file".into());
     }
     let shoff = elf.header.e_shoff(e);
-    let shdrs_end = shoff.saturating_add(
-        elf.sections.len() as u64 * u64::from(elf.header.e_shentsize(e)),
-    );
+    let shdrs_end =
+        shoff.saturating_add(elf.sections.len() as u64 * u64::from(elf.header.e_shentsize(e)));
     if shoff < offset.saturating_add(size) && shdrs_end > offset {
         return refuse("the section header table overlaps its file bytes".into());
     }

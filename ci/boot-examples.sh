@@ -47,6 +47,8 @@ boot() { # name system expected-pds... [-- qemu args]
 
 boot hello specs/boot-hello.system hello
 boot pingpong specs/boot-pingpong.system ping pong
+# A spec over 3 MiB (the PD's initialised data): the root task takes any size.
+boot big-data specs/boot-big-data.system big_data
 shm="$OUT/ivshmem.shm"
 rm -f "$shm"
 boot ivshmem specs/boot-ivshmem-x86_64.system ivshmem_driver -- \
@@ -70,4 +72,4 @@ grep -a -q "^SYSINIT error: no allocation plan, nothing was created: object 'mr.
 if grep -a -q '^SYSINIT retype ' "$OUT/device-in-ram/boot.log"; then
   echo "error: the device-in-RAM boot retyped something before refusing" >&2; exit 1
 fi
-echo "boots: 3 passed, 0 failed (nonce $nonce found in $shm); device frame in RAM refused before any retype"
+echo "boots: 4 passed, 0 failed (nonce $nonce found in $shm); device frame in RAM refused before any retype"

@@ -367,7 +367,7 @@ fn broken_board_files_are_refused() {
         Board::from_toml_str(&text.replace("cores = 1", "cores = 1\ncolour = 3")).unwrap_err();
     assert!(matches!(err, BoardError::Toml { .. }), "{err}");
     let err = Board::from_toml_str(&text.replace(
-        "root_task_image_bytes = 0x227_4000",
+        "root_task_image_bytes = 0x8_0000",
         "root_task_image_bytes = 0x4000_0000",
     ))
     .unwrap_err();

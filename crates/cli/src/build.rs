@@ -128,6 +128,101 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
     })
 }
 
+/// Heap arenas are whole pages (the image's frames are).
+const PAGE: u64 = 4096;
+
+/// Rounds of heap sizing before giving up; two suffice unless the heap's own pages
+/// change the boot memory enough to change the heap need, which settles in one more.
+const SIZING_ROUNDS: usize = 8;
+
+/// The root task as `build` sized it.
+pub struct RootTask {
+    /// The image with the spec and the heap (with `--roottask`).
+    pub image: Option<Vec<u8>>,
+    /// The board, with the image's span when there is an image.
+    pub board: Board,
+    /// The plan for them.
+    pub plan: sysinit_planner::Plan,
+    /// Bytes of spec embedded.
+    pub spec_bytes: u64,
+    /// The root task's heap peak, measured on the host (bytes).
+    pub heap_peak: u64,
+    /// Bytes of heap arena in the image: the peak rounded up to a page.
+    pub heap_bytes: u64,
+}
+
+/// Sizes the root task's heap for `binary` (the postcard spec) and, given the root task
+/// ELF, embeds spec and heap: the heap need depends on the boot untyped list, which
+/// depends on the image's span, which grows with the heap, so this repeats (growing the
+/// heap only) until the image holds at least what its own boot needs.
+fn size_roottask(
+    board: &Board,
+    ram: u64,
+    spec: &sysinit_spec::Spec,
+    binary: &[u8],
+    note: &sysinit_image::MachineNote,
+    elf: Option<(&Path, &[u8])>,
+) -> Result<RootTask, CliError> {
+    let mut heap = 0;
+    let mut need = 0;
+    for _ in 0..SIZING_ROUNDS {
+        let (image, board) = match elf {
+            Some((path, elf)) => {
+                let image =
+                    sysinit_image::embed(elf, binary, Some(note), heap).map_err(|source| {
+                        CliError::Image {
+                            path: path.to_path_buf(),
+                            source,
+                        }
+                    })?;
+                let span =
+                    RootTaskImage::from_elf(&image, board.arch()).map_err(|e| CliError::Read {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                    })?;
+                let name = board.name().to_string();
+                let board =
+                    board
+                        .clone()
+                        .with_root_task_image(span)
+                        .map_err(|source| CliError::Board {
+                            board: name,
+                            source,
+                        })?;
+                (Some(image), board)
+            }
+            None => (None, board.clone()),
+        };
+        let (untypeds, _) = board_untypeds(&board, ram)?;
+        let (reqs, _) = requests(spec);
+        let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
+            .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
+        // The root task puts every cap in its root CNode beside what seL4 left there at
+        // boot: refuse here what would stop the real boot (simulate checks the same).
+        let root = board.root_cnode_at_boot(untypeds.len());
+        root.check(slots_needed(spec, &plan))
+            .map_err(|e| CliError::Sim(sysinit_sim::SimError::RootCNode(e)))?;
+        let peak = sysinit_sim::roottask_heap(binary, &untypeds, root).map_err(CliError::Heap)?;
+        need = (peak as u64).next_multiple_of(PAGE);
+        if image.is_none() || need <= heap {
+            return Ok(RootTask {
+                image,
+                board,
+                plan,
+                spec_bytes: binary.len() as u64,
+                heap_peak: peak as u64,
+                heap_bytes: if elf.is_some() { heap } else { need },
+            });
+        }
+        heap = need;
+    }
+    Err(CliError::HeapUnsettled {
+        rounds: SIZING_ROUNDS,
+        heap: need,
+        had: heap,
+    })
+}
+
 /// spec.bin, report.txt, image.elf and the summary line.
 fn write_plan_outputs(
     args: &BuildArgs,
@@ -140,26 +235,26 @@ fn write_plan_outputs(
     write(args.output.join("spec.bin"), &binary)?;
 
     let ram = args.ram.unwrap_or(board.default_ram_bytes());
-    let (untypeds, _) = board_untypeds(board, ram)?;
-    let (reqs, ids) = requests(spec);
-    let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
-        .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
-    // The root task puts every cap in its root CNode beside what seL4 left there at
-    // boot: refuse here what would stop the real boot (simulate checks the same).
-    board
-        .root_cnode_at_boot(untypeds.len())
-        .check(slots_needed(spec, &plan))
-        .map_err(|e| CliError::Sim(sysinit_sim::SimError::RootCNode(e)))?;
+    // The machine note lets the runners boot with the RAM the spec was built for.
+    let note = sysinit_image::MachineNote {
+        board: board.name().to_string(),
+        ram_bytes: ram,
+    };
+    let elf = args.roottask.as_deref().zip(roottask_elf);
+    let sized = size_roottask(board, ram, spec, &binary, &note, elf)?;
+    let (_, ids) = requests(spec);
     let placements: Vec<(sysinit_spec::ObjectId, u64)> = ids
         .iter()
         .copied()
-        .zip(plan.placements.iter().copied())
+        .zip(sized.plan.placements.iter().copied())
         .collect();
+    let footprint = Footprint::of(&sized);
     let report = report(
         &args.system,
-        board,
+        &sized.board,
         ram,
         args.roottask.as_deref(),
+        &footprint,
         built,
         &placements,
     );
@@ -167,21 +262,8 @@ fn write_plan_outputs(
     for (vm, dtb) in &built.guest_device_trees {
         write(args.output.join(dtb_file(vm)), dtb)?;
     }
-
-    if let (Some(roottask), Some(elf)) = (&args.roottask, roottask_elf) {
-        // The machine note lets the runners boot with the RAM the spec was built for.
-        let note = sysinit_image::MachineNote {
-            board: board.name().to_string(),
-            ram_bytes: ram,
-        };
-        let image =
-            sysinit_image::embed_spec_with_note(elf, &binary, Some(&note)).map_err(|source| {
-                CliError::Image {
-                    path: roottask.clone(),
-                    source,
-                }
-            })?;
-        write(args.output.join("image.elf"), &image)?;
+    if let Some(image) = &sized.image {
+        write(args.output.join("image.elf"), image)?;
     }
     let dtbs: String = built
         .guest_device_trees
@@ -195,13 +277,72 @@ fn write_plan_outputs(
         if args.roottask.is_some() { ", image.elf" } else { "" },
         spec.objects.len(),
         Bytes(spec.blob.len() as u64),
-        plan.stats.retypes
+        sized.plan.stats.retypes
     );
+    eprintln!("sysinit: {footprint}");
     eprintln!(
         "sysinit: built for board {} with {} of RAM; boot it with exactly that much \
          (the qemu/ runners read it from the image)",
-        board.name(),
+        sized.board.name(),
         Bytes(ram)
     );
     Ok(())
+}
+
+/// The root task's footprint, as `build` prints it and writes it in report.txt.
+pub struct Footprint {
+    /// Bytes of image.elf (with `--roottask`).
+    pub file_bytes: Option<u64>,
+    /// The span the kernel loads: the image's, or the board's estimate.
+    pub span: RootTaskImage,
+    /// Whether `span` is the real image's.
+    pub measured_span: bool,
+    /// Bytes of spec embedded.
+    pub spec_bytes: u64,
+    /// Heap arena bytes (page-rounded peak).
+    pub heap_bytes: u64,
+    /// The measured peak.
+    pub heap_peak: u64,
+}
+
+impl Footprint {
+    fn of(sized: &RootTask) -> Footprint {
+        Footprint {
+            file_bytes: sized.image.as_ref().map(|i| i.len() as u64),
+            span: sized.board.root_task_image(),
+            measured_span: sized.image.is_some(),
+            spec_bytes: sized.spec_bytes,
+            heap_bytes: sized.heap_bytes,
+            heap_peak: sized.heap_peak,
+        }
+    }
+}
+
+impl std::fmt::Display for Footprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "root task footprint: ")?;
+        match self.file_bytes {
+            Some(n) => write!(f, "file {n} bytes ({}), ", Bytes(n))?,
+            None => write!(f, "no image (give --roottask), ")?,
+        }
+        write!(
+            f,
+            "loaded [{:#x}..{:#x}) = {} bytes ({}){}, spec {} bytes ({}), heap {} bytes ({}; \
+             measured peak {} bytes)",
+            self.span.vaddr_start(),
+            self.span.vaddr_end(),
+            self.span.bytes(),
+            Bytes(self.span.bytes()),
+            if self.measured_span {
+                ""
+            } else {
+                " as the board estimates"
+            },
+            self.spec_bytes,
+            Bytes(self.spec_bytes),
+            self.heap_bytes,
+            Bytes(self.heap_bytes),
+            self.heap_peak
+        )
+    }
 }

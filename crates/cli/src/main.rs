@@ -31,6 +31,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The system allocator, counting: `sysinit build` measures the root task's heap need
+/// by replaying the root task's allocations (`sysinit_sim::roottask_heap`).
+#[global_allocator]
+static HEAP: sysinit_bump::host::Counting = sysinit_bump::host::Counting;
+
 pub use error::CliError;
 
 /// seL4 system initializer: plans every kernel object of a system in kernel-virtual

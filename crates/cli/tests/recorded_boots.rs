@@ -426,22 +426,23 @@ fn the_board_model_predicts_the_entire_real_untyped_list() {
     }
 }
 
-/// A minimal x86_64 root task ELF: one `PT_LOAD` segment spanning
-/// `[vaddr_start, vaddr_end)` and an empty `.sysinit_spec` section to embed into.
-fn roottask_elf(vaddr_start: u64, vaddr_end: u64) -> Vec<u8> {
+/// A minimal x86_64 root task ELF laid out as crates/roottask links it: a `PT_LOAD`
+/// segment `[vaddr_start, spec_at)` standing for code, data and stack, then the empty
+/// `.sysinit_spec` section alone in the last segment at `spec_at`, which `sysinit build`
+/// grows to the spec and the heap.
+fn roottask_elf(vaddr_start: u64, spec_at: u64) -> Vec<u8> {
     const EHDR: usize = 64;
     const PHDR: usize = 56;
     const SHDR: usize = 64;
-    let capacity = 256 << 10;
-    let mut section = sysinit_image::SectionHeader {
-        capacity,
+    let section = sysinit_image::SectionHeader {
+        room: 0,
         length: 0,
+        heap: 0,
     }
     .to_bytes()
     .to_vec();
-    section.resize(sysinit_image::HEADER_LEN + capacity as usize, 0);
     let names = b"\0.sysinit_spec\0.shstrtab\0";
-    let section_at = EHDR + PHDR;
+    let section_at = 0x1000;
     let names_at = section_at + section.len();
     let shdrs_at = (names_at + names.len()).next_multiple_of(8);
 
@@ -460,37 +461,68 @@ fn roottask_elf(vaddr_start: u64, vaddr_end: u64) -> Vec<u8> {
     put(&mut b, 40, &(shdrs_at as u64).to_le_bytes()); // e_shoff
     put(&mut b, 52, &(EHDR as u16).to_le_bytes());
     put(&mut b, 54, &(PHDR as u16).to_le_bytes());
-    put(&mut b, 56, &1u16.to_le_bytes()); // e_phnum
+    put(&mut b, 56, &2u16.to_le_bytes()); // e_phnum
     put(&mut b, 58, &(SHDR as u16).to_le_bytes());
     put(&mut b, 60, &3u16.to_le_bytes()); // e_shnum
     put(&mut b, 62, &2u16.to_le_bytes()); // e_shstrndx
 
-    let mut phdr = vec![0u8; PHDR];
-    put(&mut phdr, 0, &1u32.to_le_bytes()); // PT_LOAD
-    put(&mut phdr, 4, &6u32.to_le_bytes()); // PF_R | PF_W
-    put(&mut phdr, 16, &vaddr_start.to_le_bytes());
-    put(&mut phdr, 24, &vaddr_start.to_le_bytes());
-    put(&mut phdr, 32, &(names_at as u64).to_le_bytes()); // p_filesz
-    put(&mut phdr, 40, &(vaddr_end - vaddr_start).to_le_bytes()); // p_memsz
-    put(&mut phdr, 48, &0x1000u64.to_le_bytes());
-    b.extend_from_slice(&phdr);
+    let phdr = |vaddr: u64, offset: usize, filesz: usize, memsz: u64| {
+        let mut p = vec![0u8; PHDR];
+        p[..4].copy_from_slice(&1u32.to_le_bytes()); // PT_LOAD
+        p[4..8].copy_from_slice(&6u32.to_le_bytes()); // PF_R | PF_W
+        p[8..16].copy_from_slice(&(offset as u64).to_le_bytes());
+        p[16..24].copy_from_slice(&vaddr.to_le_bytes());
+        p[24..32].copy_from_slice(&vaddr.to_le_bytes());
+        p[32..40].copy_from_slice(&(filesz as u64).to_le_bytes());
+        p[40..48].copy_from_slice(&memsz.to_le_bytes());
+        p[48..56].copy_from_slice(&0x1000u64.to_le_bytes());
+        p
+    };
+    b.extend_from_slice(&phdr(
+        vaddr_start,
+        0,
+        EHDR + 2 * PHDR,
+        spec_at - vaddr_start,
+    ));
+    b.extend_from_slice(&phdr(
+        spec_at,
+        section_at,
+        section.len(),
+        section.len() as u64,
+    ));
+    b.resize(section_at, 0);
     b.extend_from_slice(&section);
     b.extend_from_slice(names);
     b.resize(shdrs_at, 0);
 
-    let shdr = |name: u32, ty: u32, offset: usize, size: usize| {
+    let shdr = |name: u32, ty: u32, flags: u64, addr: u64, offset: usize, size: usize| {
         let mut s = vec![0u8; SHDR];
         s[..4].copy_from_slice(&name.to_le_bytes());
         s[4..8].copy_from_slice(&ty.to_le_bytes());
+        s[8..16].copy_from_slice(&flags.to_le_bytes());
+        s[16..24].copy_from_slice(&addr.to_le_bytes());
         s[24..32].copy_from_slice(&(offset as u64).to_le_bytes());
         s[32..40].copy_from_slice(&(size as u64).to_le_bytes());
         s[48..56].copy_from_slice(&1u64.to_le_bytes()); // sh_addralign
         s
     };
     b.extend_from_slice(&[0u8; SHDR]);
-    b.extend_from_slice(&shdr(1, 1, section_at, section.len())); // PROGBITS
-    b.extend_from_slice(&shdr(15, 3, names_at, names.len())); // STRTAB
+    // PROGBITS, SHF_WRITE | SHF_ALLOC.
+    b.extend_from_slice(&shdr(1, 1, 3, spec_at, section_at, section.len()));
+    b.extend_from_slice(&shdr(15, 3, 0, 0, names_at, names.len())); // STRTAB
     b
+}
+
+/// The span report.txt gives the root task image.
+fn reported_span(report: &str) -> (u64, u64) {
+    let line = report
+        .lines()
+        .find_map(|l| l.strip_prefix("root task image: vaddr ["))
+        .expect("report.txt names the root task image");
+    let (start, rest) = line.split_once("..").unwrap();
+    let end = rest.split_once(')').unwrap().0;
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+    (hex(start), hex(end))
 }
 
 /// Two PDs and 64 MiB of 2 MiB pages: more than the kernel's reclaimed boot
@@ -586,8 +618,28 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_9000]));
     let real = real_untypeds(&std::fs::read_to_string(hello.join("boot.log")).unwrap());
 
+    // A small root task first: its image is the ELF's span grown by the spec and the
+    // heap the build measured, and the report follows it; it no longer matches that boot.
+    let small = scratch("small-span");
+    let out = build_with_roottask(&small, &roottask_elf(0x40_0000, 0x60_0000), &m.ram);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(small.join("out/report.txt")).unwrap();
+    let (start, end) = reported_span(&report);
+    assert_eq!(start, 0x40_0000);
+    let grown = end - 0x60_0000;
+    assert!(grown > 0 && grown < 1 << 20, "{report}");
+    let spec = std::fs::read(small.join("out/spec.bin")).unwrap();
+    let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
+    assert_ne!(report_placements(&report), planned_on(&spec, &real));
+
+    // A root task whose grown image has the recorded boot's span: the report places
+    // every object where the planner does on that boot's untyped list.
     let same = scratch("same-span");
-    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_9000), &m.ram);
+    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_9000 - grown), &m.ram);
     assert!(
         out.status.success(),
         "{}",
@@ -598,8 +650,6 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         report.contains("root task image: vaddr [0x400000..0x2679000) (0x2279000 bytes), from "),
         "{report}"
     );
-    let spec = std::fs::read(same.join("out/spec.bin")).unwrap();
-    let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
     let reported = report_placements(&report);
     // Some objects lie in free RAM after the root task image, whose start the
     // root task's span decides.
@@ -608,22 +658,6 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         "{report}"
     );
     assert_eq!(reported, planned_on(&spec, &real));
-
-    // A smaller root task leaves more RAM below the root server objects: the
-    // report follows the ELF, and so no longer matches that boot.
-    let small = scratch("small-span");
-    let out = build_with_roottask(&small, &roottask_elf(0x40_0000, 0x60_0000), &m.ram);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = std::fs::read_to_string(small.join("out/report.txt")).unwrap();
-    assert!(
-        report.contains("root task image: vaddr [0x400000..0x600000) (0x200000 bytes), from "),
-        "{report}"
-    );
-    assert_ne!(report_placements(&report), planned_on(&spec, &real));
     assert!(small.join("out/image.elf").exists());
     let _ = std::fs::remove_dir_all(same);
     let _ = std::fs::remove_dir_all(small);

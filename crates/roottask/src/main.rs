@@ -120,20 +120,31 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     BOOT_INFO.0.set(Some(bi));
     let start = arch::cycles();
 
-    let untypeds: Vec<BootUntyped> = bi.untypeds().map(|(_, u)| u).collect();
+    // The heap first: everything after this allocates.
+    let section = match spec_section::embedded() {
+        Ok(s) => s,
+        Err(e) => fail!("the embedded spec section is damaged: {e}"),
+    };
+    // SAFETY: the arena is the tail of the image's last segment, which `sysinit build`
+    // sized for it and nothing else uses; nothing has allocated yet.
+    unsafe { heap::HEAP.init(section.heap_base, section.heap_bytes) };
+
+    // The allocations from here on are exactly those `sysinit_sim::roottask_heap`
+    // replays on the host to size the heap: keep the two in step.
+    let mut untypeds: Vec<BootUntyped> = Vec::with_capacity(bi.untyped_descs().len());
+    untypeds.extend(bi.untypeds().map(|(_, u)| u));
     sysinit_initializer::trace_untypeds(ARCH, &untypeds, print);
 
-    let bytes = match spec_section::embedded() {
-        Ok([]) => fail!(
+    let bytes = match section.spec {
+        [] => fail!(
             "no spec is embedded in this root task; put one in with `sysinit build` \
              (the .sysinit_spec section is empty)"
         ),
-        Ok(b) => b,
-        Err(e) => fail!("the embedded spec section is damaged: {e}"),
+        b => b,
     };
-    // The blob is copied onto the heap (sized for it): the initializer reads fills from
-    // `spec.blob`.
-    let spec = match Spec::from_postcard(bytes) {
+    // Decoded in place: the blob (program images, fills) stays in the embedded bytes,
+    // only the object list goes on the heap.
+    let (spec, blob) = match Spec::from_postcard_borrowing_blob(bytes) {
         Ok(s) => s,
         Err(e) => fail!(
             "the embedded spec ({} bytes) was refused, nothing was created: {e}",
@@ -151,7 +162,7 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     line(format_args!(
         "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
         spec.objects.len(),
-        spec.blob.len(),
+        blob.len(),
         bytes.len()
     ));
 
@@ -166,12 +177,19 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         end_free: fill_slot,
     };
     // SAFETY: `bi` is this thread's boot info and the kernel is the only invoker from here on.
-    let mut kernel = match unsafe { Sel4Kernel::new(bi, fill_slot) } {
+    let mut kernel = match unsafe { Sel4Kernel::new(bi, fill_slot, &untypeds) } {
         Ok(k) => k,
         Err(e) => fail!("{e}"),
     };
 
-    let done = match sysinit_initializer::initialize(&spec, &untypeds, layout, &mut kernel, print) {
+    let done = match sysinit_initializer::initialize_with_blob(
+        &spec,
+        blob,
+        &untypeds,
+        layout,
+        &mut kernel,
+        print,
+    ) {
         Ok(done) => done,
         Err(e) => fail!("{}", sysinit_initializer::failure_text(&e, &spec)),
     };
@@ -180,8 +198,10 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         .map(|(end, start)| end.wrapping_sub(start));
     print(&done.summary(cycles));
     line(format_args!(
-        "SYSINIT roottask done heap_used={} kernel_invocations={}",
+        "SYSINIT roottask done heap_used={} heap_peak={} heap_bytes={} kernel_invocations={}",
         heap::HEAP.used(),
+        heap::HEAP.peak(),
+        heap::HEAP.capacity(),
         kernel.invocations
     ));
     kernel.suspend_self();

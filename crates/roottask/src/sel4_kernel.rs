@@ -20,7 +20,6 @@
 use core::fmt;
 use core::ptr::NonNull;
 
-use alloc::vec::Vec;
 use sysinit_initializer::{CapData, Kernel, Slot, ThreadStart};
 use sysinit_kobj::{BootUntyped, ObjectType};
 use sysinit_sel4::bootinfo::initial_cap;
@@ -156,12 +155,12 @@ impl fmt::Display for KernelError {
 }
 
 /// seL4 through the root task's IPC buffer.
-pub struct Sel4Kernel {
+pub struct Sel4Kernel<'a> {
     invoker: Invoker,
     scratch_vaddr: u64,
-    /// The RAM boot untypeds, when the architecture maps fills of RAM and device
-    /// frames differently ([`arch::FILL_BY_MEMORY_KIND`]); empty otherwise.
-    ram: Vec<BootUntyped>,
+    /// The boot untypeds, to tell RAM from device frames when the architecture maps
+    /// fills of the two differently ([`arch::FILL_BY_MEMORY_KIND`]).
+    untypeds: &'a [BootUntyped],
     /// Empty slot reserved for the temporary frame cap copy of a fill.
     fill_slot: Slot,
     /// Invocations made (for the boot summary).
@@ -218,13 +217,17 @@ fn image_start() -> u64 {
     }
 }
 
-impl Sel4Kernel {
+impl<'a> Sel4Kernel<'a> {
     /// Sets up the kernel interface and frees the scratch page's address.
     ///
     /// # Safety
     /// `bi` must be the boot info the kernel passed to this (the only) thread,
     /// and no other `Invoker` may use its IPC buffer.
-    pub unsafe fn new(bi: &BootInfo, fill_slot: Slot) -> Result<Sel4Kernel, KernelError> {
+    pub unsafe fn new(
+        bi: &BootInfo,
+        fill_slot: Slot,
+        untypeds: &'a [BootUntyped],
+    ) -> Result<Sel4Kernel<'a>, KernelError> {
         let ipc =
             NonNull::new(bi.ipc_buffer as *mut IpcBuffer).expect("the kernel maps an IPC buffer");
         // SAFETY: forwarded to the caller.
@@ -240,18 +243,10 @@ impl Sel4Kernel {
                 frames: bi.user_image_frames.len(),
             });
         }
-        let ram = if arch::FILL_BY_MEMORY_KIND {
-            bi.untypeds()
-                .map(|(_, u)| u)
-                .filter(|u| !u.is_device)
-                .collect()
-        } else {
-            Vec::new()
-        };
         let mut k = Sel4Kernel {
             invoker,
             scratch_vaddr,
-            ram,
+            untypeds,
             fill_slot,
             invocations: 0,
         };
@@ -278,7 +273,7 @@ impl Sel4Kernel {
     }
 }
 
-impl Kernel for Sel4Kernel {
+impl Kernel for Sel4Kernel<'_> {
     type Error = KernelError;
 
     fn untyped_retype(
@@ -413,7 +408,9 @@ impl Kernel for Sel4Kernel {
                     arch::page_get_address(copy),
                 )?
                 .mrs[0];
-            self.ram.iter().any(|u| u.contains(paddr))
+            self.untypeds
+                .iter()
+                .any(|u| !u.is_device && u.contains(paddr))
         } else {
             true
         };

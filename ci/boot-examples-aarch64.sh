@@ -60,7 +60,7 @@ boot_one() { # name system expected-pds... [-- qemu args]
   rm -rf "$dir"
   local search=(--search-path "$R")
   [ -n "${EXTRA_SEARCH:-}" ] && search+=(--search-path "$EXTRA_SEARCH")
-  "$SYSINIT" build "$system" --board qemu-aarch64-virt -o "$dir" "${search[@]}" --roottask "$R/sysinit-roottask" || return 1
+  "$SYSINIT" build "$system" --board qemu-aarch64-virt -o "$dir" "${search[@]}" --roottask "$R/sysinit-roottask" --trace full || return 1
   # The loader embeds the root task at build time, so every system gets its own loader.
   SYSINIT_LOADER_ROOTTASK=$dir/image.elf \
     build --manifest-path crates/loader/Cargo.toml --config crates/loader/.cargo/config.toml -p sysinit-loader || return 1

@@ -162,6 +162,7 @@ fn size_roottask(
     binary: &[u8],
     note: &sysinit_image::MachineNote,
     elf: Option<(&Path, &[u8])>,
+    trace: sysinit_image::TraceLevel,
 ) -> Result<RootTask, CliError> {
     let mut heap = 0;
     let mut need = 0;
@@ -169,7 +170,7 @@ fn size_roottask(
         let (image, board) = match elf {
             Some((path, elf)) => {
                 let image =
-                    sysinit_image::embed(elf, binary, Some(note), heap).map_err(|source| {
+                    sysinit_image::embed(elf, binary, Some(note), heap, trace).map_err(|source| {
                         CliError::Image {
                             path: path.to_path_buf(),
                             source,
@@ -241,7 +242,7 @@ fn write_plan_outputs(
         ram_bytes: ram,
     };
     let elf = args.roottask.as_deref().zip(roottask_elf);
-    let sized = size_roottask(board, ram, spec, &binary, &note, elf)?;
+    let sized = size_roottask(board, ram, spec, &binary, &note, elf, args.trace.into())?;
     let (_, ids) = requests(spec);
     let placements: Vec<(sysinit_spec::ObjectId, u64)> = ids
         .iter()

@@ -103,6 +103,29 @@ pub struct BuildArgs {
     /// RAM size given to QEMU (-m), e.g. 512M, 2G or 1T. Default: the board's.
     #[arg(long, value_parser = parse_size)]
     pub ram: Option<u64>,
+    /// What the root task prints: `summary` (only the summary line: fast) or `full` (the
+    /// whole allocation trace, which `sysinit verify-trace` replays; the boot scripts and
+    /// recorded boots use it).
+    #[arg(long, value_enum, default_value_t = TraceArg::Summary)]
+    pub trace: TraceArg,
+}
+
+/// The root task's trace level (`sysinit_image::TraceLevel`) on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceArg {
+    /// Only `SYSINIT summary` and `SYSINIT roottask done`.
+    Summary,
+    /// The whole allocation trace.
+    Full,
+}
+
+impl From<TraceArg> for sysinit_image::TraceLevel {
+    fn from(t: TraceArg) -> Self {
+        match t {
+            TraceArg::Summary => sysinit_image::TraceLevel::Summary,
+            TraceArg::Full => sysinit_image::TraceLevel::Full,
+        }
+    }
 }
 
 /// Arguments of `sysinit verify-trace`.

@@ -438,6 +438,7 @@ fn roottask_elf(vaddr_start: u64, spec_at: u64) -> Vec<u8> {
         room: 0,
         length: 0,
         heap: 0,
+        trace: sysinit_image::TraceLevel::Summary,
     }
     .to_bytes()
     .to_vec();

@@ -5,7 +5,9 @@ use object::read::elf::{FileHeader, ProgramHeader, SectionHeader as _, SectionTa
 use object::{Endian, Endianness};
 use std::ops::Range;
 
-use crate::{HeaderError, SectionHeader, HEADER_LEN, MACHINE_NOTE_PREFIX, PAGE, SECTION_NAME};
+use crate::{
+    HeaderError, SectionHeader, TraceLevel, HEADER_LEN, MACHINE_NOTE_PREFIX, PAGE, SECTION_NAME,
+};
 
 /// The board and RAM size an image was built for, as its machine note says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -194,9 +196,14 @@ pub fn embedded_heap_bytes(elf: &[u8]) -> Result<u64, ImageError> {
 }
 
 /// A copy of the root task image `roottask_elf` with `spec_bytes` in its spec section
-/// and no heap: [`embed`] without note or heap.
+/// and no heap: [`embed`] without note or heap, with the default (summary) trace.
 pub fn embed_spec(roottask_elf: &[u8], spec_bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
-    embed(roottask_elf, spec_bytes, None, 0)
+    embed(roottask_elf, spec_bytes, None, 0, TraceLevel::default())
+}
+
+/// The trace level the root task image `elf` was built with.
+pub fn embedded_trace_level(elf: &[u8]) -> Result<TraceLevel, ImageError> {
+    locate(elf).map(|(_, header)| header.trace)
 }
 
 /// The spec segment's program header index, after checking that the spec section can
@@ -301,7 +308,7 @@ fn growable_segment(
 }
 
 /// A copy of the root task image `roottask_elf` holding `spec_bytes` (and, after them,
-/// the machine `note`) and a heap arena of `heap_bytes`.
+/// the machine `note`) and a heap arena of `heap_bytes`, printing the `trace` level on its console.
 ///
 /// The spec section and its segment grow (or shrink) to exactly the header, the spec
 /// and the note; the segment's memory size adds the heap (see the crate
@@ -314,6 +321,7 @@ pub fn embed(
     spec_bytes: &[u8],
     note: Option<&MachineNote>,
     heap_bytes: u64,
+    trace: TraceLevel,
 ) -> Result<Vec<u8>, ImageError> {
     let elf = Elf::parse(roottask_elf)?;
     let (index, section, range) = elf.spec_section(roottask_elf)?;
@@ -331,6 +339,7 @@ pub fn embed(
         room: room as u64,
         length: spec_bytes.len() as u64,
         heap: heap_bytes,
+        trace,
     };
     // Refuses sizes beyond the address space.
     SectionHeader::parse(&header.to_bytes()).map_err(|_| too_large)?;

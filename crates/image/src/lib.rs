@@ -11,6 +11,7 @@
 //! | 8      | 8    | room: bytes after the header in the file (spec, then machine note), little endian |
 //! | 16     | 8    | length of the spec in bytes, little endian (0 = none embedded) |
 //! | 24     | 8    | bytes of heap arena, little endian |
+//! | 32     | 8    | trace level ([`TraceLevel`]): 0 summary, 1 full, little endian |
 //!
 //! `sysinit build` ([`embed`]) writes the spec's bytes (and the machine note) after
 //! the header and grows the section and its segment to exactly that length: the file
@@ -38,7 +39,8 @@ use core::fmt;
 mod host;
 #[cfg(feature = "host")]
 pub use host::{
-    embed, embed_spec, embedded_heap_bytes, embedded_spec, machine_note, ImageError, MachineNote,
+    embed, embed_spec, embedded_heap_bytes, embedded_spec, embedded_trace_level, machine_note,
+    ImageError, MachineNote,
 };
 
 /// How the machine note after the spec starts (see the crate documentation).
@@ -48,10 +50,53 @@ pub const MACHINE_NOTE_PREFIX: &str = "sysinit-machine ";
 pub const SECTION_NAME: &str = ".sysinit_spec";
 
 /// First bytes of the section: identifies it and the header layout version.
-pub const MAGIC: [u8; 8] = *b"SYSSPEC2";
+pub const MAGIC: [u8; 8] = *b"SYSSPEC3";
 
 /// Bytes of the header before the spec's own bytes.
-pub const HEADER_LEN: usize = 32;
+pub const HEADER_LEN: usize = 40;
+
+/// What the root task prints on the console, chosen by `sysinit build --trace`.
+///
+/// Every character costs the root task a `seL4_DebugPutChar` system call, so the full
+/// allocation trace (the boot untyped list and one line per retype, several KiB) is most
+/// of the initializer's time; the summary line alone is a few hundred bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TraceLevel {
+    /// Only the `SYSINIT summary` and `SYSINIT roottask done` lines (and any error): the
+    /// log cannot be replayed by `sysinit verify-trace`.
+    #[default]
+    Summary,
+    /// The whole allocation trace (docs/trace-format.md), which `sysinit verify-trace`
+    /// replays: what the recorded boots and the boot scripts use.
+    Full,
+}
+
+impl TraceLevel {
+    /// The header word.
+    pub const fn word(self) -> u64 {
+        match self {
+            TraceLevel::Summary => 0,
+            TraceLevel::Full => 1,
+        }
+    }
+
+    /// The level a header word names, if any.
+    pub const fn from_word(word: u64) -> Option<TraceLevel> {
+        match word {
+            0 => Some(TraceLevel::Summary),
+            1 => Some(TraceLevel::Full),
+            _ => None,
+        }
+    }
+
+    /// The name `sysinit build --trace` takes.
+    pub const fn name(self) -> &'static str {
+        match self {
+            TraceLevel::Summary => "summary",
+            TraceLevel::Full => "full",
+        }
+    }
+}
 
 /// The page size the heap arena is aligned to (and the section's address).
 pub const PAGE: u64 = 4096;
@@ -65,6 +110,8 @@ pub struct SectionHeader {
     pub length: u64,
     /// Bytes of heap arena after the file bytes (from [`SectionHeader::heap_offset`]).
     pub heap: u64,
+    /// What the root task prints.
+    pub trace: TraceLevel,
 }
 
 impl SectionHeader {
@@ -76,12 +123,14 @@ impl SectionHeader {
         let room = self.room.to_le_bytes();
         let length = self.length.to_le_bytes();
         let heap = self.heap.to_le_bytes();
+        let trace = self.trace.word().to_le_bytes();
         let mut i = 0;
         while i < 8 {
             out[i] = MAGIC[i];
             out[8 + i] = room[i];
             out[16 + i] = length[i];
             out[24 + i] = heap[i];
+            out[32 + i] = trace[i];
             i += 1;
         }
         out
@@ -104,6 +153,9 @@ impl SectionHeader {
             u64::from_le_bytes(w)
         };
         let (room, length, heap) = (word(8), word(16), word(24));
+        let Some(trace) = TraceLevel::from_word(word(32)) else {
+            return Err(HeaderError::BadTraceLevel { found: word(32) });
+        };
         if length > room {
             return Err(HeaderError::LengthExceedsRoom { length, room });
         }
@@ -116,7 +168,12 @@ impl SectionHeader {
         if !fits {
             return Err(HeaderError::TooLarge { room, heap });
         }
-        Ok(SectionHeader { room, length, heap })
+        Ok(SectionHeader {
+            room,
+            length,
+            heap,
+            trace,
+        })
     }
 
     /// Bytes of the section in the file: the header and the room.
@@ -161,6 +218,11 @@ pub enum HeaderError {
         /// Room in the header.
         room: u64,
     },
+    /// The trace level word is neither 0 (summary) nor 1 (full).
+    BadTraceLevel {
+        /// The word found.
+        found: u64,
+    },
     /// Room and heap together exceed the address space.
     TooLarge {
         /// Room in the header.
@@ -187,6 +249,10 @@ impl fmt::Display for HeaderError {
                 f,
                 "the header records a spec of {length} bytes but only {room} bytes follow it"
             ),
+            HeaderError::BadTraceLevel { found } => write!(
+                f,
+                "the header records trace level {found}, neither 0 (summary) nor 1 (full)"
+            ),
             HeaderError::TooLarge { room, heap } => write!(
                 f,
                 "the header records {room} bytes of spec room and {heap} bytes of heap, more \
@@ -208,17 +274,19 @@ mod tests {
             room: 100,
             length: 7,
             heap: 8192,
+            trace: TraceLevel::Summary,
         };
         assert_eq!(SectionHeader::parse(&h.to_bytes()), Ok(h));
-        assert_eq!(h.file_bytes(), 132);
+        assert_eq!(h.file_bytes(), 140);
         assert_eq!(h.heap_offset(), 4096);
         assert_eq!(h.memory_bytes(), 4096 + 8192);
         let no_heap = SectionHeader { heap: 0, ..h };
-        assert_eq!(no_heap.memory_bytes(), 132);
+        assert_eq!(no_heap.memory_bytes(), 140);
         let page = SectionHeader {
-            room: 4096 - 32,
+            room: 4096 - 40,
             length: 0,
             heap: 1,
+            trace: TraceLevel::Summary,
         };
         assert_eq!(page.heap_offset(), 4096);
     }
@@ -227,12 +295,13 @@ mod tests {
     fn header_refusals_say_why() {
         assert_eq!(
             SectionHeader::parse(&[0; 5]).unwrap_err().to_string(),
-            "the section is 5 bytes, shorter than its 32-byte header"
+            "the section is 5 bytes, shorter than its 40-byte header"
         );
         let mut s = SectionHeader {
             room: 10,
             length: 0,
             heap: 0,
+            trace: TraceLevel::Summary,
         }
         .to_bytes();
         s[0] = b'X';
@@ -244,6 +313,7 @@ mod tests {
             room: 10,
             length: 11,
             heap: 0,
+            trace: TraceLevel::Summary,
         };
         assert_eq!(
             SectionHeader::parse(&long.to_bytes())
@@ -255,6 +325,7 @@ mod tests {
             room: 10,
             length: 0,
             heap: u64::MAX - 10,
+            trace: TraceLevel::Summary,
         };
         assert!(matches!(
             SectionHeader::parse(&huge.to_bytes()),

@@ -7,7 +7,7 @@ use common::*;
 use object::{Object, ObjectSection, ObjectSegment};
 use sysinit_image::{
     embed, embed_spec, embedded_heap_bytes, embedded_spec, machine_note, HeaderError, ImageError,
-    MachineNote, HEADER_LEN,
+    MachineNote, TraceLevel, HEADER_LEN,
 };
 
 fn note() -> MachineNote {
@@ -40,7 +40,7 @@ fn the_last_segment_grows_to_exactly_the_spec_and_heap() {
     assert_eq!(embedded_spec(&elf), Ok(&[][..]));
     assert_eq!(embedded_heap_bytes(&elf), Ok(0));
     let spec = vec![0x5a; 10_000];
-    let out = embed(&elf, &spec, Some(&note()), 3 * 4096).unwrap();
+    let out = embed(&elf, &spec, Some(&note()), 3 * 4096, TraceLevel::Summary).unwrap();
     assert_eq!(embedded_spec(&out), Ok(&spec[..]));
     assert_eq!(machine_note(&out), Ok(Some(note())));
     assert_eq!(embedded_heap_bytes(&out), Ok(3 * 4096));
@@ -85,9 +85,9 @@ fn no_heap_means_memory_equals_file() {
 #[test]
 fn embedding_again_replaces_and_is_deterministic() {
     let elf = Exe::root_task().bytes();
-    let big = embed(&elf, &[1; 50_000], Some(&note()), 8192).unwrap();
-    let small_from_big = embed(&big, b"xy", None, 0).unwrap();
-    let small = embed(&elf, b"xy", None, 0).unwrap();
+    let big = embed(&elf, &[1; 50_000], Some(&note()), 8192, TraceLevel::Summary).unwrap();
+    let small_from_big = embed(&big, b"xy", None, 0, TraceLevel::Summary).unwrap();
+    let small = embed(&elf, b"xy", None, 0, TraceLevel::Summary).unwrap();
     assert_eq!(
         small_from_big, small,
         "shrinking gives the bytes embedding afresh gives"
@@ -95,17 +95,17 @@ fn embedding_again_replaces_and_is_deterministic() {
     assert_eq!(embedded_spec(&small), Ok(&b"xy"[..]));
     assert_eq!(machine_note(&small), Ok(None));
     assert_eq!(
-        embed(&elf, &[1; 50_000], Some(&note()), 8192).unwrap(),
+        embed(&elf, &[1; 50_000], Some(&note()), 8192, TraceLevel::Summary).unwrap(),
         big,
         "same inputs, same bytes"
     );
     // Empty spec: back to the linked layout, header aside.
-    let empty = embed(&big, b"", None, 0).unwrap();
+    let empty = embed(&big, b"", None, 0, TraceLevel::Summary).unwrap();
     assert_eq!(empty.len(), elf.len());
 }
 
 fn refusal(exe: &Exe) -> String {
-    match embed(&exe.bytes(), b"spec", None, 4096) {
+    match embed(&exe.bytes(), b"spec", None, 4096, TraceLevel::Summary) {
         Err(e @ ImageError::NotLastSegment { .. }) => e.to_string(),
         other => panic!("expected NotLastSegment, got {other:?}"),
     }
@@ -220,13 +220,13 @@ fn refuses_nobits_missing_and_damaged_sections() {
 
 #[test]
 fn refuses_a_heap_beyond_the_address_space() {
-    let err = embed(&Exe::root_task().bytes(), b"x", None, 1 << 62).unwrap_err();
+    let err = embed(&Exe::root_task().bytes(), b"x", None, 1 << 62, TraceLevel::Summary).unwrap_err();
     assert!(matches!(err, ImageError::TooLarge { .. }), "{err:?}");
 }
 
 #[test]
 fn truncated_files_are_refused_not_panicked_on() {
-    let elf = embed(&Exe::root_task().bytes(), b"hello", Some(&note()), 4096).unwrap();
+    let elf = embed(&Exe::root_task().bytes(), b"hello", Some(&note()), 4096, TraceLevel::Summary).unwrap();
     for cut in [0, 1, 16, 64, 0x2000, 0x2010, elf.len() / 2, elf.len() - 1] {
         let _ = embedded_spec(&elf[..cut]);
         let _ = embed_spec(&elf[..cut], b"x");

@@ -1,7 +1,8 @@
 //! The sysinit root task for seL4 on x86_64 and aarch64: boots the system described by its
 //! embedded spec.
 //!
-//! Flow: print the boot untypeds as trace records, decode and validate the
+//! Flow: print the boot untypeds as trace records (at the full trace level that
+//! `sysinit build --trace full` wrote into the section header), decode and validate the
 //! spec embedded in the `.sysinit_spec` section (refusing bad bytes before
 //! creating anything), plan every object into the boot untypeds, run the
 //! initializer against the real kernel ([`sel4_kernel::Sel4Kernel`]), print
@@ -37,6 +38,7 @@ use sysinit_initializer::SlotLayout;
 use sysinit_kobj::BootUntyped;
 use sysinit_sel4::BootInfo;
 use sysinit_spec::Spec;
+use sysinit_image::TraceLevel;
 use sysinit_trace::Record;
 
 /// Bytes of the root task's stack (in `.bss`).
@@ -133,7 +135,16 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     // replays on the host to size the heap: keep the two in step.
     let mut untypeds: Vec<BootUntyped> = Vec::with_capacity(bi.untyped_descs().len());
     untypeds.extend(bi.untypeds().map(|(_, u)| u));
-    sysinit_initializer::trace_untypeds(ARCH, &untypeds, print);
+    // Every character is a system call: at the summary level (`sysinit build`'s default)
+    // only the summary and the closing line are printed, the full trace only when the
+    // image was built with `--trace full`.
+    let full = section.trace == TraceLevel::Full;
+    let trace = |record: &Record| {
+        if full {
+            print(record)
+        }
+    };
+    sysinit_initializer::trace_untypeds(ARCH, &untypeds, trace);
 
     let bytes = match section.spec {
         [] => fail!(
@@ -159,25 +170,27 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
             spec.arch
         )
     }
-    line(format_args!(
-        "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
-        spec.objects.len(),
-        blob.len(),
-        bytes.len()
-    ));
+    if full {
+        line(format_args!(
+            "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
+            spec.objects.len(),
+            blob.len(),
+            bytes.len()
+        ));
+    }
 
-    // The last empty slot is kept for the temporary frame cap of frame fills.
+    // The last empty slot stays unused: fills once copied frame caps there, and
+    // `sysinit_sim::roottask_heap` and the build's slot count still leave it out.
     if bi.empty.len() < 2 {
         fail!("the root CNode has no empty slots ({})", bi.empty)
     }
-    let fill_slot = bi.empty.end - 1;
     let layout = SlotLayout {
         first_untyped: bi.untyped.start,
         first_free: bi.empty.start,
-        end_free: fill_slot,
+        end_free: bi.empty.end - 1,
     };
     // SAFETY: `bi` is this thread's boot info and the kernel is the only invoker from here on.
-    let mut kernel = match unsafe { Sel4Kernel::new(bi, fill_slot, &untypeds) } {
+    let mut kernel = match unsafe { Sel4Kernel::new(bi, &untypeds) } {
         Ok(k) => k,
         Err(e) => fail!("{e}"),
     };
@@ -188,7 +201,7 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         &untypeds,
         layout,
         &mut kernel,
-        print,
+        trace,
     ) {
         Ok(done) => done,
         Err(e) => fail!("{}", sysinit_initializer::failure_text(&e, &spec)),

@@ -7,7 +7,7 @@
 //! data, not `.bss`, so it has bytes in the ELF file to overwrite.
 
 use core::cell::UnsafeCell;
-use sysinit_image::{HeaderError, SectionHeader, HEADER_LEN};
+use sysinit_image::{HeaderError, SectionHeader, TraceLevel, HEADER_LEN};
 
 /// Only the header: the linker script (spec.ld) page-aligns the section.
 #[repr(C, align(8))]
@@ -29,6 +29,7 @@ static SPEC: Embedded = Embedded(UnsafeCell::new(Section {
         room: 0,
         length: 0,
         heap: 0,
+        trace: TraceLevel::Summary,
     }
     .to_bytes(),
 }));
@@ -41,6 +42,8 @@ pub struct Contents {
     pub heap_base: usize,
     /// Bytes of heap arena.
     pub heap_bytes: usize,
+    /// What to print: the whole allocation trace or only the summary.
+    pub trace: TraceLevel,
 }
 
 /// The embedded spec and the heap arena, after checking the header.
@@ -59,5 +62,6 @@ pub fn embedded() -> Result<Contents, HeaderError> {
         spec,
         heap_base: base as usize + header.heap_offset() as usize,
         heap_bytes: header.heap as usize,
+        trace: header.trace,
     })
 }

@@ -2,7 +2,7 @@
 //! last loadable segment), and variants of them that `embed` must refuse.
 #![allow(dead_code)]
 
-use sysinit_image::{SectionHeader, HEADER_LEN};
+use sysinit_image::{SectionHeader, TraceLevel, HEADER_LEN};
 
 pub const PT_LOAD: u32 = 1;
 pub const PT_GNU_STACK: u32 = 0x6474_e551;
@@ -39,6 +39,7 @@ pub fn empty_header() -> Vec<u8> {
         room: 0,
         length: 0,
         heap: 0,
+        trace: TraceLevel::Summary,
     }
     .to_bytes()
     .to_vec()

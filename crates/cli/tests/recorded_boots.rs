@@ -637,7 +637,10 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     assert_eq!(start, 0x40_0000);
     let grown = end - 0x60_0000;
     assert!(grown > 0 && grown < 1 << 20, "{report}");
-    assert!(0x40_0000 + grown < recorded_end, "hello's spec and heap grew past its span");
+    assert!(
+        0x40_0000 + grown < recorded_end,
+        "hello's spec and heap grew past its span"
+    );
     let spec = std::fs::read(small.join("out/spec.bin")).unwrap();
     let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
     assert_ne!(report_placements(&report), planned_on(&spec, &real));
@@ -645,7 +648,11 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     // A root task whose grown image has the recorded boot's span: the report places
     // every object where the planner does on that boot's untyped list.
     let same = scratch("same-span");
-    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, recorded_end - grown), &m.ram);
+    let out = build_with_roottask(
+        &same,
+        &roottask_elf(0x40_0000, recorded_end - grown),
+        &m.ram,
+    );
     assert!(
         out.status.success(),
         "{}",

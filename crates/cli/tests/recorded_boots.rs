@@ -616,8 +616,13 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         .find(|d| d.ends_with("x86_64/hello"))
         .expect("the recorded x86_64 hello boot");
     let m = meta(&hello);
-    assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_9000]));
-    let real = real_untypeds(&std::fs::read_to_string(hello.join("boot.log")).unwrap());
+    let log = std::fs::read_to_string(hello.join("boot.log")).unwrap();
+    let [start, recorded_end] = m.roottask_vaddr.expect("roottask_vaddr of hello");
+    assert_eq!(start, 0x40_0000);
+    // The kernel's own line for the same span, and where the image ends in RAM.
+    assert_eq!(logged(&log, "size=", "v_end"), recorded_end);
+    let image_paddr_end = logged(&log, "size=", "p_end");
+    let real = real_untypeds(&log);
 
     // A small root task first: its image is the ELF's span grown by the spec and the
     // heap the build measured, and the report follows it; it no longer matches that boot.
@@ -633,6 +638,10 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     assert_eq!(start, 0x40_0000);
     let grown = end - 0x60_0000;
     assert!(grown > 0 && grown < 1 << 20, "{report}");
+    assert!(
+        0x40_0000 + grown < recorded_end,
+        "hello's spec and heap grew past its span"
+    );
     let spec = std::fs::read(small.join("out/spec.bin")).unwrap();
     let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
     assert_ne!(report_placements(&report), planned_on(&spec, &real));
@@ -640,22 +649,27 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
     // A root task whose grown image has the recorded boot's span: the report places
     // every object where the planner does on that boot's untyped list.
     let same = scratch("same-span");
-    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_9000 - grown), &m.ram);
+    let out = build_with_roottask(
+        &same,
+        &roottask_elf(0x40_0000, recorded_end - grown),
+        &m.ram,
+    );
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let report = std::fs::read_to_string(same.join("out/report.txt")).unwrap();
-    assert!(
-        report.contains("root task image: vaddr [0x400000..0x2679000) (0x2279000 bytes), from "),
-        "{report}"
+    let span = format!(
+        "root task image: vaddr [0x400000..{recorded_end:#x}) ({:#x} bytes), from ",
+        recorded_end - 0x40_0000
     );
+    assert!(report.contains(&span), "{span:?} not in {report}");
     let reported = report_placements(&report);
     // Some objects lie in free RAM after the root task image, whose start the
     // root task's span decides.
     assert!(
-        reported.iter().any(|&(_, paddr)| paddr >= 0x2c8_b000),
+        reported.iter().any(|&(_, paddr)| paddr >= image_paddr_end),
         "{report}"
     );
     assert_eq!(reported, planned_on(&spec, &real));

@@ -167,33 +167,31 @@ fn size_roottask(
     let mut heap = 0;
     let mut need = 0;
     for _ in 0..SIZING_ROUNDS {
-        let (image, board) = match elf {
-            Some((path, elf)) => {
-                let image =
-                    sysinit_image::embed(elf, binary, Some(note), heap, trace).map_err(|source| {
-                        CliError::Image {
+        let (image, board) =
+            match elf {
+                Some((path, elf)) => {
+                    let image = sysinit_image::embed(elf, binary, Some(note), heap, trace)
+                        .map_err(|source| CliError::Image {
                             path: path.to_path_buf(),
+                            source,
+                        })?;
+                    let span = RootTaskImage::from_elf(&image, board.arch()).map_err(|e| {
+                        CliError::Read {
+                            path: path.to_path_buf(),
+                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                        }
+                    })?;
+                    let name = board.name().to_string();
+                    let board = board.clone().with_root_task_image(span).map_err(|source| {
+                        CliError::Board {
+                            board: name,
                             source,
                         }
                     })?;
-                let span =
-                    RootTaskImage::from_elf(&image, board.arch()).map_err(|e| CliError::Read {
-                        path: path.to_path_buf(),
-                        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-                    })?;
-                let name = board.name().to_string();
-                let board =
-                    board
-                        .clone()
-                        .with_root_task_image(span)
-                        .map_err(|source| CliError::Board {
-                            board: name,
-                            source,
-                        })?;
-                (Some(image), board)
-            }
-            None => (None, board.clone()),
-        };
+                    (Some(image), board)
+                }
+                None => (None, board.clone()),
+            };
         let (untypeds, _) = board_untypeds(&board, ram)?;
         let (reqs, _) = requests(spec);
         let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)

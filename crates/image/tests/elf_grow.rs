@@ -220,13 +220,27 @@ fn refuses_nobits_missing_and_damaged_sections() {
 
 #[test]
 fn refuses_a_heap_beyond_the_address_space() {
-    let err = embed(&Exe::root_task().bytes(), b"x", None, 1 << 62, TraceLevel::Summary).unwrap_err();
+    let err = embed(
+        &Exe::root_task().bytes(),
+        b"x",
+        None,
+        1 << 62,
+        TraceLevel::Summary,
+    )
+    .unwrap_err();
     assert!(matches!(err, ImageError::TooLarge { .. }), "{err:?}");
 }
 
 #[test]
 fn truncated_files_are_refused_not_panicked_on() {
-    let elf = embed(&Exe::root_task().bytes(), b"hello", Some(&note()), 4096, TraceLevel::Summary).unwrap();
+    let elf = embed(
+        &Exe::root_task().bytes(),
+        b"hello",
+        Some(&note()),
+        4096,
+        TraceLevel::Summary,
+    )
+    .unwrap();
     for cut in [0, 1, 16, 64, 0x2000, 0x2010, elf.len() / 2, elf.len() - 1] {
         let _ = embedded_spec(&elf[..cut]);
         let _ = embed_spec(&elf[..cut], b"x");

@@ -34,11 +34,11 @@ use core::fmt::{self, Write};
 use arch::sys::{self, DebugConsole};
 use arch::ARCH;
 use sel4_kernel::Sel4Kernel;
+use sysinit_image::TraceLevel;
 use sysinit_initializer::SlotLayout;
 use sysinit_kobj::BootUntyped;
 use sysinit_sel4::BootInfo;
 use sysinit_spec::Spec;
-use sysinit_image::TraceLevel;
 use sysinit_trace::Record;
 
 /// Bytes of the root task's stack (in `.bss`).

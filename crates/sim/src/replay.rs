@@ -190,7 +190,9 @@ impl RecordedTrace {
         let mut it = records.iter();
         let (header, arch, count) = match it.next() {
             Some(&(line, Record::Header { arch, untypeds, .. })) => (line, arch, untypeds as usize),
-            Some(&(line, Record::Summary { .. })) => return Err(at(line, ReplayError::SummaryOnly)),
+            Some(&(line, Record::Summary { .. })) => {
+                return Err(at(line, ReplayError::SummaryOnly))
+            }
             Some(&(line, _)) => {
                 return Err(bad(
                     line,

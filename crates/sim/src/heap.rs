@@ -86,6 +86,9 @@ impl Write for Discard {
     }
 }
 
+/// Formats a record as the root task prints it, into nothing. Formatting allocates
+/// nothing, so the peak is the same whether the root task prints the full trace or only
+/// the summary (`sysinit build --trace`).
 fn print(record: &Record) {
     let _ = write!(Discard, "{record}");
 }
@@ -103,7 +106,7 @@ pub fn roottask_heap(
 ) -> Result<usize, HeapError> {
     let arch = Spec::from_postcard_borrowing_blob(spec_bytes)?.0.arch;
     let first_free = untypeds.len() as u64;
-    // The root task keeps the last free slot for fill copies.
+    // The root task leaves the last free slot unused (fills once copied caps there).
     let end_free = first_free + root.free().saturating_sub(1);
     let slots = usize::try_from(root.slots().max(end_free + 1)).unwrap_or(usize::MAX);
     let mut kernel = Uncounted(ModelKernel(KernelModel::new(arch, untypeds, slots)));

@@ -42,13 +42,6 @@ const EXPECTED: &[(&str, &str)] = &[
         "error: record_after_the_summary.log:9: malformed trace: a trace record after the summary line; give one boot per log",
     ),
     (
-        "summary_only.log",
-        "error: summary_only.log:2: the log has a summary line but no allocation trace: the root \
-         task was built with `sysinit build --trace summary` (the default), which prints only \
-         the summary; nothing can be replayed from it, so rebuild with `sysinit build --trace \
-         full` and boot again",
-    ),
-    (
         "retype_out_of_order.log",
         "error: retype_out_of_order.log:7: malformed trace: retype 3 out of order; expected retype 2",
     ),
@@ -71,6 +64,13 @@ const EXPECTED: &[(&str, &str)] = &[
     (
         "summary_objects.log",
         "error: summary_objects.log:8: the summary says objects=5, but the replayed steps give 4",
+    ),
+    (
+        "summary_only.log",
+        "error: summary_only.log:2: the log has a summary line but no allocation trace: the root \
+         task was built with `sysinit build --trace summary` (the default), which prints only \
+         the summary; nothing can be replayed from it, so rebuild with `sysinit build --trace \
+         full` and boot again",
     ),
     (
         "summary_retypes.log",

@@ -79,7 +79,7 @@ fn the_last_segment_grows_to_exactly_the_spec_and_heap() {
 #[test]
 fn no_heap_means_memory_equals_file() {
     let out = embed_spec(&Exe::root_task().bytes(), b"spec").unwrap();
-    assert_eq!(loads(&out)[1], (0x40_2000, 0x2000, 36, 36));
+    assert_eq!(loads(&out)[1], (0x40_2000, 0x2000, 44, 44));
 }
 
 #[test]
@@ -115,13 +115,13 @@ fn refusal(exe: &Exe) -> String {
 fn refuses_a_segment_after_the_spec() {
     let mut exe = Exe::root_task();
     // A .bss segment after the spec's.
-    exe.segments.push((PT_LOAD, 0x40_3000, 0x2020, 0, 0x1000));
+    exe.segments.push((PT_LOAD, 0x40_3000, 0x2028, 0, 0x1000));
     exe.sections.push(Section {
         name: ".bss",
         kind: SHT_NOBITS,
         flags: SHF_ALLOC | SHF_WRITE,
         addr: 0x40_3000,
-        offset: 0x2020,
+        offset: 0x2028,
         data: vec![0; 0x1000],
         align: 4096,
     });
@@ -140,12 +140,12 @@ fn refuses_a_segment_after_the_spec() {
 fn refuses_a_spec_sharing_its_segment() {
     let mut exe = Exe::root_task();
     // The segment also holds 16 bytes of .data before the spec.
-    exe.segments[1] = (PT_LOAD, 0x40_1ff0, 0x1ff0, 0x30, 0x30);
+    exe.segments[1] = (PT_LOAD, 0x40_1ff0, 0x1ff0, 0x38, 0x38);
     let msg = refusal(&exe);
     assert!(
         msg.contains(
             "no PT_LOAD segment starts at its address 0x402000 and file offset 0x2000 with \
-             exactly its 32 file bytes"
+             exactly its 40 file bytes"
         ),
         "{msg}"
     );
@@ -191,7 +191,7 @@ fn refuses_nobits_missing_and_damaged_sections() {
         .to_string()
         .contains("is this a sysinit root task built from crates/roottask?"));
     let mut exe = Exe::root_task();
-    exe.section_mut(".sysinit_spec").data = vec![0xaa; 32];
+    exe.section_mut(".sysinit_spec").data = vec![0xaa; 40];
     assert!(matches!(
         embed_spec(&exe.bytes(), b"x"),
         Err(ImageError::Header(HeaderError::BadMagic { .. }))

@@ -156,3 +156,34 @@ fn build_reports_a_missing_image_and_exits_1() {
         "{stderr}"
     );
 }
+
+#[test]
+fn build_refuses_a_system_larger_than_the_ram_before_writing_anything() {
+    let dir = scratch("too-big");
+    std::fs::write(dir.join("pd.elf"), TestElf::pd(Arch::X86_64, &[]).to_bytes()).unwrap();
+    let system = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/build/too-big-for-512M.system");
+    let out_dir = dir.join("out");
+    let out = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--ram",
+        "512M",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--search-path",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "error: {}: the system does not fit board qemu-x86_64 with 512.0 MiB of RAM: \
+             it needs NEEDED\n",
+            system.display()
+        )
+    );
+    assert!(!out_dir.exists(), "the refused build wrote {}", out_dir.display());
+}

@@ -51,11 +51,7 @@ impl Board {
     pub fn ram_need(&self, ram_bytes: u64, object_bytes: u64) -> Result<RamNeed, BoardError> {
         let k = &self.kernel;
         let (root_server_objects, _) = self.root_server_footprint()?;
-        let available = self
-            .kernel_ram(ram_bytes)?
-            .iter()
-            .map(|r| r.end - r.start)
-            .sum();
+        let available = self.ram_available(ram_bytes)?;
         Ok(RamNeed {
             kernel: k.image_bytes.saturating_sub(k.boot_code_bytes),
             device_tree: k.dtb_bytes.next_multiple_of(PAGE),
@@ -66,16 +62,26 @@ impl Board {
         })
     }
 
-    /// The least RAM size the board supports (in steps of `step` bytes from its
-    /// smallest) whose RAM holds `need`, if any.
+    /// The RAM the kernel has with `ram_bytes` of RAM (see [`RamNeed::available`]).
+    pub fn ram_available(&self, ram_bytes: u64) -> Result<u64, BoardError> {
+        Ok(self
+            .kernel_ram(ram_bytes)?
+            .iter()
+            .map(|r| r.end - r.start)
+            .sum())
+    }
+
+    /// The least RAM size the board supports, in steps of `step` bytes, whose RAM
+    /// holds what `need` needs, if any.
     pub fn least_ram_for(&self, need: &RamNeed, step: u64) -> Option<u64> {
         let (min, max) = self.ram_limits();
         let mut ram = min.next_multiple_of(step);
         while ram <= max {
-            if let Ok(more) = self.ram_need(ram, need.objects) {
-                if more.fits() {
-                    return Some(ram);
-                }
+            if self
+                .ram_available(ram)
+                .is_ok_and(|available| need.needed() <= available)
+            {
+                return Some(ram);
             }
             ram += step;
         }

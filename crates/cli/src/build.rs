@@ -203,6 +203,40 @@ pub(crate) fn does_not_fit(
     )
 }
 
+/// Refuses a system that does not fit the board's RAM with this root task: the board's
+/// image (plus `extra_root_task` bytes it does not hold yet) with `heap` bytes of heap, and
+/// the system's `objects` (count and bytes) in RAM.
+fn fits(
+    system: &Path,
+    board: &Board,
+    ram: u64,
+    objects: (usize, u64),
+    binary: &[u8],
+    heap: u64,
+    extra_root_task: u64,
+) -> Result<(), CliError> {
+    let mut need = board
+        .ram_need(ram, objects.1)
+        .map_err(|source| CliError::Board {
+            board: board.name().to_string(),
+            source,
+        })?;
+    need.root_task = need.root_task.saturating_add(extra_root_task);
+    if need.fits() {
+        return Ok(());
+    }
+    Err(CliError::DoesNotFit {
+        system: system.to_path_buf(),
+        board: board.name().to_string(),
+        ram,
+        need,
+        spec_bytes: binary.len() as u64,
+        heap_bytes: heap,
+        objects: objects.0,
+        least_ram: board.least_ram_for(&need, RAM_STEP),
+    })
+}
+
 /// Rounds of heap sizing before giving up; two suffice unless the heap's own pages
 /// change the boot memory enough to change the heap need, which settles in one more.
 const SIZING_ROUNDS: usize = 8;
@@ -267,24 +301,8 @@ fn size_roottask(
             }
             None => (None, board.clone()),
         };
-        let fit = board
-            .ram_need(ram, ram_object_bytes)
-            .map_err(|source| CliError::Board {
-                board: board.name().to_string(),
-                source,
-            })?;
-        if !fit.fits() {
-            return Err(CliError::DoesNotFit {
-                system: system.to_path_buf(),
-                board: board.name().to_string(),
-                ram,
-                need: fit,
-                spec_bytes: binary.len() as u64,
-                heap_bytes: heap,
-                objects: ram_objects,
-                least_ram: board.least_ram_for(&fit, RAM_STEP),
-            });
-        }
+        // The image of this round holds the spec and `heap` bytes of heap.
+        fits(system, &board, ram, (ram_objects, ram_object_bytes), binary, heap, 0)?;
         let (untypeds, _) = board_untypeds(&board, ram)?;
         let (reqs, _) = requests(spec);
         let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
@@ -296,6 +314,11 @@ fn size_roottask(
             .map_err(|e| CliError::Sim(sysinit_sim::SimError::RootCNode(e)))?;
         let peak = sysinit_sim::roottask_heap(binary, &untypeds, root).map_err(CliError::Heap)?;
         need = (peak as u64).next_multiple_of(PAGE);
+        if image.is_none() {
+            // No image: the board's estimate of the root task has neither spec nor heap.
+            let extra = (binary.len() as u64).next_multiple_of(PAGE) + need;
+            fits(system, &board, ram, (ram_objects, ram_object_bytes), binary, need, extra)?;
+        }
         if image.is_none() || need <= heap {
             return Ok(RootTask {
                 image,

@@ -88,3 +88,26 @@ impl Board {
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Board;
+
+    #[test]
+    fn the_need_adds_up_and_the_least_ram_holds_it() {
+        let board = Board::by_name("qemu-x86_64").unwrap();
+        let small = board.ram_need(512 << 20, 0).unwrap();
+        assert!(small.fits());
+        assert_eq!(
+            small.needed(),
+            small.kernel + small.device_tree + small.root_task + small.root_server_objects
+        );
+        assert_eq!(small.available, board.ram_available(512 << 20).unwrap());
+        // A GiB of objects does not fit 512 MiB, fits the least RAM found, not 64 MiB less.
+        let big = board.ram_need(512 << 20, 1 << 30).unwrap();
+        assert!(!big.fits());
+        let least = board.least_ram_for(&big, 64 << 20).unwrap();
+        assert!(big.needed() <= board.ram_available(least).unwrap());
+        assert!(big.needed() > board.ram_available(least - (64 << 20)).unwrap());
+    }
+}

@@ -157,50 +157,67 @@ fn ram_objects(spec: &sysinit_spec::Spec) -> (usize, u64) {
         })
 }
 
-/// The refusal of a system that does not fit the board's RAM, with every part of it.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn does_not_fit(
-    system: &Path,
-    board: &str,
-    ram: u64,
-    need: &sysinit_board::RamNeed,
-    spec_bytes: u64,
-    heap_bytes: u64,
-    objects: usize,
-    least_ram: Option<u64>,
-) -> String {
-    let heap = if heap_bytes == 0 {
-        "its heap not yet measured".to_string()
-    } else {
-        format!("a heap of {heap_bytes} bytes")
-    };
-    let dtb = if need.device_tree > 0 {
-        format!("the device tree {} bytes, ", need.device_tree)
-    } else {
-        String::new()
-    };
-    let valid = match least_ram {
-        Some(r) if r % (1 << 30) == 0 => format!("--ram {}G or more, or a smaller system", r >> 30),
-        Some(r) => format!("--ram {}M or more, or a smaller system", r >> 20),
-        None => format!("a smaller system (no RAM size board {board} supports holds this one)"),
-    };
-    format!(
-        "{}: the system does not fit board {board} with {} of RAM: it needs {} bytes ({}), \
-         the board has {} bytes ({}) of RAM for the kernel and user level; needed: the kernel \
-         image {} bytes, {dtb}the root task image {} bytes (its code, stack, a spec of \
-         {spec_bytes} bytes and {heap}), the root task's kernel objects {} bytes, the \
-         system's {objects} objects in RAM {} bytes; valid: {valid}; nothing was written",
-        system.display(),
-        Bytes(ram),
-        need.needed(),
-        Bytes(need.needed()),
-        need.available,
-        Bytes(need.available),
-        need.kernel,
-        need.root_task,
-        need.root_server_objects,
-        need.objects,
-    )
+/// A system that does not fit the board's RAM, with every part of what it needs.
+#[derive(Debug)]
+pub struct DoesNotFit {
+    /// The system description.
+    pub system: PathBuf,
+    /// The board.
+    pub board: String,
+    /// Its RAM size.
+    pub ram: u64,
+    /// What the system takes and what the board has.
+    pub need: sysinit_board::RamNeed,
+    /// Bytes of spec in the root task image.
+    pub spec_bytes: u64,
+    /// Bytes of heap in it (0 before the heap was measured).
+    pub heap_bytes: u64,
+    /// The system's objects in RAM.
+    pub objects: usize,
+    /// The least RAM size of the board that holds it, if any.
+    pub least_ram: Option<u64>,
+}
+
+impl std::fmt::Display for DoesNotFit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (board, need, spec_bytes, objects) =
+            (&self.board, &self.need, self.spec_bytes, self.objects);
+        let heap = if self.heap_bytes == 0 {
+            "its heap not yet measured".to_string()
+        } else {
+            format!("a heap of {} bytes", self.heap_bytes)
+        };
+        let dtb = if need.device_tree > 0 {
+            format!("the device tree {} bytes, ", need.device_tree)
+        } else {
+            String::new()
+        };
+        let valid = match self.least_ram {
+            Some(r) if r % (1 << 30) == 0 => {
+                format!("--ram {}G or more, or a smaller system", r >> 30)
+            }
+            Some(r) => format!("--ram {}M or more, or a smaller system", r >> 20),
+            None => format!("a smaller system (no RAM size board {board} supports holds this one)"),
+        };
+        write!(
+            f,
+            "{}: the system does not fit board {board} with {} of RAM: it needs {} bytes ({}), \
+             the board has {} bytes ({}) of RAM for the kernel and user level; needed: the kernel \
+             image {} bytes, {dtb}the root task image {} bytes (its code, stack, a spec of \
+             {spec_bytes} bytes and {heap}), the root task's kernel objects {} bytes, the \
+             system's {objects} objects in RAM {} bytes; valid: {valid}; nothing was written",
+            self.system.display(),
+            Bytes(self.ram),
+            need.needed(),
+            Bytes(need.needed()),
+            need.available,
+            Bytes(need.available),
+            need.kernel,
+            need.root_task,
+            need.root_server_objects,
+            need.objects,
+        )
+    }
 }
 
 /// Refuses a system that does not fit the board's RAM with this root task: the board's
@@ -225,7 +242,7 @@ fn fits(
     if need.fits() {
         return Ok(());
     }
-    Err(CliError::DoesNotFit {
+    Err(CliError::DoesNotFit(Box::new(DoesNotFit {
         system: system.to_path_buf(),
         board: board.name().to_string(),
         ram,
@@ -234,7 +251,7 @@ fn fits(
         heap_bytes: heap,
         objects: objects.0,
         least_ram: board.least_ram_for(&need, RAM_STEP),
-    })
+    })))
 }
 
 /// Rounds of heap sizing before giving up; two suffice unless the heap's own pages
@@ -302,7 +319,15 @@ fn size_roottask(
             None => (None, board.clone()),
         };
         // The image of this round holds the spec and `heap` bytes of heap.
-        fits(system, &board, ram, (ram_objects, ram_object_bytes), binary, heap, 0)?;
+        fits(
+            system,
+            &board,
+            ram,
+            (ram_objects, ram_object_bytes),
+            binary,
+            heap,
+            0,
+        )?;
         let (untypeds, _) = board_untypeds(&board, ram)?;
         let (reqs, _) = requests(spec);
         let plan = sysinit_planner::plan(spec.arch, &untypeds, &reqs)
@@ -317,7 +342,15 @@ fn size_roottask(
         if image.is_none() {
             // No image: the board's estimate of the root task has neither spec nor heap.
             let extra = (binary.len() as u64).next_multiple_of(PAGE) + need;
-            fits(system, &board, ram, (ram_objects, ram_object_bytes), binary, need, extra)?;
+            fits(
+                system,
+                &board,
+                ram,
+                (ram_objects, ram_object_bytes),
+                binary,
+                need,
+                extra,
+            )?;
         }
         if image.is_none() || need <= heap {
             return Ok(RootTask {

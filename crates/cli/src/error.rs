@@ -158,25 +158,8 @@ pub enum CliError {
     },
     /// The system takes more RAM than the board has at this size (refused before
     /// anything is written).
-    #[error("{}", crate::build::does_not_fit(system, board, *ram, need, *spec_bytes, *heap_bytes, *objects, *least_ram))]
-    DoesNotFit {
-        /// The system description.
-        system: PathBuf,
-        /// The board.
-        board: String,
-        /// Its RAM size.
-        ram: u64,
-        /// What the system takes and what the board has.
-        need: sysinit_board::RamNeed,
-        /// Bytes of spec in the root task image.
-        spec_bytes: u64,
-        /// Bytes of heap in it (0 before the heap was measured).
-        heap_bytes: u64,
-        /// The system's objects in RAM.
-        objects: usize,
-        /// The least RAM size of the board that holds it, if any.
-        least_ram: Option<u64>,
-    },
+    #[error("{0}")]
+    DoesNotFit(Box<crate::build::DoesNotFit>),
     /// The command line asks for something impossible (exit status 2, like clap's).
     #[error("{0}")]
     Usage(String),

@@ -156,6 +156,10 @@ pub enum CliError {
         /// Bytes the image of the last round had.
         had: u64,
     },
+    /// The system takes more RAM than the board has at this size (refused before
+    /// anything is written).
+    #[error("{0}")]
+    DoesNotFit(Box<crate::build::DoesNotFit>),
     /// The command line asks for something impossible (exit status 2, like clap's).
     #[error("{0}")]
     Usage(String),

@@ -128,9 +128,11 @@ pub fn build(args: &BuildArgs) -> Result<(), CliError> {
             ram,
             spec,
             &binary,
-            &note,
+            Stamp {
+                note: &note,
+                trace: args.trace.into(),
+            },
             elf,
-            args.trace.into(),
         );
         (json.join(), sized)
     });
@@ -283,6 +285,14 @@ pub struct RootTask {
     pub heap_bytes: u64,
 }
 
+/// What `sysinit build` writes into the root task beside the spec.
+struct Stamp<'a> {
+    /// The board and RAM the spec was built for (the machine note after the spec).
+    note: &'a sysinit_image::MachineNote,
+    /// What the root task prints (`--trace`).
+    trace: sysinit_image::TraceLevel,
+}
+
 /// Sizes the root task's heap for `binary` (the postcard spec) and, given the root task
 /// ELF, embeds spec and heap: the heap need depends on the boot untyped list, which
 /// depends on the image's span, which grows with the heap, so this repeats (growing the
@@ -293,10 +303,10 @@ fn size_roottask(
     ram: u64,
     spec: &sysinit_spec::Spec,
     binary: &[u8],
-    note: &sysinit_image::MachineNote,
+    stamp: Stamp<'_>,
     elf: Option<(&Path, &[u8])>,
-    trace: sysinit_image::TraceLevel,
 ) -> Result<RootTask, CliError> {
+    let Stamp { note, trace } = stamp;
     let mut heap = 0;
     let mut need = 0;
     let (ram_objects, ram_object_bytes) = ram_objects(spec);

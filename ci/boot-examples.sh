@@ -5,7 +5,8 @@
 # this repository never builds seL4. Without it the boots are skipped, loudly,
 # and only the recorded boots in tests/boots are checked (by `cargo test`).
 #
-# For each example: build the image with `sysinit build`, boot it with
+# For each example: build the image with `sysinit build --trace full` (the whole
+# allocation trace, so that the log can be replayed), boot it with
 # qemu/run-x86_64.sh (success only on the summary line and every PD's "ok"),
 # replay the log with `sysinit verify-trace`. The ivshmem example also checks
 # that the driver's nonce reached the host file backing the device. Then one boot that
@@ -40,13 +41,15 @@ boot() { # name system expected-pds... [-- qemu args]
   while [ $# -gt 0 ] && [ "$1" != "--" ]; do run+=(--expect-pd "$1"); shift; done
   [ "${1:-}" = "--" ] && shift
   for arg in "$@"; do run+=(--qemu-arg "$arg"); done
-  "$SYSINIT" build "$system" --board qemu-x86_64 -o "$OUT/$name" --search-path "$R" --roottask "$R/sysinit-roottask"
+  "$SYSINIT" build "$system" --board qemu-x86_64 -o "$OUT/$name" --search-path "$R" --roottask "$R/sysinit-roottask" --trace full
   "${run[@]}"
   "$SYSINIT" verify-trace "$OUT/$name/boot.log" --spec "$OUT/$name/spec.json"
 }
 
 boot hello specs/boot-hello.system hello
 boot pingpong specs/boot-pingpong.system ping pong
+# A spec over 3 MiB (the PD's initialised data): the root task takes any size.
+boot big-data specs/boot-big-data.system big_data
 shm="$OUT/ivshmem.shm"
 rm -f "$shm"
 boot ivshmem specs/boot-ivshmem-x86_64.system ivshmem_driver -- \
@@ -60,7 +63,7 @@ head -c 8 "$shm" | od -An -tx8 | tr -d ' \n' | grep -q "${nonce#0x}" \
 # (where it is RAM). The runner refuses the contradicting --memory (exit 2); forced, the root
 # task must refuse before any retype (tests/refusals/x86_64/device-in-ram is this boot).
 refusal=tests/refusals/x86_64/device-in-ram
-"$SYSINIT" build "$refusal/device-in-ram.system" --board qemu-x86_64 -o "$OUT/device-in-ram" --search-path "$R" --roottask "$R/sysinit-roottask"
+"$SYSINIT" build "$refusal/device-in-ram.system" --board qemu-x86_64 -o "$OUT/device-in-ram" --search-path "$R" --roottask "$R/sysinit-roottask" --trace full
 rc=0; qemu/run-x86_64.sh "$OUT/device-in-ram/image.elf" --memory 2G 2>/dev/null || rc=$?
 [ "$rc" -eq 2 ] || { echo "error: run-x86_64.sh accepted --memory 2G for an image built for 512 MiB (exit $rc)" >&2; exit 1; }
 rc=0; qemu/run-x86_64.sh "$OUT/device-in-ram/image.elf" --force-memory 2G --log "$OUT/device-in-ram/boot.log" || rc=$?
@@ -70,4 +73,4 @@ grep -a -q "^SYSINIT error: no allocation plan, nothing was created: object 'mr.
 if grep -a -q '^SYSINIT retype ' "$OUT/device-in-ram/boot.log"; then
   echo "error: the device-in-RAM boot retyped something before refusing" >&2; exit 1
 fi
-echo "boots: 3 passed, 0 failed (nonce $nonce found in $shm); device frame in RAM refused before any retype"
+echo "boots: 4 passed, 0 failed (nonce $nonce found in $shm); device frame in RAM refused before any retype"

@@ -31,7 +31,7 @@ step "no_std crates build for the bare-metal targets (no host dependencies crept
 # which adds the ELF writer); the root task, the PD runtime's users and the loader below.
 for target in "${TARGETS[@]}"; do
   cargo build --locked --target "$target" \
-    -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer \
+    -p sysinit-kobj -p sysinit-planner -p sysinit-spec -p sysinit-trace -p sysinit-initializer -p sysinit-bump \
     -p sysinit-sel4 -p sysinit-pd-abi -p sysinit-pd -p sysinit-no-heap -p sysinit-loader-layout \
     -p sysinit-fdt -p sysinit-vmm
   cargo build --locked --target "$target" -p sysinit-image --no-default-features

@@ -1,15 +1,13 @@
-//! Build settings of the root task: its target, link arguments, and the spec section's
-//! capacity from `SYSINIT_SPEC_CAPACITY` (bytes).
+//! Build settings of the root task: its target and link arguments, among them the
+//! linker script that puts the spec section last (spec.ld).
 
-use std::{env, fs, path::PathBuf};
-
-use sysinit_image::{CAPACITY_ENV as ENV, DEFAULT_CAPACITY as DEFAULT};
+use std::{env, path::PathBuf};
 
 /// The targets the root task is written for; the first is the default in .cargo/config.toml.
 const TARGETS: [&str; 2] = ["x86_64-unknown-none", "aarch64-unknown-none"];
 
 fn main() {
-    println!("cargo:rerun-if-env-changed={ENV}");
+    println!("cargo:rerun-if-changed=spec.ld");
     let target = env::var("TARGET").unwrap_or_default();
     if !TARGETS.contains(&target.as_str()) {
         eprintln!(
@@ -34,20 +32,12 @@ fn main() {
         // so page alignment is enough and keeps the file and the image small.
         println!("cargo:rustc-link-arg-bins=-zmax-page-size=4096");
     }
-    let capacity = match env::var(ENV) {
-        Err(_) => DEFAULT,
-        Ok(v) => match v.trim().parse::<usize>() {
-            Ok(n) if n > 0 && n <= 1 << 30 => n,
-            _ => {
-                eprintln!("{ENV}={v:?} is not a byte count between 1 and 1073741824");
-                std::process::exit(1);
-            }
-        },
-    };
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::write(
-        out.join("spec_capacity.rs"),
-        format!("/// Bytes of room for the spec (from {ENV} at build time).\npub const SPEC_CAPACITY: usize = {capacity};\n"),
-    )
-    .expect("OUT_DIR is writable");
+    // The spec section alone in the last PT_LOAD segment, where `sysinit build` grows it
+    // to the spec's size and adds the heap (crates/image documents the layout).
+    let dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    println!(
+        "cargo:rustc-link-arg-bins=-T{}",
+        dir.join("spec.ld").display()
+    );
 }

@@ -167,7 +167,7 @@ impl Board {
 
     /// Size and alignment (log2) of the root server objects block, as the
     /// kernel's `calculate_rootserver_size` and `rootserver_max_size_bits` compute it.
-    fn root_server_footprint(&self) -> Result<(u64, u8), BoardError> {
+    pub(crate) fn root_server_footprint(&self) -> Result<(u64, u8), BoardError> {
         let k = &self.kernel;
         let bits = |ty: ObjectType| ty.size_bits(self.arch, 0).unwrap_or(PAGE_BITS);
         let page = 1u64 << PAGE_BITS;

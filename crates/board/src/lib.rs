@@ -13,6 +13,7 @@
 mod boot;
 mod error;
 mod file;
+mod fit;
 mod ranges;
 mod roottask;
 
@@ -22,6 +23,7 @@ use sysinit_kobj::{Arch, KernelConfig, KernelWindow, PhysRange};
 
 pub use boot::BootLayout;
 pub use error::BoardError;
+pub use fit::RamNeed;
 pub use roottask::{RootTaskImage, RootTaskImageError};
 
 /// The boards built into sysinit: (name, TOML text).

@@ -150,37 +150,35 @@ fn q35_512m_keeps_all_ram_below_4g() {
     assert!(first.is_device && first.paddr == 0);
 }
 
-/// The numbers of the recorded boots (tests/boots/x86_64, -m 2G, root task span
-/// [0x400000, 0x2674000)): the kernel's "Kernel loaded to", "Moving loaded
-/// userland images" and "Reserved virt address space regions" lines, and the
-/// RAM untypeds around the root server objects.
+/// The numbers of the recorded x86_64 hello boot (tests/boots/x86_64/hello, -m 512M,
+/// root task span [0x400000, 0x480000), the board file's estimate): the kernel's "Kernel
+/// loaded to" and "Moving loaded userland images ... to=0xa13000 size=0x80000" lines, and
+/// the RAM untypeds around the root server objects (free RAM resumes at 0xa93000 after
+/// the image and at 0x1f008800 after the root server objects).
 #[test]
-fn q35_2g_with_the_recorded_root_task_is_the_recorded_layout() {
-    let recorded = RootTaskImage::new(0x40_0000, 0x267_4000).unwrap();
-    let b = board("qemu-x86_64", 2 * GIB)
+fn q35_512m_with_the_recorded_root_task_is_the_recorded_layout() {
+    let recorded = RootTaskImage::new(0x40_0000, 0x48_0000).unwrap();
+    let b = board("qemu-x86_64", 512 * MIB)
         .with_root_task_image(recorded)
         .unwrap();
     // The board file's estimate is this very root task.
     assert_eq!(b.default_root_task_image(), recorded);
-    let layout = b.boot_layout(2 * GIB).unwrap();
+    let layout = b.boot_layout(512 * MIB).unwrap();
     assert_eq!(layout.kernel_image, PhysRange::new(0x10_0000, 0xa1_3000));
-    assert_eq!(
-        layout.root_task_image,
-        PhysRange::new(0xa1_3000, 0x2c8_7000)
-    );
+    assert_eq!(layout.root_task_image, PhysRange::new(0xa1_3000, 0xa9_3000));
     // 16 MiB CNode, TCB, IPC buffer, boot info, ASID pool, one page of extra boot
-    // info, the PML4 and 18 PTs + 1 PD + 1 PDPT for [0x400000, 0x2677000).
+    // info, the PML4 and 1 PT + 1 PD + 1 PDPT for [0x400000, 0x483000).
     assert_eq!(
         layout.root_server_objects,
-        PhysRange::new(0x7e00_0000, 0x7f01_9800)
+        PhysRange::new(0x1e00_0000, 0x1f00_8800)
     );
     let mem = &layout.memory;
     assert_eq!(mem.boot_reuse, Some(PhysRange::new(0x10_0000, 0x80_0000)));
     assert_eq!(
         mem.free_ram,
         vec![
-            PhysRange::new(0x2c8_7000, 0x7e00_0000),
-            PhysRange::new(0x7f01_9800, 0x7ffd_f000)
+            PhysRange::new(0xa9_3000, 0x1e00_0000),
+            PhysRange::new(0x1f00_8800, 0x1ffd_f000)
         ]
     );
 }
@@ -409,7 +407,7 @@ fn broken_board_files_are_refused() {
         Board::from_toml_str(&text.replace("cores = 1", "cores = 1\ncolour = 3")).unwrap_err();
     assert!(matches!(err, BoardError::Toml { .. }), "{err}");
     let err = Board::from_toml_str(&text.replace(
-        "root_task_image_bytes = 0x227_4000",
+        "root_task_image_bytes = 0x8_0000",
         "root_task_image_bytes = 0x4000_0000",
     ))
     .unwrap_err();

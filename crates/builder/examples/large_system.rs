@@ -3,9 +3,14 @@
 //! mapping its own region and the first also the last, a ring of channels between
 //! neighbours, and one generated program image they all run.
 //!
-//! `cargo run --release -p sysinit-builder --features test-elf --example large_system -- DIR`
+//! `cargo run --release -p sysinit-builder --features test-elf --example large_system -- DIR [PROGRAM]`
 //! then `sysinit build DIR/large.system --board qemu-x86_64 --ram 2G -o DIR/out`
 //! (docs/performance.md has the figures).
+//!
+//! Without PROGRAM, `pd.elf` is a generated image whose code is breakpoints: enough to
+//! build and simulate, not to boot. With PROGRAM (a PD with a `region_vaddr` setvar, such
+//! as the `region` example PD, examples/src/bin/region.rs), `pd.elf` is a copy of it, and
+//! the system boots (tests/boots/x86_64/large).
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -19,11 +24,15 @@ const REGION_BYTES: u64 = 16 << 20;
 
 fn main() {
     let Some(dir) = std::env::args().nth(1).map(PathBuf::from) else {
-        eprintln!("usage: large_system DIR");
+        eprintln!("usage: large_system DIR [PROGRAM]");
         std::process::exit(2);
     };
     std::fs::create_dir_all(&dir).expect("creates DIR");
-    let elf = TestElf::pd(Arch::X86_64, &["region_vaddr"]).to_bytes();
+    let elf = match std::env::args().nth(2) {
+        Some(program) => std::fs::read(&program)
+            .unwrap_or_else(|e| panic!("reads the program image {program}: {e}")),
+        None => TestElf::pd(Arch::X86_64, &["region_vaddr"]).to_bytes(),
+    };
     std::fs::write(dir.join("pd.elf"), elf).expect("writes pd.elf");
     let mut sdf = String::from("<system>\n");
     for i in 0..REGIONS {

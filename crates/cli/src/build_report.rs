@@ -23,6 +23,7 @@ pub fn report(
     board: &Board,
     ram: u64,
     roottask: Option<&Path>,
+    footprint: &crate::build::Footprint,
     built: &BuiltSystem,
     placements: &[(sysinit_spec::ObjectId, u64)],
 ) -> String {
@@ -46,6 +47,7 @@ pub fn report(
             "root task image: {image}, the board's estimate (give --roottask for its real span)"
         ),
     };
+    let _ = writeln!(out, "{footprint}");
     let _ = writeln!(
         out,
         "objects: {}, program data: {:#x} bytes\n",

@@ -154,6 +154,27 @@ pub enum CliError {
         /// Why.
         source: sysinit_image::ImageError,
     },
+    /// The root task's heap could not be measured.
+    #[error("measuring the root task's heap for this system: {0}")]
+    Heap(sysinit_sim::HeapError),
+    /// Sizing the root task's heap did not settle (each size changed the boot memory
+    /// enough to need another).
+    #[error(
+        "the root task's heap size did not settle after {rounds} rounds (last: {heap} bytes \
+         needed, {had} bytes given); this is a bug in sysinit"
+    )]
+    HeapUnsettled {
+        /// Rounds tried.
+        rounds: usize,
+        /// Bytes needed in the last round.
+        heap: u64,
+        /// Bytes the image of the last round had.
+        had: u64,
+    },
+    /// The system takes more RAM than the board has at this size (refused before
+    /// anything is written).
+    #[error("{0}")]
+    DoesNotFit(Box<crate::build::DoesNotFit>),
     /// The command line asks for something impossible (exit status 2, like clap's).
     #[error("{0}")]
     Usage(String),

@@ -31,6 +31,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The system allocator, counting: `sysinit build` measures the root task's heap need
+/// by replaying the root task's allocations (`sysinit_sim::roottask_heap`).
+#[global_allocator]
+static HEAP: sysinit_bump::host::Counting = sysinit_bump::host::Counting;
+
 pub use error::CliError;
 
 /// seL4 system initializer: plans every kernel object of a system in kernel-virtual
@@ -98,6 +103,29 @@ pub struct BuildArgs {
     /// RAM size given to QEMU (-m), e.g. 512M, 2G or 1T. Default: the board's.
     #[arg(long, value_parser = parse_size)]
     pub ram: Option<u64>,
+    /// What the root task prints: `summary` (only the summary line: fast) or `full` (the
+    /// whole allocation trace, which `sysinit verify-trace` replays; the boot scripts and
+    /// recorded boots use it).
+    #[arg(long, value_enum, default_value_t = TraceArg::Summary)]
+    pub trace: TraceArg,
+}
+
+/// The root task's trace level (`sysinit_image::TraceLevel`) on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceArg {
+    /// Only `SYSINIT summary` and `SYSINIT roottask done`.
+    Summary,
+    /// The whole allocation trace.
+    Full,
+}
+
+impl From<TraceArg> for sysinit_image::TraceLevel {
+    fn from(t: TraceArg) -> Self {
+        match t {
+            TraceArg::Summary => sysinit_image::TraceLevel::Summary,
+            TraceArg::Full => sysinit_image::TraceLevel::Full,
+        }
+    }
 }
 
 /// Arguments of `sysinit verify-trace`.

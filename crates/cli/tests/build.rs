@@ -156,3 +156,104 @@ fn build_reports_a_missing_image_and_exits_1() {
         "{stderr}"
     );
 }
+
+#[test]
+fn build_refuses_a_system_larger_than_the_ram_before_writing_anything() {
+    let dir = scratch("too-big");
+    std::fs::write(
+        dir.join("pd.elf"),
+        TestElf::pd(Arch::X86_64, &[]).to_bytes(),
+    )
+    .unwrap();
+    let system =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build/too-big-for-512M.system");
+    let out_dir = dir.join("out");
+    let out = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--ram",
+        "512M",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--search-path",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let error = stderr
+        .lines()
+        .find(|l| l.starts_with("error: "))
+        .unwrap_or_else(|| panic!("no error line: {stderr}"));
+    assert_eq!(
+        error,
+        format!(
+            "error: {}: the system does not fit board qemu-x86_64 with 512.0 MiB of RAM: it \
+             needs 549466144 bytes (524.0 MiB), the board has 535687168 bytes (510.9 MiB) of \
+             RAM for the kernel and user level; needed: the kernel image 2174976 bytes, the \
+             root task image 93343744 bytes (its code, stack, a spec of 3582753 bytes and a \
+             heap of 89235456 bytes), the root task's kernel objects 16812032 bytes, the \
+             system's 106721 objects in RAM 437135392 bytes; valid: --ram 576M or more, or a \
+             smaller system; nothing was written",
+            system.display()
+        )
+    );
+    assert!(
+        !out_dir.exists(),
+        "the refused build wrote {}",
+        out_dir.display()
+    );
+}
+
+#[test]
+fn build_with_a_roottask_refuses_a_system_larger_than_the_ram_and_leaves_the_output_alone() {
+    let dir = scratch("too-big-roottask");
+    std::fs::write(
+        dir.join("pd.elf"),
+        TestElf::pd(Arch::X86_64, &[]).to_bytes(),
+    )
+    .unwrap();
+    let roottask = dir.join("roottask.elf");
+    std::fs::write(&roottask, common::roottask_elf(0x40_0000, 0x47_9000)).unwrap();
+    let system =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/build/too-big-for-512M.system");
+    let out_dir = dir.join("out");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("spec.json"), "an earlier build's").unwrap();
+    let out = sysinit(&[
+        "build",
+        system.to_str().unwrap(),
+        "--board",
+        "qemu-x86_64",
+        "--ram",
+        "512M",
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--search-path",
+        dir.to_str().unwrap(),
+        "--roottask",
+        roottask.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    // The first round (no heap yet) fits; the measured heap does not.
+    assert!(
+        stderr.contains(&format!(
+            "error: {}: the system does not fit board qemu-x86_64 with 512.0 MiB of RAM: it needs ",
+            system.display()
+        )) && stderr.contains("a heap of 89235456 bytes)")
+            && stderr
+                .contains("valid: --ram 576M or more, or a smaller system; nothing was written"),
+        "{stderr}"
+    );
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["spec.json"]);
+    assert_eq!(
+        std::fs::read_to_string(out_dir.join("spec.json")).unwrap(),
+        "an earlier build's"
+    );
+}

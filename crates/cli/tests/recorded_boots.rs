@@ -18,6 +18,9 @@ use sysinit_kobj::{Arch, BootUntyped, KernelConfig, PhysRange};
 use sysinit_model::boot_untypeds;
 use sysinit_trace::Record;
 
+mod common;
+use common::roottask_elf;
+
 fn boots() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/boots");
     let mut dirs = Vec::new();
@@ -438,71 +441,16 @@ fn the_board_model_predicts_the_entire_real_untyped_list() {
     }
 }
 
-/// A minimal x86_64 root task ELF: one `PT_LOAD` segment spanning
-/// `[vaddr_start, vaddr_end)` and an empty `.sysinit_spec` section to embed into.
-fn roottask_elf(vaddr_start: u64, vaddr_end: u64) -> Vec<u8> {
-    const EHDR: usize = 64;
-    const PHDR: usize = 56;
-    const SHDR: usize = 64;
-    let capacity = 256 << 10;
-    let mut section = sysinit_image::SectionHeader {
-        capacity,
-        length: 0,
-    }
-    .to_bytes()
-    .to_vec();
-    section.resize(sysinit_image::HEADER_LEN + capacity as usize, 0);
-    let names = b"\0.sysinit_spec\0.shstrtab\0";
-    let section_at = EHDR + PHDR;
-    let names_at = section_at + section.len();
-    let shdrs_at = (names_at + names.len()).next_multiple_of(8);
-
-    let mut b = vec![0u8; EHDR];
-    b[..4].copy_from_slice(b"\x7fELF");
-    b[4] = 2; // 64-bit
-    b[5] = 1; // little endian
-    b[6] = 1; // version
-    let put =
-        |b: &mut Vec<u8>, at: usize, bytes: &[u8]| b[at..at + bytes.len()].copy_from_slice(bytes);
-    put(&mut b, 16, &2u16.to_le_bytes()); // ET_EXEC
-    put(&mut b, 18, &62u16.to_le_bytes()); // EM_X86_64
-    put(&mut b, 20, &1u32.to_le_bytes());
-    put(&mut b, 24, &vaddr_start.to_le_bytes()); // e_entry
-    put(&mut b, 32, &(EHDR as u64).to_le_bytes()); // e_phoff
-    put(&mut b, 40, &(shdrs_at as u64).to_le_bytes()); // e_shoff
-    put(&mut b, 52, &(EHDR as u16).to_le_bytes());
-    put(&mut b, 54, &(PHDR as u16).to_le_bytes());
-    put(&mut b, 56, &1u16.to_le_bytes()); // e_phnum
-    put(&mut b, 58, &(SHDR as u16).to_le_bytes());
-    put(&mut b, 60, &3u16.to_le_bytes()); // e_shnum
-    put(&mut b, 62, &2u16.to_le_bytes()); // e_shstrndx
-
-    let mut phdr = vec![0u8; PHDR];
-    put(&mut phdr, 0, &1u32.to_le_bytes()); // PT_LOAD
-    put(&mut phdr, 4, &6u32.to_le_bytes()); // PF_R | PF_W
-    put(&mut phdr, 16, &vaddr_start.to_le_bytes());
-    put(&mut phdr, 24, &vaddr_start.to_le_bytes());
-    put(&mut phdr, 32, &(names_at as u64).to_le_bytes()); // p_filesz
-    put(&mut phdr, 40, &(vaddr_end - vaddr_start).to_le_bytes()); // p_memsz
-    put(&mut phdr, 48, &0x1000u64.to_le_bytes());
-    b.extend_from_slice(&phdr);
-    b.extend_from_slice(&section);
-    b.extend_from_slice(names);
-    b.resize(shdrs_at, 0);
-
-    let shdr = |name: u32, ty: u32, offset: usize, size: usize| {
-        let mut s = vec![0u8; SHDR];
-        s[..4].copy_from_slice(&name.to_le_bytes());
-        s[4..8].copy_from_slice(&ty.to_le_bytes());
-        s[24..32].copy_from_slice(&(offset as u64).to_le_bytes());
-        s[32..40].copy_from_slice(&(size as u64).to_le_bytes());
-        s[48..56].copy_from_slice(&1u64.to_le_bytes()); // sh_addralign
-        s
-    };
-    b.extend_from_slice(&[0u8; SHDR]);
-    b.extend_from_slice(&shdr(1, 1, section_at, section.len())); // PROGBITS
-    b.extend_from_slice(&shdr(15, 3, names_at, names.len())); // STRTAB
-    b
+/// The span report.txt gives the root task image.
+fn reported_span(report: &str) -> (u64, u64) {
+    let line = report
+        .lines()
+        .find_map(|l| l.strip_prefix("root task image: vaddr ["))
+        .expect("report.txt names the root task image");
+    let (start, rest) = line.split_once("..").unwrap();
+    let end = rest.split_once(')').unwrap().0;
+    let hex = |s: &str| u64::from_str_radix(s.trim_start_matches("0x"), 16).unwrap();
+    (hex(start), hex(end))
 }
 
 /// Two PDs and 64 MiB of 2 MiB pages: more than the kernel's reclaimed boot
@@ -595,34 +543,16 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         .find(|d| d.ends_with("x86_64/hello"))
         .expect("the recorded x86_64 hello boot");
     let m = meta(&hello);
-    assert_eq!(m.roottask_vaddr, Some([0x40_0000, 0x267_9000]));
-    let real = real_untypeds(&std::fs::read_to_string(hello.join("boot.log")).unwrap());
+    let log = std::fs::read_to_string(hello.join("boot.log")).unwrap();
+    let [start, recorded_end] = m.roottask_vaddr.expect("roottask_vaddr of hello");
+    assert_eq!(start, 0x40_0000);
+    // The kernel's own line for the same span, and where the image ends in RAM.
+    assert_eq!(logged(&log, "size=", "v_end"), recorded_end);
+    let image_paddr_end = logged(&log, "size=", "p_end");
+    let real = real_untypeds(&log);
 
-    let same = scratch("same-span");
-    let out = build_with_roottask(&same, &roottask_elf(0x40_0000, 0x267_9000), &m.ram);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = std::fs::read_to_string(same.join("out/report.txt")).unwrap();
-    assert!(
-        report.contains("root task image: vaddr [0x400000..0x2679000) (0x2279000 bytes), from "),
-        "{report}"
-    );
-    let spec = std::fs::read(same.join("out/spec.bin")).unwrap();
-    let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
-    let reported = report_placements(&report);
-    // Some objects lie in free RAM after the root task image, whose start the
-    // root task's span decides.
-    assert!(
-        reported.iter().any(|&(_, paddr)| paddr >= 0x2c8_b000),
-        "{report}"
-    );
-    assert_eq!(reported, planned_on(&spec, &real));
-
-    // A smaller root task leaves more RAM below the root server objects: the
-    // report follows the ELF, and so no longer matches that boot.
+    // A small root task first: its image is the ELF's span grown by the spec and the
+    // heap the build measured, and the report follows it; it no longer matches that boot.
     let small = scratch("small-span");
     let out = build_with_roottask(&small, &roottask_elf(0x40_0000, 0x60_0000), &m.ram);
     assert!(
@@ -631,11 +561,63 @@ fn build_with_the_roottask_elf_reports_the_real_boots_placements() {
         String::from_utf8_lossy(&out.stderr)
     );
     let report = std::fs::read_to_string(small.join("out/report.txt")).unwrap();
+    let (start, end) = reported_span(&report);
+    assert_eq!(start, 0x40_0000);
+    let grown = end - 0x60_0000;
+    assert!(grown > 0 && grown < 1 << 20, "{report}");
     assert!(
-        report.contains("root task image: vaddr [0x400000..0x600000) (0x200000 bytes), from "),
+        0x40_0000 + grown < recorded_end,
+        "hello's spec and heap grew past its span"
+    );
+    let spec = std::fs::read(small.join("out/spec.bin")).unwrap();
+    let spec = sysinit_spec::Spec::from_postcard(&spec).unwrap();
+    // Its boot untypeds are the board model's for that span, not the recorded boot's, and
+    // the report places every object where the planner does on them. (The placements
+    // themselves need not differ from the boot's: the planner puts the ordinary objects
+    // into the smallest fresh RAM untyped that holds them, here far from the image.)
+    let small_board = Board::by_name(&m.board)
+        .unwrap()
+        .with_ram_bytes(ram_bytes(&m.ram))
+        .unwrap()
+        .with_root_task_image(RootTaskImage::new(0x40_0000, end).unwrap())
+        .unwrap();
+    let mem = small_board.boot_memory(small_board.ram_bytes()).unwrap();
+    let small_untypeds = boot_untypeds(small_board.arch(), &mem, usize::MAX)
+        .unwrap()
+        .untypeds;
+    assert_ne!(small_untypeds, real);
+    assert_eq!(
+        report_placements(&report),
+        planned_on(&spec, &small_untypeds)
+    );
+
+    // A root task whose grown image has the recorded boot's span: the report places
+    // every object where the planner does on that boot's untyped list.
+    let same = scratch("same-span");
+    let out = build_with_roottask(
+        &same,
+        &roottask_elf(0x40_0000, recorded_end - grown),
+        &m.ram,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = std::fs::read_to_string(same.join("out/report.txt")).unwrap();
+    let span = format!(
+        "root task image: vaddr [0x400000..{recorded_end:#x}) ({:#x} bytes), from ",
+        recorded_end - 0x40_0000
+    );
+    assert!(report.contains(&span), "{span:?} not in {report}");
+    let reported = report_placements(&report);
+    // Some objects lie in free RAM after the root task image, whose start the
+    // root task's span decides.
+    assert!(
+        reported.iter().any(|&(_, paddr)| paddr >= image_paddr_end),
         "{report}"
     );
-    assert_ne!(report_placements(&report), planned_on(&spec, &real));
+    assert_eq!(reported, planned_on(&spec, &real));
     assert!(small.join("out/image.elf").exists());
     let _ = std::fs::remove_dir_all(same);
     let _ = std::fs::remove_dir_all(small);

@@ -240,8 +240,9 @@ fn a_simulated_trace_verifies_and_a_tampered_one_does_not() {
 
 #[test]
 fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
-    // 2032 MiB in 4 KiB pages: 520,192 frames (validation allows up to 2^19), more than
-    // the 2^19-slot root CNode holds once seL4 has filled its boot caps.
+    // 0x7fb40000 bytes in 4 KiB pages: 523,072 frames (validation allows up to 2^19), more
+    // than the 2^19-slot root CNode holds once seL4 has filled its boot caps (with the
+    // board's estimate of the root task image, hello's 0x80000 bytes: 128 image frames).
     let dir = scratch("root-cnode");
     std::fs::create_dir_all(&dir).unwrap();
     let elf = concat!(
@@ -253,7 +254,7 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     std::fs::write(
         &system,
         r#"<system>
-    <memory_region name="big" size="0x7f000000" />
+    <memory_region name="big" size="0x7fb40000" />
     <protection_domain name="pd" priority="100">
         <program_image path="pd.elf" />
         <map mr="big" vaddr="0x10000000" perms="rw" />
@@ -271,10 +272,10 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     let stderr = text(&out.stderr);
     assert!(
         stderr.lines().any(|l| l
-            == "error: the system needs 521226 root CNode slots, but only 515318 are free: the \
-                root CNode has 2^19 = 524288 slots, seL4 fills 8969 at boot (16 initial caps, \
-                8820 root task image frames, 20 root task paging structures, 1 extra boot info \
-                frames, 112 untypeds) and the root task keeps 1 for frame fills; make the system \
+            == "error: the system needs 524112 root CNode slots, but only 524024 are free: the \
+                root CNode has 2^19 = 524288 slots, seL4 fills 263 at boot (16 initial caps, \
+                128 root task image frames, 3 root task paging structures, 1 extra boot info \
+                frames, 115 untypeds) and the root task keeps 1 for frame fills; make the system \
                 smaller (fewer objects, larger pages) or build the kernel with a larger \
                 KernelRootCNodeSizeBits"),
         "{stderr}"
@@ -295,7 +296,7 @@ fn a_system_beyond_the_root_cnode_is_refused_with_the_slot_counts() {
     let build_err = text(&built.stderr);
     assert!(
         build_err.lines().any(|l| l.starts_with(
-            "error: the system needs 521226 root CNode slots, but only 515318 are free"
+            "error: the system needs 524112 root CNode slots, but only 524024 are free"
         )),
         "{build_err}"
     );

@@ -66,6 +66,13 @@ const EXPECTED: &[(&str, &str)] = &[
         "error: summary_objects.log:8: the summary says objects=5, but the replayed steps give 4",
     ),
     (
+        "summary_only.log",
+        "error: summary_only.log:2: the log has a summary line but no allocation trace: the root \
+         task was built with `sysinit build --trace summary` (the default), which prints only \
+         the summary; nothing can be replayed from it, so rebuild with `sysinit build --trace \
+         full` and boot again",
+    ),
+    (
         "summary_retypes.log",
         "error: summary_retypes.log:8: the summary says retypes=4, but the replayed steps give 3",
     ),

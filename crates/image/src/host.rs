@@ -1,10 +1,12 @@
 //! Reading and writing the spec section of a root task ELF file.
 
-use object::{Object, ObjectSection};
+use object::elf::{FileHeader64, ProgramHeader64, SectionHeader64, PT_LOAD, SHF_ALLOC, SHT_NOBITS};
+use object::read::elf::{FileHeader, ProgramHeader, SectionHeader as _, SectionTable};
+use object::{Endian, Endianness};
 use std::ops::Range;
 
 use crate::{
-    HeaderError, SectionHeader, CAPACITY_ENV, HEADER_LEN, MACHINE_NOTE_PREFIX, SECTION_NAME,
+    HeaderError, SectionHeader, TraceLevel, HEADER_LEN, MACHINE_NOTE_PREFIX, PAGE, SECTION_NAME,
 };
 
 /// The board and RAM size an image was built for, as its machine note says.
@@ -41,8 +43,8 @@ impl MachineNote {
 /// Why a spec could not be embedded in or read from a root task image.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ImageError {
-    /// The bytes are not an object file `object` can parse.
-    #[error("not an ELF file: {reason}")]
+    /// The bytes are not a 64-bit ELF file `object` can parse.
+    #[error("not a 64-bit ELF file: {reason}")]
     NotElf {
         /// What the parser reported.
         reason: String,
@@ -74,149 +76,357 @@ pub enum ImageError {
     /// The section header is damaged.
     #[error("the {SECTION_NAME} section is damaged: {0}")]
     Header(HeaderError),
-    /// The spec does not fit.
+    /// The header's room is more than the section's bytes.
     #[error(
-        "the spec is {len} bytes but the root task's {SECTION_NAME} section holds at most \
-         {capacity}; rebuild the root task with {CAPACITY_ENV}={len} (bytes) or more"
+        "the {SECTION_NAME} section's header records {room} bytes after it, but the section has \
+         only {section} bytes; the ELF is corrupt"
+    )]
+    RoomExceedsSection {
+        /// Room in the header.
+        room: u64,
+        /// Bytes of the section after the header.
+        section: u64,
+    },
+    /// The section is not where the spec and heap can grow: alone at the start of the
+    /// last loadable segment, at the end of the loaded bytes of the file.
+    #[error(
+        "the {SECTION_NAME} section cannot grow to hold the spec: {reason}; the root task must be \
+         linked with the section alone in its last PT_LOAD segment (crates/roottask/build.rs \
+         and spec.ld do this), so rebuild it from crates/roottask"
+    )]
+    NotLastSegment {
+        /// What is in the way.
+        reason: String,
+    },
+    /// The spec and heap do not fit in an address space.
+    #[error(
+        "a spec of {spec} bytes and a heap of {heap} bytes do not fit in the root task's address space"
     )]
     TooLarge {
-        /// Bytes of the spec.
-        len: usize,
-        /// Capacity of the section.
-        capacity: u64,
+        /// Bytes of spec and note.
+        spec: usize,
+        /// Bytes of heap.
+        heap: u64,
     },
+}
+
+fn not_elf(e: object::Error) -> ImageError {
+    ImageError::NotElf {
+        reason: e.to_string(),
+    }
+}
+
+/// The parsed ELF: header, program headers, sections, endianness.
+struct Elf<'a> {
+    header: &'a FileHeader64<Endianness>,
+    endian: Endianness,
+    segments: &'a [ProgramHeader64<Endianness>],
+    sections: SectionTable<'a, FileHeader64<Endianness>>,
+}
+
+impl<'a> Elf<'a> {
+    fn parse(data: &'a [u8]) -> Result<Elf<'a>, ImageError> {
+        let header = FileHeader64::<Endianness>::parse(data).map_err(not_elf)?;
+        let endian = header.endian().map_err(not_elf)?;
+        let segments = header.program_headers(endian, data).map_err(not_elf)?;
+        let sections = header.sections(endian, data).map_err(not_elf)?;
+        Ok(Elf {
+            header,
+            endian,
+            segments,
+            sections,
+        })
+    }
+
+    /// The spec section's index, header and file range.
+    fn spec_section(
+        &self,
+        data: &[u8],
+    ) -> Result<(usize, &'a SectionHeader64<Endianness>, Range<usize>), ImageError> {
+        let (index, section) = self
+            .sections
+            .section_by_name(self.endian, SECTION_NAME.as_bytes())
+            .ok_or(ImageError::NoSection)?;
+        let e = self.endian;
+        if section.sh_type(e) == SHT_NOBITS {
+            return Err(ImageError::NoFileData);
+        }
+        let (start, size) = (section.sh_offset(e), section.sh_size(e));
+        let outside = ImageError::SectionOutsideFile {
+            start,
+            end: start.saturating_add(size),
+            file_len: data.len(),
+        };
+        let range = usize::try_from(start)
+            .ok()
+            .zip(usize::try_from(size).ok())
+            .and_then(|(s, n)| Some(s..s.checked_add(n)?))
+            .filter(|r| r.end <= data.len())
+            .ok_or(outside)?;
+        Ok((index.0, section, range))
+    }
 }
 
 /// The section's byte range in `elf` and its header.
 fn locate(elf: &[u8]) -> Result<(Range<usize>, SectionHeader), ImageError> {
-    let file = object::File::parse(elf).map_err(|e| ImageError::NotElf {
-        reason: e.to_string(),
-    })?;
-    let section = file
-        .section_by_name(SECTION_NAME)
-        .ok_or(ImageError::NoSection)?;
-    let (start, size) = section.file_range().ok_or(ImageError::NoFileData)?;
-    let outside = ImageError::SectionOutsideFile {
-        start,
-        end: start.saturating_add(size),
-        file_len: elf.len(),
-    };
-    let range = usize::try_from(start)
-        .ok()
-        .zip(usize::try_from(size).ok())
-        .and_then(|(s, n)| Some(s..s.checked_add(n)?))
-        .filter(|r| r.end <= elf.len())
-        .ok_or(outside)?;
+    let parsed = Elf::parse(elf)?;
+    let (_, _, range) = parsed.spec_section(elf)?;
     let header = SectionHeader::parse(&elf[range.clone()]).map_err(ImageError::Header)?;
+    let section = (range.len() - HEADER_LEN) as u64;
+    if header.room > section {
+        return Err(ImageError::RoomExceedsSection {
+            room: header.room,
+            section,
+        });
+    }
     Ok((range, header))
 }
 
 /// The spec bytes embedded in the root task image `elf` (empty if none was embedded).
 pub fn embedded_spec(elf: &[u8]) -> Result<&[u8], ImageError> {
     let (range, header) = locate(elf)?;
-    // `parse` checked length <= capacity <= section room, so this stays in the section.
+    // `locate` checked length <= room <= section bytes, so this stays in the section.
     let start = range.start + HEADER_LEN;
     Ok(&elf[start..start + header.length as usize])
 }
 
-/// A copy of the root task image `roottask_elf` with `spec_bytes` in its spec section.
-///
-/// Replaces any spec embedded before; the rest of the room is zeroed so the
-/// result depends only on the inputs.
-pub fn embed_spec(roottask_elf: &[u8], spec_bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
-    embed_spec_with_note(roottask_elf, spec_bytes, None)
+/// Bytes of heap arena the root task image `elf` was built with (0 before `sysinit build`).
+pub fn embedded_heap_bytes(elf: &[u8]) -> Result<u64, ImageError> {
+    locate(elf).map(|(_, header)| header.heap)
 }
 
-/// [`embed_spec`], followed in the section by the machine `note` (see the crate
-/// documentation), which must fit in the room too.
-pub fn embed_spec_with_note(
+/// A copy of the root task image `roottask_elf` with `spec_bytes` in its spec section
+/// and no heap: [`embed`] without note or heap, with the default (summary) trace.
+pub fn embed_spec(roottask_elf: &[u8], spec_bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
+    embed(roottask_elf, spec_bytes, None, 0, TraceLevel::default())
+}
+
+/// The trace level the root task image `elf` was built with.
+pub fn embedded_trace_level(elf: &[u8]) -> Result<TraceLevel, ImageError> {
+    locate(elf).map(|(_, header)| header.trace)
+}
+
+/// The spec segment's program header index, after checking that the spec section can
+/// grow: it is alone at the start of the last loadable segment, nothing loaded lies after
+/// it in memory or in the file, and its address is page-aligned.
+fn growable_segment(
+    elf: &Elf<'_>,
+    index: usize,
+    section: &SectionHeader64<Endianness>,
+) -> Result<usize, ImageError> {
+    let e = elf.endian;
+    let refuse = |reason: String| Err(ImageError::NotLastSegment { reason });
+    let (addr, offset, size) = (section.sh_addr(e), section.sh_offset(e), section.sh_size(e));
+    if section.sh_flags(e) & u64::from(SHF_ALLOC) == 0 {
+        return refuse("the section is not loaded (no SHF_ALLOC)".into());
+    }
+    if addr % PAGE != 0 {
+        return refuse(format!(
+            "it starts at {addr:#x}, not at a page boundary, so its heap could not be page-aligned"
+        ));
+    }
+    let Some(seg) = elf.segments.iter().position(|p| {
+        p.p_type(e) == PT_LOAD
+            && p.p_vaddr(e) == addr
+            && p.p_offset(e) == offset
+            && p.p_filesz(e) == size
+    }) else {
+        return refuse(format!(
+            "no PT_LOAD segment starts at its address {addr:#x} and file offset {offset:#x} \
+             with exactly its {size} file bytes"
+        ));
+    };
+    let phdrs_end = elf
+        .header
+        .e_phoff(e)
+        .saturating_add(u64::from(elf.header.e_phnum(e)) * u64::from(elf.header.e_phentsize(e)));
+    if phdrs_end > offset {
+        return refuse("the program header table does not end before it in the file".into());
+    }
+    let shoff = elf.header.e_shoff(e);
+    let shdrs_end =
+        shoff.saturating_add(elf.sections.len() as u64 * u64::from(elf.header.e_shentsize(e)));
+    if shoff < offset.saturating_add(size) && shdrs_end > offset {
+        return refuse("the section header table overlaps its file bytes".into());
+    }
+    for (i, p) in elf.segments.iter().enumerate() {
+        if i == seg {
+            continue;
+        }
+        let (vaddr, memsz) = (p.p_vaddr(e), p.p_memsz(e));
+        if memsz > 0 && vaddr.saturating_add(memsz) > addr {
+            return refuse(format!(
+                "program header {i} (type {:#x}) occupies [{vaddr:#x}..{:#x}), at or after the \
+                 section's address {addr:#x}",
+                p.p_type(e),
+                vaddr.saturating_add(memsz)
+            ));
+        }
+        let (poff, filesz) = (p.p_offset(e), p.p_filesz(e));
+        if filesz > 0 && poff.saturating_add(filesz) > offset {
+            return refuse(format!(
+                "program header {i} (type {:#x}) holds file bytes [{poff:#x}..{:#x}), at or \
+                 after the section's file offset {offset:#x}",
+                p.p_type(e),
+                poff.saturating_add(filesz)
+            ));
+        }
+    }
+    for (i, s) in elf.sections.iter().enumerate() {
+        if i == index {
+            continue;
+        }
+        let name = String::from_utf8_lossy(elf.sections.section_name(e, s).unwrap_or(b"?"));
+        let (saddr, ssize) = (s.sh_addr(e), s.sh_size(e));
+        if s.sh_flags(e) & u64::from(SHF_ALLOC) != 0
+            && ssize > 0
+            && saddr.saturating_add(ssize) > addr
+        {
+            return refuse(format!(
+                "section {name} is loaded at [{saddr:#x}..{:#x}), at or after the section's \
+                 address {addr:#x}",
+                saddr.saturating_add(ssize)
+            ));
+        }
+        let soff = s.sh_offset(e);
+        if soff >= offset.saturating_add(size) && s.sh_addralign(e) > PAGE {
+            return refuse(format!(
+                "section {name} after it in the file asks for an alignment of {:#x}, more than \
+                 a page",
+                s.sh_addralign(e)
+            ));
+        }
+        if s.sh_type(e) != SHT_NOBITS
+            && ssize > 0
+            && soff < offset.saturating_add(size)
+            && soff.saturating_add(ssize) > offset
+        {
+            return refuse(format!("section {name}'s file bytes overlap it"));
+        }
+    }
+    Ok(seg)
+}
+
+/// A copy of the root task image `roottask_elf` holding `spec_bytes` (and, after them,
+/// the machine `note`) and a heap arena of `heap_bytes`, printing the `trace` level on its console.
+///
+/// The spec section and its segment grow (or shrink) to exactly the header, the spec
+/// and the note; the segment's memory size adds the heap (see the crate
+/// documentation). What follows the section in the file (sections that are not
+/// loaded, the section header table) moves by the same amount, rounded to keep its
+/// alignment. Any spec embedded before is replaced, so the result depends only on the
+/// inputs. Refuses an ELF whose spec section is not alone in the last loadable segment.
+pub fn embed(
     roottask_elf: &[u8],
     spec_bytes: &[u8],
     note: Option<&MachineNote>,
+    heap_bytes: u64,
+    trace: TraceLevel,
 ) -> Result<Vec<u8>, ImageError> {
-    let (range, header) = locate(roottask_elf)?;
+    let elf = Elf::parse(roottask_elf)?;
+    let (index, section, range) = elf.spec_section(roottask_elf)?;
+    SectionHeader::parse(&roottask_elf[range.clone()]).map_err(ImageError::Header)?;
+    let seg = growable_segment(&elf, index, section)?;
+    let e = elf.endian;
+
     let note = note.map(MachineNote::text).unwrap_or_default();
-    let total = spec_bytes.len() + note.len();
-    if total as u64 > header.capacity {
+    let room = spec_bytes.len() + note.len();
+    let too_large = ImageError::TooLarge {
+        spec: room,
+        heap: heap_bytes,
+    };
+    let header = SectionHeader {
+        room: room as u64,
+        length: spec_bytes.len() as u64,
+        heap: heap_bytes,
+        trace,
+    };
+    // Refuses sizes beyond the address space.
+    SectionHeader::parse(&header.to_bytes()).map_err(|_| too_large)?;
+    let end_of_space = section
+        .sh_addr(e)
+        .checked_add(header.memory_bytes())
+        .filter(|&end| end <= 1 << 47);
+    if end_of_space.is_none() {
         return Err(ImageError::TooLarge {
-            len: total,
-            capacity: header.capacity,
+            spec: room,
+            heap: heap_bytes,
         });
     }
-    let mut out = roottask_elf.to_vec();
-    let section = &mut out[range];
-    let new_header = SectionHeader {
-        capacity: header.capacity,
-        length: spec_bytes.len() as u64,
+
+    // What follows the section in the file (from the first thing after it, so that
+    // padding before it is not carried along) moves, to the first offset that keeps
+    // every moved offset's alignment: all alignments are powers of two, so keeping the
+    // largest keeps them all.
+    let old_end = range.end as u64;
+    let shoff = elf.header.e_shoff(e);
+    let after = |offset: u64| offset >= old_end;
+    let tail_start = elf
+        .sections
+        .iter()
+        .enumerate()
+        .filter(|&(i, s)| i != index && after(s.sh_offset(e)))
+        .map(|(_, s)| s.sh_offset(e))
+        .chain(Some(shoff).filter(|&o| after(o)))
+        .min()
+        .unwrap_or(old_end)
+        .min(roottask_elf.len() as u64);
+    let align = elf
+        .sections
+        .iter()
+        .filter(|s| after(s.sh_offset(e)))
+        .map(|s| s.sh_addralign(e))
+        .fold(8, u64::max)
+        .next_power_of_two();
+    let new_section_end = range.start as u64 + header.file_bytes();
+    let new_tail = new_section_end + (tail_start % align + align - new_section_end % align) % align;
+    let moved = |offset: u64| after(offset).then(|| offset - tail_start + new_tail);
+
+    let mut out = Vec::with_capacity(roottask_elf.len() + room + align as usize);
+    out.extend_from_slice(&roottask_elf[..range.start]);
+    out.extend_from_slice(&header.to_bytes());
+    out.extend_from_slice(spec_bytes);
+    out.extend_from_slice(note.as_bytes());
+    out.resize(new_tail as usize, 0);
+    out.extend_from_slice(&roottask_elf[tail_start as usize..]);
+
+    let put = |out: &mut Vec<u8>, at: u64, value: u64| {
+        let at = at as usize;
+        out[at..at + 8].copy_from_slice(&e.write_u64_bytes(value));
     };
-    section[..HEADER_LEN].copy_from_slice(&new_header.to_bytes());
-    let room = &mut section[HEADER_LEN..HEADER_LEN + header.capacity as usize];
-    room.fill(0);
-    room[..spec_bytes.len()].copy_from_slice(spec_bytes);
-    room[spec_bytes.len()..total].copy_from_slice(note.as_bytes());
+    // The ELF header's section header table offset (e_shoff, at byte 40).
+    let new_shoff = moved(shoff).unwrap_or(shoff);
+    put(&mut out, 40, new_shoff);
+    let shentsize = u64::from(elf.header.e_shentsize(e));
+    for (i, s) in elf.sections.iter().enumerate() {
+        let at = new_shoff + i as u64 * shentsize;
+        if i == index {
+            put(&mut out, at + 32, header.file_bytes()); // sh_size
+        } else if let Some(offset) = moved(s.sh_offset(e)) {
+            put(&mut out, at + 24, offset); // sh_offset
+        }
+    }
+    let phdr = elf.header.e_phoff(e) + seg as u64 * u64::from(elf.header.e_phentsize(e));
+    put(&mut out, phdr + 32, header.file_bytes()); // p_filesz
+    put(&mut out, phdr + 40, header.memory_bytes()); // p_memsz
     Ok(out)
 }
 
 /// The machine note after the spec in the root task image `elf`, if it has one.
 pub fn machine_note(elf: &[u8]) -> Result<Option<MachineNote>, ImageError> {
     let (range, header) = locate(elf)?;
-    // `parse` checked length <= capacity <= section room.
+    // `locate` checked length <= room <= section bytes.
     let start = range.start + HEADER_LEN + header.length as usize;
-    let end = range.start + HEADER_LEN + header.capacity as usize;
+    let end = range.start + HEADER_LEN + header.room as usize;
     Ok(MachineNote::parse(&elf[start..end]))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use object::write::Object as WriteObject;
-    use object::{Architecture, BinaryFormat, Endianness, SectionKind};
-
-    /// An x86_64 ELF relocatable with a `.text` and, if given, a spec section.
-    fn elf_with(section: Option<(Vec<u8>, SectionKind)>) -> Vec<u8> {
-        let mut obj = WriteObject::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-        let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
-        obj.append_section_data(text, &[0xf4; 16], 16);
-        if let Some((data, kind)) = section {
-            let s = obj.add_section(Vec::new(), SECTION_NAME.as_bytes().to_vec(), kind);
-            if kind == SectionKind::UninitializedData {
-                obj.append_section_bss(s, data.len() as u64, 8);
-            } else {
-                obj.append_section_data(s, &data, 8);
-            }
-        }
-        obj.write().unwrap()
-    }
-
-    fn roottask(capacity: u64) -> Vec<u8> {
-        let mut data = SectionHeader {
-            capacity,
-            length: 0,
-        }
-        .to_bytes()
-        .to_vec();
-        data.resize(HEADER_LEN + capacity as usize, 0);
-        elf_with(Some((data, SectionKind::Data)))
-    }
 
     #[test]
-    fn embeds_and_reads_back() {
-        let elf = roottask(64);
-        assert_eq!(embedded_spec(&elf), Ok(&[][..]));
-        let with = embed_spec(&elf, b"spec bytes").unwrap();
-        assert_eq!(with.len(), elf.len());
-        assert_eq!(embedded_spec(&with), Ok(&b"spec bytes"[..]));
-        // A shorter spec replaces the longer one completely.
-        let again = embed_spec(&with, b"xy").unwrap();
-        assert_eq!(embedded_spec(&again), Ok(&b"xy"[..]));
-        assert_eq!(again, embed_spec(&elf, b"xy").unwrap());
-        // Exactly full.
-        let full = embed_spec(&elf, &[7; 64]).unwrap();
-        assert_eq!(embedded_spec(&full), Ok(&[7u8; 64][..]));
-    }
-
-    #[test]
-    fn the_machine_note_follows_the_spec_and_reads_back() {
+    fn the_machine_note_reads_back() {
         let note = MachineNote {
             board: "qemu-x86_64".into(),
             ram_bytes: 512 << 20,
@@ -225,90 +435,8 @@ mod tests {
             note.text(),
             "sysinit-machine board=qemu-x86_64 ram_bytes=536870912\n"
         );
-        let elf = roottask(128);
-        assert_eq!(machine_note(&elf), Ok(None));
-        let with = embed_spec_with_note(&elf, b"spec bytes", Some(&note)).unwrap();
-        // The root task still sees exactly the spec.
-        assert_eq!(embedded_spec(&with), Ok(&b"spec bytes"[..]));
-        assert_eq!(machine_note(&with), Ok(Some(note.clone())));
-        // A shell finds it in the file's bytes.
-        let text = String::from_utf8_lossy(&with);
-        assert!(text.contains("spec bytessysinit-machine board=qemu-x86_64 ram_bytes=536870912\n"));
-        // Embedding again without a note removes it.
-        let without = embed_spec(&with, b"spec bytes").unwrap();
-        assert_eq!(machine_note(&without), Ok(None));
-        // The note counts against the capacity.
-        let err = embed_spec_with_note(&roottask(16), b"spec bytes", Some(&note)).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ImageError::TooLarge {
-                    len: 64,
-                    capacity: 16
-                }
-            ),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn too_large_names_the_knob() {
-        let err = embed_spec(&roottask(8), &[1; 9]).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the spec is 9 bytes but the root task's .sysinit_spec section holds at most 8; \
-             rebuild the root task with SYSINIT_SPEC_CAPACITY=9 (bytes) or more"
-        );
-    }
-
-    #[test]
-    fn refuses_files_without_the_section() {
-        let err = embedded_spec(&elf_with(None)).unwrap_err();
-        assert_eq!(err, ImageError::NoSection);
-        assert!(err
-            .to_string()
-            .contains("is this a sysinit root task built from crates/roottask?"));
-        assert!(matches!(
-            embedded_spec(b"definitely not an ELF"),
-            Err(ImageError::NotElf { .. })
-        ));
-        assert!(matches!(
-            embed_spec(&[], b""),
-            Err(ImageError::NotElf { .. })
-        ));
-    }
-
-    #[test]
-    fn refuses_nobits_and_damaged_sections() {
-        let bss = elf_with(Some((vec![0; 64], SectionKind::UninitializedData)));
-        assert_eq!(embedded_spec(&bss), Err(ImageError::NoFileData));
-        let garbage = elf_with(Some((vec![0xaa; 64], SectionKind::Data)));
-        assert!(matches!(
-            embedded_spec(&garbage),
-            Err(ImageError::Header(HeaderError::BadMagic { .. }))
-        ));
-        let mut overlong = SectionHeader {
-            capacity: 1000,
-            length: 0,
-        }
-        .to_bytes()
-        .to_vec();
-        overlong.resize(HEADER_LEN + 10, 0);
-        let elf = elf_with(Some((overlong, SectionKind::Data)));
-        assert!(matches!(
-            embed_spec(&elf, b"x"),
-            Err(ImageError::Header(
-                HeaderError::CapacityExceedsSection { .. }
-            ))
-        ));
-    }
-
-    #[test]
-    fn truncated_files_are_refused_not_panicked_on() {
-        let elf = embed_spec(&roottask(32), b"hello").unwrap();
-        for cut in [0, 1, 16, 64, elf.len() / 2, elf.len() - 1] {
-            let _ = embedded_spec(&elf[..cut]);
-            let _ = embed_spec(&elf[..cut], b"x");
-        }
+        assert_eq!(MachineNote::parse(note.text().as_bytes()), Some(note));
+        assert_eq!(MachineNote::parse(b"sysinit-machine board=x"), None);
+        assert_eq!(MachineNote::parse(b""), None);
     }
 }

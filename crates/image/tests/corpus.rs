@@ -2,39 +2,19 @@
 //! and read back in every test run so the corpus is exercised without cargo-fuzz.
 //! Regenerate with `SYSINIT_BLESS=1 cargo test -p sysinit-image`.
 
-use object::write::Object;
-use object::{Architecture, BinaryFormat, Endianness, SectionKind};
+mod common;
+
 use std::path::PathBuf;
-use sysinit_image::{embed_spec, embedded_spec, SectionHeader, HEADER_LEN, SECTION_NAME};
+use sysinit_image::{embed_spec, embedded_spec};
 
 fn corpus_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/corpus/image_elf")
 }
 
-/// A small ELF with a 48-byte spec section, as crates/roottask lays it out.
-fn empty_section_elf() -> Vec<u8> {
-    let mut obj = Object::new(BinaryFormat::Elf, Architecture::X86_64, Endianness::Little);
-    let text = obj.add_section(Vec::new(), b".text".to_vec(), SectionKind::Text);
-    obj.append_section_data(text, &[0xf4; 4], 4);
-    let spec = obj.add_section(
-        Vec::new(),
-        SECTION_NAME.as_bytes().to_vec(),
-        SectionKind::Data,
-    );
-    let mut data = SectionHeader {
-        capacity: 48,
-        length: 0,
-    }
-    .to_bytes()
-    .to_vec();
-    data.resize(HEADER_LEN + 48, 0);
-    obj.append_section_data(spec, &data, 8);
-    obj.write().unwrap()
-}
-
 #[test]
 fn corpus_seeds_are_current_and_readable() {
-    let empty = empty_section_elf();
+    // A small executable laid out as crates/roottask links it.
+    let empty = common::Exe::root_task().bytes();
     let seeds = [
         ("empty-section.elf", empty.clone(), &b""[..]),
         (

@@ -63,9 +63,24 @@ impl Initialized {
 ///
 /// `spec` must be validated ([`Spec::validate`]); an inconsistent spec still yields an
 /// error, never a panic. The `Record::Summary` is not emitted here: see
-/// [`Initialized::summary`].
+/// [`Initialized::summary`]. Fills come from [`Spec::blob`]; for a spec decoded with
+/// its blob left in place, see [`initialize_with_blob`].
 pub fn initialize<K: Kernel>(
     spec: &Spec,
+    untypeds: &[BootUntyped],
+    slots: SlotLayout,
+    kernel: &mut K,
+    out: impl FnMut(&Record),
+) -> Result<Initialized, InitError<K::Error>> {
+    initialize_with_blob(spec, &spec.blob, untypeds, slots, kernel, out)
+}
+
+/// [`initialize`] with the fill data in `blob` instead of [`Spec::blob`]: the root task
+/// decodes its spec with [`Spec::from_postcard_borrowing_blob`], so that the blob stays
+/// in the embedded bytes and only the object list needs heap.
+pub fn initialize_with_blob<K: Kernel>(
+    spec: &Spec,
+    blob: &[u8],
     untypeds: &[BootUntyped],
     slots: SlotLayout,
     kernel: &mut K,
@@ -102,6 +117,7 @@ pub fn initialize<K: Kernel>(
     let executed = execute(&plan, &reqs, slots, kernel, out)?;
     let mut run = Run {
         spec,
+        blob,
         kernel,
         object_slots: vec![None; spec.objects.len()],
         next_slot: slots.first_free + retyped,
@@ -170,6 +186,8 @@ fn extra_slots(spec: &Spec, mappings: &[(ObjectId, Vec<Mapping>)]) -> u64 {
 
 struct Run<'a, K: Kernel> {
     spec: &'a Spec,
+    /// The fill data (the spec's blob, wherever it lives).
+    blob: &'a [u8],
     kernel: &'a mut K,
     object_slots: Vec<Option<Slot>>,
     next_slot: Slot,
@@ -271,7 +289,7 @@ impl<K: Kernel> Run<'_, K> {
             let slot = self.slot_of(id, id)?;
             for entry in &frame.fill {
                 let bytes = entry
-                    .bytes(&spec.blob)
+                    .bytes(self.blob)
                     .ok_or_else(|| InitError::Unresolved {
                         object: named.name.clone(),
                         target: String::from("its fill data in the spec's blob"),

@@ -16,7 +16,7 @@ extern crate alloc;
 mod init;
 mod kernel;
 
-pub use init::{initialize, slots_needed, Initialized};
+pub use init::{initialize, initialize_with_blob, slots_needed, Initialized};
 pub use kernel::{CapData, Kernel, Slot, ThreadStart};
 
 use alloc::string::String;

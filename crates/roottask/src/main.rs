@@ -1,7 +1,8 @@
 //! The sysinit root task for seL4 on x86_64 and aarch64: boots the system described by its
 //! embedded spec.
 //!
-//! Flow: print the boot untypeds as trace records, decode and validate the
+//! Flow: print the boot untypeds as trace records (at the full trace level that
+//! `sysinit build --trace full` wrote into the section header), decode and validate the
 //! spec embedded in the `.sysinit_spec` section (refusing bad bytes before
 //! creating anything), plan every object into the boot untypeds, run the
 //! initializer against the real kernel ([`sel4_kernel::Sel4Kernel`]), print
@@ -41,6 +42,7 @@ const KERNEL: KernelConfig = if cfg!(feature = "aarch64-el1") {
     KernelConfig::of_arch(ARCH)
 };
 use sel4_kernel::Sel4Kernel;
+use sysinit_image::TraceLevel;
 use sysinit_initializer::SlotLayout;
 use sysinit_kobj::{BootUntyped, KernelConfig};
 use sysinit_sel4::BootInfo;
@@ -128,20 +130,40 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
     BOOT_INFO.0.set(Some(bi));
     let start = arch::cycles();
 
-    let untypeds: Vec<BootUntyped> = bi.untypeds().map(|(_, u)| u).collect();
-    sysinit_initializer::trace_untypeds(KERNEL, &untypeds, print);
+    // The heap first: everything after this allocates.
+    let section = match spec_section::embedded() {
+        Ok(s) => s,
+        Err(e) => fail!("the embedded spec section is damaged: {e}"),
+    };
+    // SAFETY: the arena is the tail of the image's last segment, which `sysinit build`
+    // sized for it and nothing else uses; nothing has allocated yet.
+    unsafe { heap::HEAP.init(section.heap_base, section.heap_bytes) };
 
-    let bytes = match spec_section::embedded() {
-        Ok([]) => fail!(
+    // The allocations from here on are exactly those `sysinit_sim::roottask_heap`
+    // replays on the host to size the heap: keep the two in step.
+    let mut untypeds: Vec<BootUntyped> = Vec::with_capacity(bi.untyped_descs().len());
+    untypeds.extend(bi.untypeds().map(|(_, u)| u));
+    // Every character is a system call: at the summary level (`sysinit build`'s default)
+    // only the summary and the closing line are printed, the full trace only when the
+    // image was built with `--trace full`.
+    let full = section.trace == TraceLevel::Full;
+    let trace = |record: &Record| {
+        if full {
+            print(record)
+        }
+    };
+    sysinit_initializer::trace_untypeds(KERNEL, &untypeds, trace);
+
+    let bytes = match section.spec {
+        [] => fail!(
             "no spec is embedded in this root task; put one in with `sysinit build` \
              (the .sysinit_spec section is empty)"
         ),
-        Ok(b) => b,
-        Err(e) => fail!("the embedded spec section is damaged: {e}"),
+        b => b,
     };
-    // The blob is copied onto the heap (sized for it): the initializer reads fills from
-    // `spec.blob`.
-    let spec = match Spec::from_postcard(bytes) {
+    // Decoded in place: the blob (program images, fills) stays in the embedded bytes,
+    // only the object list goes on the heap.
+    let (spec, blob) = match Spec::from_postcard_borrowing_blob(bytes) {
         Ok(s) => s,
         Err(e) => fail!(
             "the embedded spec ({} bytes) was refused, nothing was created: {e}",
@@ -165,30 +187,39 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
             if spec.kernel() == KernelConfig::AARCH64_EL1 { "with" } else { "without" }
         )
     }
-    line(format_args!(
-        "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
-        spec.objects.len(),
-        spec.blob.len(),
-        bytes.len()
-    ));
+    if full {
+        line(format_args!(
+            "SYSINIT roottask spec objects={} blob_bytes={} spec_bytes={}",
+            spec.objects.len(),
+            blob.len(),
+            bytes.len()
+        ));
+    }
 
-    // The last empty slot is kept for the temporary frame cap of frame fills.
+    // The last empty slot stays unused: fills once copied frame caps there, and
+    // `sysinit_sim::roottask_heap` and the build's slot count still leave it out.
     if bi.empty.len() < 2 {
         fail!("the root CNode has no empty slots ({})", bi.empty)
     }
-    let fill_slot = bi.empty.end - 1;
     let layout = SlotLayout {
         first_untyped: bi.untyped.start,
         first_free: bi.empty.start,
-        end_free: fill_slot,
+        end_free: bi.empty.end - 1,
     };
     // SAFETY: `bi` is this thread's boot info and the kernel is the only invoker from here on.
-    let mut kernel = match unsafe { Sel4Kernel::new(bi, fill_slot) } {
+    let mut kernel = match unsafe { Sel4Kernel::new(bi, &untypeds) } {
         Ok(k) => k,
         Err(e) => fail!("{e}"),
     };
 
-    let done = match sysinit_initializer::initialize(&spec, &untypeds, layout, &mut kernel, print) {
+    let done = match sysinit_initializer::initialize_with_blob(
+        &spec,
+        blob,
+        &untypeds,
+        layout,
+        &mut kernel,
+        trace,
+    ) {
         Ok(done) => done,
         Err(e) => fail!("{}", sysinit_initializer::failure_text(&e, &spec)),
     };
@@ -197,8 +228,10 @@ extern "C" fn main(bi: *const BootInfo) -> ! {
         .map(|(end, start)| end.wrapping_sub(start));
     print(&done.summary(cycles));
     line(format_args!(
-        "SYSINIT roottask done heap_used={} kernel_invocations={}",
+        "SYSINIT roottask done heap_used={} heap_peak={} heap_bytes={} kernel_invocations={}",
         heap::HEAP.used(),
+        heap::HEAP.peak(),
+        heap::HEAP.capacity(),
         kernel.invocations
     ));
     kernel.suspend_self();

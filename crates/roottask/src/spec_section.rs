@@ -1,18 +1,18 @@
-//! The `.sysinit_spec` section: room for the spec that `sysinit build` writes in after linking.
+//! The `.sysinit_spec` section: the spec `sysinit build` writes in after linking, and
+//! where the heap arena the build sized for it lies.
 //!
-//! Its layout is `sysinit-image`'s; its capacity comes from `SYSINIT_SPEC_CAPACITY`
-//! at build time (see build.rs). The section is initialised data, not `.bss`, so it
-//! has bytes in the ELF file to overwrite.
+//! The root task is linked with only the section's header, alone in the last loadable
+//! segment (spec.ld); `sysinit build` grows that segment to the header, the spec's
+//! bytes and the heap (crates/image documents the layout). The section is initialised
+//! data, not `.bss`, so it has bytes in the ELF file to overwrite.
 
 use core::cell::UnsafeCell;
-use sysinit_image::{HeaderError, SectionHeader, HEADER_LEN};
+use sysinit_image::{HeaderError, SectionHeader, TraceLevel, HEADER_LEN};
 
-include!(concat!(env!("OUT_DIR"), "/spec_capacity.rs"));
-
+/// Only the header: the linker script (spec.ld) page-aligns the section.
 #[repr(C, align(8))]
 struct Section {
     header: [u8; HEADER_LEN],
-    room: [u8; SPEC_CAPACITY],
 }
 
 /// `UnsafeCell` keeps the compiler from treating the contents as the constant
@@ -26,21 +26,42 @@ unsafe impl Sync for Embedded {}
 #[link_section = ".sysinit_spec"]
 static SPEC: Embedded = Embedded(UnsafeCell::new(Section {
     header: SectionHeader {
-        capacity: SPEC_CAPACITY as u64,
+        room: 0,
         length: 0,
+        heap: 0,
+        trace: TraceLevel::Summary,
     }
     .to_bytes(),
-    room: [0; SPEC_CAPACITY],
 }));
 
-/// The embedded spec bytes (empty if none was embedded), after checking the header.
-pub fn embedded() -> Result<&'static [u8], HeaderError> {
+/// What the build put into the section.
+pub struct Contents {
+    /// The spec's bytes (empty if none was embedded).
+    pub spec: &'static [u8],
+    /// Start of the heap arena (page-aligned).
+    pub heap_base: usize,
+    /// Bytes of heap arena.
+    pub heap_bytes: usize,
+    /// What to print: the whole allocation trace or only the summary.
+    pub trace: TraceLevel,
+}
+
+/// The embedded spec and the heap arena, after checking the header.
+pub fn embedded() -> Result<Contents, HeaderError> {
     // `black_box` hides which static the pointer is to, so every read below
-    // really loads from memory instead of using the link-time initialiser.
+    // really loads from memory instead of using the link-time initialiser; the
+    // bytes after the header lie beyond the static, in the segment the build grew.
     let base = core::hint::black_box(SPEC.0.get().cast::<u8>().cast_const());
-    // SAFETY: the section is `HEADER_LEN + SPEC_CAPACITY` bytes of initialised,
-    // never-written memory that lives as long as the root task.
-    let section = unsafe { core::slice::from_raw_parts(base, HEADER_LEN + SPEC_CAPACITY) };
-    let header = SectionHeader::parse(section)?;
-    Ok(&section[HEADER_LEN..HEADER_LEN + header.length as usize])
+    // SAFETY: the header is the static's own initialised, never-written bytes.
+    let header = SectionHeader::parse(unsafe { core::slice::from_raw_parts(base, HEADER_LEN) })?;
+    // SAFETY: `sysinit build` made the segment's file bytes the header and `room`
+    // more bytes (loaded, never written, living as long as the root task); `parse`
+    // checked that the section and its heap fit in the address space.
+    let spec = unsafe { core::slice::from_raw_parts(base.add(HEADER_LEN), header.length as usize) };
+    Ok(Contents {
+        spec,
+        heap_base: base as usize + header.heap_offset() as usize,
+        heap_bytes: header.heap as usize,
+        trace: header.trace,
+    })
 }

@@ -60,7 +60,7 @@ fn ram_regions_up_to_the_free_ram_pass_and_beyond_fail() {
     assert_eq!(validate(free), Ok(()));
     assert!(validate(free + 0x1000)
         .unwrap_err()
-        .contains("more than the 0x1ca3e800 bytes of RAM"));
+        .contains("more than the 0x1ec43800 bytes of RAM"));
     // With more RAM (--ram) the same region fits.
     let bigger = board.clone().with_ram_bytes(1 << 30).unwrap();
     let description = sysinit_sdf::parse_str(&text(free + 0x1000), "t.system").unwrap();

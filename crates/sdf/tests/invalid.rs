@@ -302,7 +302,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "ram_exhausted",
         X86,
-        "specs/invalid/ram_exhausted.system:8:5: error: <memory_region name=\"big\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x1000100000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
+        "specs/invalid/ram_exhausted.system:8:5: error: <memory_region name=\"big\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x1000100000 bytes up to here, more than the 0x1ec43800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
     ),
     (
         "ram_flag_not_ram",
@@ -322,7 +322,7 @@ const EXPECTED: &[(&str, On, &str)] = &[
     (
         "region_beyond_ram",
         X86,
-        "specs/invalid/region_beyond_ram.system:7:5: error: <memory_region name=\"huge\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x4000000000000000 bytes up to here, more than the 0x1ca3e800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
+        "specs/invalid/region_beyond_ram.system:7:5: error: <memory_region name=\"huge\">: memory regions backed by RAM (without phys_addr, or ram=\"true\") need 0x4000000000000000 bytes up to here, more than the 0x1ec43800 bytes of RAM the kernel hands to user level on board 'qemu-x86_64' with 0x20000000 bytes of RAM; valid: smaller regions, or more RAM with --ram (at most 0x4000000000 on this board)",
     ),
     (
         "region_size_not_page_multiple",

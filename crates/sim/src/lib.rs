@@ -19,6 +19,9 @@ pub use replay::{
 };
 
 mod end_state;
+mod heap;
+
+pub use heap::{roottask_heap, HeapError};
 
 pub use end_state::check_end_state;
 

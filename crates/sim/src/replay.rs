@@ -36,6 +36,14 @@ pub enum ReplayError {
     /// The log holds no trace at all.
     #[error("no 'SYSINIT' trace lines; is this a sysinit trace or boot log?")]
     NoTrace,
+    /// The log holds the summary line and no trace: the root task was built with the
+    /// summary trace level, which cannot be verified.
+    #[error(
+        "the log has a summary line but no allocation trace: the root task was built with \
+         `sysinit build --trace summary` (the default), which prints only the summary; \
+         nothing can be replayed from it, so rebuild with `sysinit build --trace full` and boot again"
+    )]
+    SummaryOnly,
     /// A figure of a record is one no boot could print.
     #[error("{0}")]
     Impossible(String),
@@ -192,6 +200,9 @@ impl RecordedTrace {
                     .ok_or_else(|| bad(line, "no supported kernel configuration"))?,
                 untypeds as usize,
             ),
+            Some(&(line, Record::Summary { .. })) => {
+                return Err(at(line, ReplayError::SummaryOnly))
+            }
             Some(&(line, _)) => {
                 return Err(bad(
                     line,

@@ -177,8 +177,8 @@ impl Spec {
     /// Like [`Spec::from_postcard`], but leaves the blob in `bytes` instead of
     /// copying it: the returned spec's [`Spec::blob`] is empty and the second
     /// value is the blob. For a consumer that should not need heap for program
-    /// images; the root task does not use it (it copies the blob with
-    /// [`Spec::from_postcard`], and the initializer reads fills from [`Spec::blob`]).
+    /// images: the root task decodes its embedded spec with it and fills frames from
+    /// the blob where it lies (`sysinit_initializer::initialize_with_blob`).
     pub fn from_postcard_borrowing_blob(bytes: &[u8]) -> Result<(Spec, &[u8]), DecodeError> {
         let (spec, blob) = Spec::decode_unvalidated(bytes)?;
         spec.validate_with_blob_len(blob.len() as u64)

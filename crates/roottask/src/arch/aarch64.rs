@@ -169,21 +169,21 @@ pub fn ioports_issue(
 }
 
 /// Cache maintenance after writing `offset..end` of the frame mapped (cached) from
-/// `copy`: clean the data to the point of coherency, so a target that maps the frame
+/// `frame`: clean the data to the point of coherency, so a target that maps the frame
 /// uncached reads what was written, then make instruction fetches see it, since
 /// fills are mostly program code.
-pub fn after_fill(copy: Slot, offset: u64, end: u64) -> [Option<(&'static str, Invocation)>; 2] {
+pub fn after_fill(frame: Slot, offset: u64, end: u64) -> [Option<(&'static str, Invocation)>; 2] {
     if end <= offset {
         return [None, None];
     }
     [
         Some((
             "cleaning a filled frame to memory",
-            arm::page_clean_data(copy, offset, end),
+            arm::page_clean_data(frame, offset, end),
         )),
         Some((
             "making a filled frame's code visible to instruction fetches",
-            arm::page_unify_instruction(copy, offset, end),
+            arm::page_unify_instruction(frame, offset, end),
         )),
     ]
 }

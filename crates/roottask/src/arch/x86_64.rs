@@ -174,6 +174,10 @@ pub fn ioports_issue(
 
 /// Cache maintenance after a fill through a window: none, x86 keeps instruction fetches
 /// coherent with data writes.
-pub fn after_fill(_copy: Slot, _offset: u64, _end: u64) -> [Option<(&'static str, Invocation)>; 2] {
+pub fn after_fill(
+    _frame: Slot,
+    _offset: u64,
+    _end: u64,
+) -> [Option<(&'static str, Invocation)>; 2] {
     [None, None]
 }

@@ -192,7 +192,7 @@ fn build_refuses_a_system_larger_than_the_ram_before_writing_anything() {
             "error: {}: the system does not fit board qemu-x86_64 with 512.0 MiB of RAM: it \
              needs 549466144 bytes (524.0 MiB), the board has 535687168 bytes (510.9 MiB) of \
              RAM for the kernel and user level; needed: the kernel image 2174976 bytes, the \
-             root task image 93343744 bytes (its code, stack, a spec of 3582753 bytes and a \
+             root task image 93343744 bytes (its code, stack, a spec of 3582754 bytes and a \
              heap of 89235456 bytes), the root task's kernel objects 16812032 bytes, the \
              system's 106721 objects in RAM 437135392 bytes; valid: --ram 576M or more, or a \
              smaller system; nothing was written",

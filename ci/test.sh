@@ -97,9 +97,16 @@ else
 fi
 
 step "kernel constants against the kernel build's headers (skipped without SEL4_PREFIX)"
-if [ -n "${SEL4_PREFIX:-}" ]; then
+missing_builds=()
+for config in x86_64 aarch64 aarch64-el1; do
+  [ -d "${SEL4_PREFIX:-/nonexistent}/$config/include" ] || missing_builds+=("$config")
+done
+if [ -n "${SEL4_PREFIX:-}" ] && [ ${#missing_builds[@]} -gt 0 ]; then
+  # The checks compare every configuration's headers at once (docs/kernel.md has one row each).
+  echo "SKIPPED: SEL4_PREFIX=$SEL4_PREFIX has no build of: ${missing_builds[*]} (docs/kernel.md); the recorded header values are checked by 'cargo test' instead."
+elif [ -n "${SEL4_PREFIX:-}" ]; then
   # Object sizes, untyped limits and invocation labels, read through cpp from
-  # $SEL4_PREFIX/<arch>/include (crates/kobj/tests/kernel_headers.rs,
+  # $SEL4_PREFIX/<config>/include (crates/kobj/tests/kernel_headers.rs,
   # crates/sel4/tests/prefix_headers.rs).
   cargo test --locked -p sysinit-kobj --test kernel_headers -- --ignored
   cargo test --locked -p sysinit-sel4 --test prefix_headers -- --ignored

@@ -310,6 +310,8 @@ fn size_roottask(
     let mut heap = 0;
     let mut need = 0;
     let (ram_objects, ram_object_bytes) = ram_objects(spec);
+    // What the planner is asked for depends on the spec only, not on the round.
+    let (reqs, _) = requests(spec);
     for _ in 0..SIZING_ROUNDS {
         let (image, board) =
             match elf {
@@ -347,7 +349,6 @@ fn size_roottask(
             0,
         )?;
         let (untypeds, _) = board_untypeds(&board, ram)?;
-        let (reqs, _) = requests(spec);
         let plan = sysinit_planner::plan(spec.kernel(), &untypeds, &reqs)
             .map_err(|e| CliError::Sim(sysinit_sim::SimError::Plan(e)))?;
         // The root task puts every cap in its root CNode beside what seL4 left there at

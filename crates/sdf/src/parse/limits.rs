@@ -57,6 +57,22 @@ fn skip_past(bytes: &[u8], from: usize, needle: &[u8]) -> usize {
         .map_or(bytes.len(), |i| from + i + needle.len())
 }
 
+/// If a comment, a CDATA section or a processing instruction starts at `at` (its `<`),
+/// the index just past its end (the end of `bytes` if it is unterminated): the parts of
+/// a document whose contents are no markup and no references, which both scans skip.
+fn skip_unparsed(bytes: &[u8], at: usize) -> Option<usize> {
+    let rest = &bytes[at..];
+    if rest.starts_with(b"<!--") {
+        Some(skip_past(bytes, at + 4, b"-->"))
+    } else if rest.starts_with(b"<![CDATA[") {
+        Some(skip_past(bytes, at + 9, b"]]>"))
+    } else if rest.starts_with(b"<?") {
+        Some(skip_past(bytes, at + 2, b"?>"))
+    } else {
+        None
+    }
+}
+
 /// Refuses the first element nested deeper than `max_depth`.
 ///
 /// Follows XML's lexical rules far enough to count depth: comments, CDATA and
@@ -70,12 +86,8 @@ pub(crate) fn check_depth(text: &str, file: &Arc<str>, max_depth: usize) -> Resu
     while let Some(offset) = bytes[i..].iter().position(|&b| b == b'<') {
         let start = i + offset;
         let rest = &bytes[start + 1..];
-        if rest.starts_with(b"!--") {
-            i = skip_past(bytes, start + 4, b"-->");
-        } else if rest.starts_with(b"![CDATA[") {
-            i = skip_past(bytes, start + 9, b"]]>");
-        } else if rest.starts_with(b"?") {
-            i = skip_past(bytes, start + 2, b"?>");
+        if let Some(end) = skip_unparsed(bytes, start) {
+            i = end;
         } else if rest.starts_with(b"!") {
             return Ok(());
         } else if rest.starts_with(b"/") {
@@ -123,12 +135,8 @@ pub(crate) fn check_char_refs(text: &str, file: &Arc<str>) -> Result<(), SdfErro
     let mut i = 0;
     while i < bytes.len() {
         let rest = &bytes[i..];
-        if rest.starts_with(b"<!--") {
-            i = skip_past(bytes, i + 4, b"-->");
-        } else if rest.starts_with(b"<![CDATA[") {
-            i = skip_past(bytes, i + 9, b"]]>");
-        } else if rest.starts_with(b"<?") {
-            i = skip_past(bytes, i + 2, b"?>");
+        if let Some(end) = skip_unparsed(bytes, i) {
+            i = end;
         } else if rest.starts_with(b"&#") {
             let (digits, radix) = match rest.get(2) {
                 Some(b'x') => (&rest[3..], 16),

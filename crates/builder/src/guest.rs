@@ -152,6 +152,8 @@ pub(crate) fn add_device_trees(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_initrd_is_the_prefill_files_bytes_where_the_vm_maps_it() {
         let text = r#"<system>
@@ -184,8 +186,6 @@ mod tests {
         assert_eq!(input.initrd, Some(GuestRange::new(0x4020_0000, 0x1234)));
         assert_eq!(input.ram, [GuestRange::new(0x4000_0000, 0x21_1000)]);
     }
-
-    use super::*;
 
     #[test]
     fn ram_reserved_and_passthrough_come_from_the_vm_maps() {

@@ -245,18 +245,21 @@ mod tests {
 
     #[test]
     fn the_default_handlers_ignore_notifications_and_reply_empty() {
-        struct Quiet;
-        impl ProtectionDomain for Quiet {
-            fn init() -> Self {
-                Quiet
-            }
-        }
         let mut pd = Quiet::init();
         assert_eq!(dispatch(&mut pd, 1, msginfo_new(0, 0)), None);
         assert_eq!(
             dispatch(&mut pd, abi::PPC_BADGE, msginfo_new(3, 2)),
             Some(msginfo_new(0, 0))
         );
+    }
+
+    /// A PD with only the default handlers.
+    struct Quiet;
+
+    impl ProtectionDomain for Quiet {
+        fn init() -> Self {
+            Quiet
+        }
     }
 
     /// Resumes even ids with a reply of label 0, leaves odd ones stopped.
@@ -288,12 +291,6 @@ mod tests {
 
     #[test]
     fn the_default_fault_handler_leaves_the_thread_stopped_and_names_the_fault() {
-        struct Quiet;
-        impl ProtectionDomain for Quiet {
-            fn init() -> Self {
-                Quiet
-            }
-        }
         let mut pd = Quiet::init();
         assert_eq!(
             dispatch(&mut pd, abi::FAULT_BADGE | 3, msginfo_new(5, 4)),
